@@ -1,0 +1,204 @@
+"""Experiment runners: settings per profile, seeds loop, metrics, records.
+
+A chapter notebook calls these and shows what they return; the logic lives here so
+that it is tested and every number in the book comes from library code.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+from sklearn.cluster import KMeans
+from tqdm import tqdm
+
+from . import analysis
+from .data import flatten_images, load_dataset, resolve_data_dir, subsample, _IMAGE_DATASETS, _RAW_FILES
+from .estimators import ShallowACRBM
+from .metrics import clustering_scores
+from .records import check_profile, make_record, write_record
+
+#: What each profile runs for the shallow-ACRBM chapter. ``paper``: the paper's data
+#: sizes and Table 3's hyperparameters; ``ci``: the same code on less, so that the
+#: chapter executes in about a minute on 2 CPU cores.
+CLUSTERING_PROFILES = {
+    "paper": dict(n_train=None, n_test=None, epochs=20, seeds=(0, 1, 2, 3, 4), kmeans_n_init=10,
+                  sweep_sizes=(2, 5, 10, 20, 30, 50, 100, 200, 300), sweep_seeds=(0, 1, 2), tsne_points=3000),
+    "ci": dict(n_train=10_000, n_test=None, epochs=10, seeds=(0, 1), kmeans_n_init=3,
+               sweep_sizes=(5, 10, 30, 100, 300), sweep_seeds=(0,), tsne_points=1000),
+}
+
+
+def clustering_settings(profile: str, **overrides) -> dict:
+    """The settings of ``profile``, with any non-None ``overrides`` (unknown names raise ValueError)."""
+    settings = dict(CLUSTERING_PROFILES[check_profile(profile)])
+    unknown = set(overrides) - set(settings)
+    if unknown:
+        raise ValueError(f"unknown setting(s) {sorted(unknown)}; known: {sorted(settings)}")
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    for key in ("seeds", "sweep_sizes", "sweep_seeds"):
+        settings[key] = tuple(int(v) for v in settings[key])
+        if not settings[key]:
+            raise ValueError(f"{key} must not be empty")
+    return settings
+
+
+@dataclass
+class ClusteringData:
+    """Flattened train/test rows in [0, 1] and their labels, with their provenance."""
+    dataset: str
+    X_train: np.ndarray   # (N_train, 784)
+    y_train: np.ndarray
+    X_test: np.ndarray    # (N_test, 784)
+    y_test: np.ndarray
+    provenance: dict = field(default_factory=dict)
+
+
+def load_clustering_data(dataset: str, data_dir=None, n_train: int | None = None,
+                         n_test: int | None = None, subset_seed: int = 0) -> ClusteringData:
+    """MNIST or Fashion-MNIST as rows; fixed random subsets when ``n_train``/``n_test`` are set."""
+    X_train, y_train = load_dataset(dataset, train=True, data_dir=data_dir)
+    X_test, y_test = load_dataset(dataset, train=False, data_dir=data_dir)
+    X_train, y_train = subsample(flatten_images(X_train), y_train, n_train, subset_seed)
+    X_test, y_test = subsample(flatten_images(X_test), y_test, n_test, subset_seed)
+    return ClusteringData(dataset, X_train, y_train, X_test, y_test,
+                          provenance=data_provenance(dataset, data_dir))
+
+
+def data_provenance(dataset: str, data_dir=None) -> dict:
+    """Which data copy: the root and the sha256 (first 16 hex digits) of every raw file read."""
+    root = resolve_data_dir(data_dir)
+    folder = _IMAGE_DATASETS[dataset][1]
+    digests = {}
+    for name in _RAW_FILES[True] + _RAW_FILES[False]:
+        path = root / folder / "raw" / name
+        if path.is_file():
+            digests[name] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return {"data_root": str(root), "sha256": digests}
+
+
+@dataclass
+class ClusteringRun:
+    """What :func:`run_clustering` returns: the record and the fitted models (one per seed)."""
+    record: dict
+    models: list
+    test_predictions: list
+
+
+def run_clustering(experiment: str, make_model: Callable[[int], object], data: ClusteringData, *,
+                   seeds: Sequence[int], profile: str, params: dict, n_clusters: int,
+                   device: str = "cpu", results_dir=None, n_parameters: Callable[[object], int] | None = None,
+                   progress: bool = True) -> ClusteringRun:
+    """Fit ``make_model(seed)`` on the training rows for each seed, score it on the test rows.
+
+    Metrics per seed: :func:`osa_lib.metrics.clustering_scores` on the test set. The
+    record (SPEC §5) is written under ``results_dir`` when it is given.
+    """
+    check_profile(profile)
+    runs, models, predictions = [], [], []
+    start = time.perf_counter()
+    for seed in tqdm(list(seeds), desc=experiment, disable=not progress, leave=False):
+        model = make_model(int(seed)).fit(data.X_train)
+        pred = np.asarray(model.predict(data.X_test), dtype=np.int64)
+        runs.append(clustering_scores(data.y_test, pred, n_clusters=n_clusters))
+        models.append(model)
+        predictions.append(pred)
+    wall = time.perf_counter() - start
+    record = make_record(
+        experiment=experiment, dataset=data.dataset, profile=profile,
+        params={**params, "n_clusters": n_clusters, "n_train": len(data.X_train), "n_test": len(data.X_test),
+                "evaluated_on": "test split", "mapping": "majority (accuracy_majority), one-to-one (accuracy_hungarian)"},
+        seeds=seeds, runs=runs, n_parameters=None if n_parameters is None else n_parameters(models[0]),
+        wall_time_s=wall, device=device, extra={"data": data.provenance})
+    if results_dir is not None:
+        write_record(record, results_dir)
+    return ClusteringRun(record, models, predictions)
+
+
+def run_kmeans(data: ClusteringData, *, seeds, profile: str, n_init: int, n_clusters: int = 10,
+               results_dir=None, progress: bool = True) -> ClusteringRun:
+    """Table 1's K-means row: scikit-learn KMeans on raw pixels, best of ``n_init`` by inertia (label-free)."""
+    params = {"algorithm": "sklearn.cluster.KMeans (k-means++, lloyd)", "n_init": int(n_init),
+              "selection": "lowest inertia (label-free)", "features": "raw pixels in [0, 1]"}
+    return run_clustering("kmeans", lambda s: KMeans(n_clusters, n_init=n_init, random_state=s), data,
+                          seeds=seeds, profile=profile, params=params, n_clusters=n_clusters,
+                          results_dir=results_dir, progress=progress)
+
+
+def run_shallow_acrbm(data: ClusteringData, *, n_clusters: int, seeds, profile: str, epochs: int,
+                      device: str = "cpu", results_dir=None, progress: bool = True,
+                      experiment: str | None = None) -> ClusteringRun:
+    """Table 1's shallow-ACRBM rows: :class:`ShallowACRBM` with Table 3's optimiser settings."""
+    template = ShallowACRBM(n_clusters, epochs=epochs, device=device, progress=False)
+    params = {k: v for k, v in template.get_params().items() if k not in ("progress", "random_state", "device")}
+    params["betas"] = list(params["betas"])
+    params["loss"] = "eq 14 only (no reconstruction term)"
+    return run_clustering(experiment or f"shallow_acrbm_{n_clusters}",
+                          lambda s: ShallowACRBM(n_clusters, epochs=epochs, random_state=s, device=device,
+                                                 progress=False),
+                          data, seeds=seeds, profile=profile, params=params, n_clusters=n_clusters,
+                          device=device, results_dir=results_dir, n_parameters=lambda m: m.n_parameters_,
+                          progress=progress)
+
+
+def sweep_n_clusters(data: ClusteringData, *, sizes, seeds, profile: str, epochs: int, device: str = "cpu",
+                     results_dir=None, progress: bool = True) -> tuple[dict, dict]:
+    """Figure 9: accuracy (majority), mean confidence and cluster usage against K.
+
+    Returns ``(record, models)`` where ``models[K]`` is the model of the first seed
+    for each size (reused by Figures 5, 6 and 8). Metric names carry the size:
+    ``accuracy_majority_k10``, ``confidence_k10``, ``cluster_usage_k10``.
+    """
+    check_profile(profile)
+    sizes = [int(k) for k in sizes]
+    runs = [dict() for _ in seeds]
+    models, first_params = {}, None
+    start = time.perf_counter()
+    bar = tqdm(total=len(sizes) * len(seeds), desc="sweep K", disable=not progress, leave=False)
+    for k in sizes:
+        for i, seed in enumerate(seeds):
+            model = ShallowACRBM(k, epochs=epochs, random_state=int(seed), device=device, progress=False)
+            model.fit(data.X_train)
+            H = model.transform(data.X_test)
+            runs[i][f"accuracy_majority_k{k}"] = clustering_scores(data.y_test, H.argmax(1), k)["accuracy_majority"]
+            runs[i][f"confidence_k{k}"] = analysis.mean_confidence(H)
+            runs[i][f"cluster_usage_k{k}"] = analysis.cluster_usage(H)
+            if i == 0:
+                models[k] = model
+            first_params = first_params or {p: v for p, v in model.get_params().items()
+                                            if p not in ("progress", "random_state", "device", "n_clusters")}
+            bar.update()
+    bar.close()
+    params = {**first_params, "betas": list(first_params["betas"]), "sizes": sizes, "n_train": len(data.X_train),
+              "n_test": len(data.X_test), "mapping": "majority"}
+    record = make_record(experiment="shallow_acrbm_sweep", dataset=data.dataset, profile=profile, params=params,
+                         seeds=seeds, runs=runs, n_parameters=None, wall_time_s=time.perf_counter() - start,
+                         device=device, extra={"data": data.provenance})
+    if results_dir is not None:
+        write_record(record, results_dir)
+    return record, models
+
+
+def sweep_table(record: dict):
+    """The sweep record as a DataFrame: one row per K, mean and std of each read-out (percent)."""
+    import pandas as pd
+
+    rows = []
+    for k in record["params"]["sizes"]:
+        row = {"K": k}
+        for name in ("accuracy_majority", "confidence", "cluster_usage"):
+            m = record["metrics"][f"{name}_k{k}"]
+            row[f"{name} %"] = 100 * m["mean"]
+            row[f"{name} std"] = 100 * m["std"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def resolve_results_dir(results_dir) -> Path:
+    """``results_dir`` as a Path (created when missing)."""
+    path = Path(results_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,135 @@
+"""Execute every chapter with papermill, then build the HTML book with Jupyter Book 1.x.
+
+    python scripts/build_book.py [--profile ci|paper] [--no-execute] [--only NAME ...]
+
+Steps: copy the book's sources into _build/src/; execute each notebook with
+papermill into that copy (working directory = the notebook's own folder, so
+relative paths resolve as they do in Jupyter); hide the injected-parameters cells;
+run ``jupyter-book build`` (warnings are errors); check the built summary page.
+The repository's notebooks stay output-free. Execution times go to
+_build/execution_times.json. Exits non-zero when a notebook raises or a check fails.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "_build"
+SRC = BUILD / "src"
+
+#: (name, source notebook, page written into the book, parameters, new title or None)
+NOTEBOOKS = [
+    ("shallow_acrbm", "notebooks/shallow_acrbm.ipynb", "notebooks/shallow_acrbm.ipynb",
+     {"dataset": "mnist"}, None),
+    ("shallow_acrbm_fashion_mnist", "notebooks/shallow_acrbm.ipynb",
+     "notebooks/shallow_acrbm_fashion_mnist.ipynb", {"dataset": "fashion_mnist"},
+     ("shallow-acrbm-fashion-mnist", "Shallow ACRBM on Fashion-MNIST")),
+    ("summary", "book/summary.ipynb", "book/summary.ipynb", {}, None),
+]
+
+#: Strings the built summary page must contain (the CI check of Table 1).
+SUMMARY_MUST_CONTAIN = ("Table 1", "Shallow ACRBM", "K-means", "AE + ACRBM")
+
+
+def stage_sources() -> None:
+    if SRC.exists():
+        shutil.rmtree(SRC)
+    SRC.mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy2(ROOT / name, SRC / name)
+    for folder in ("book", "notebooks"):
+        shutil.copytree(ROOT / folder, SRC / folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+
+
+def retitle(path: Path, label: str, title: str) -> None:
+    """Give an executed copy its own label and H1 (the same chapter run on another data set)."""
+    nb = nbformat.read(path, as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "markdown")
+    lines = first.source.splitlines()
+    lines = [f"({label})=" if l.startswith("(") and l.endswith(")=") else
+             (f"# {title}" if l.startswith("# ") else l) for l in lines]
+    first.source = "\n".join(lines)
+    for cell in nb.cells:  # figure names must be unique across the book
+        figure = cell.metadata.get("mystnb", {}).get("figure")
+        if figure and "name" in figure:
+            figure["name"] = f"{figure['name']}-{label}"
+    nbformat.write(nb, path)
+
+
+def hide_injected_parameters(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            cell.metadata["tags"] = tags + ["remove-cell"]
+    nbformat.write(nb, path)
+
+
+def execute(profile: str, only: list[str] | None, kernel: str | None) -> dict:
+    times = {}
+    for name, source, page, params, title in NOTEBOOKS:
+        if only and name not in only:
+            continue
+        src, out = ROOT / source, SRC / page
+        parameters = {**params, **({"build_profile": profile} if name == "summary" else {"profile": profile})}
+        print(f"== executing {source} -> {page} with {parameters}", flush=True)
+        start = time.perf_counter()
+        pm.execute_notebook(str(src), str(out), parameters=parameters, cwd=str(src.parent),
+                            kernel_name=kernel, log_output=False, progress_bar=False)
+        times[name] = round(time.perf_counter() - start, 1)
+        print(f"   done in {times[name]} s", flush=True)
+        if title:
+            retitle(out, *title)
+        hide_injected_parameters(out)
+    return times
+
+
+def build_html() -> None:
+    cmd = [sys.executable, "-m", "jupyter_book", "build", str(SRC), "--path-output", str(BUILD),
+           "-W", "-n", "--keep-going"]
+    jb = shutil.which("jupyter-book", path=str(Path(sys.executable).parent))
+    if jb:
+        cmd = [jb] + cmd[3:]
+    print("==", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True)
+
+
+def check_summary() -> None:
+    page = BUILD / "_build" / "html" / "book" / "summary.html"
+    if not page.exists():
+        raise SystemExit(f"check failed: {page} was not built")
+    html = page.read_text()
+    missing = [s for s in SUMMARY_MUST_CONTAIN if s not in html]
+    if missing:
+        raise SystemExit(f"check failed: the summary page lacks {missing}")
+    if "<table" not in html:
+        raise SystemExit("check failed: the summary page has no table")
+    print(f"== summary page OK: {page}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", choices=("ci", "paper"), default="ci")
+    parser.add_argument("--no-execute", action="store_true", help="build from the last executed copies")
+    parser.add_argument("--only", nargs="*", help="execute only these notebooks (names in NOTEBOOKS)")
+    parser.add_argument("--kernel", default=None, help="Jupyter kernel (default: the notebook's, python3)")
+    args = parser.parse_args()
+    if not args.no_execute:
+        stage_sources()
+        times = execute(args.profile, args.only, args.kernel)
+        (BUILD / "execution_times.json").write_text(json.dumps({"profile": args.profile, "seconds": times}, indent=2))
+    build_html()
+    check_summary()
+
+
+if __name__ == "__main__":
+    main()

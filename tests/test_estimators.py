@@ -1,0 +1,196 @@
+"""ShallowACRBM: the scikit-learn estimator over the ACRBM layer."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from osa_lib import ShallowACRBM
+from osa_lib.estimators import check_unit_interval
+from osa_lib.metrics import clustering_scores
+
+
+def small_model(n_clusters=3, **kwargs):
+    kwargs = {"epochs": 3, "batch_size": 64, "progress": False, **kwargs}
+    return ShallowACRBM(n_clusters, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def clusters(make_clusters):
+    return make_clusters(600, 64, 3, noise=0.1, seed=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(clusters):
+    X, _ = clusters
+    return small_model(3, epochs=10, random_state=0).fit(X)
+
+
+# --------------------------------------------------------------------------- input validation
+
+BAD_X = {
+    "4-D images": (np.full((4, 1, 8, 8), 0.5, dtype=np.float32), "2-D"),
+    "1-D row": (np.full(8, 0.5), "2-D"),
+    "NaN": (np.array([[0.5, np.nan], [0.1, 0.2]]), "NaN"),
+    "infinite": (np.array([[0.5, np.inf], [0.1, 0.2]]), "NaN or infinite"),
+    "above one": (np.array([[0.5, 255.0], [0.1, 0.2]]), r"\[0, 1\]"),
+    "below zero": (np.array([[0.5, -0.1], [0.1, 0.2]]), r"\[0, 1\]"),
+    "no rows": (np.zeros((0, 8)), "empty"),
+    "strings": (np.array([["a", "b"], ["c", "d"]]), "real numbers"),
+    "complex": (np.full((2, 2), 0.5 + 0j), "real numbers"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_X))
+def test_fit_rejects_bad_inputs(case):
+    X, message = BAD_X[case]
+    with pytest.raises(ValueError, match=message):
+        small_model().fit(X)
+
+
+BAD_PARAMS = {
+    "n_clusters=1": (dict(n_clusters=1), "n_clusters"),
+    "n_clusters=2.5": (dict(n_clusters=2.5), "n_clusters"),
+    "epochs=0": (dict(epochs=0), "epochs"),
+    "epochs=True": (dict(epochs=True), "epochs"),
+    "batch_size=0": (dict(batch_size=0), "batch_size"),
+    "lr=0": (dict(lr=0.0), "lr"),
+    "lr=nan": (dict(lr=float("nan")), "lr"),
+    "betas too short": (dict(betas=(0.9,)), "betas"),
+    "beta1=1": (dict(betas=(1.0, 0.999)), "betas"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_PARAMS))
+def test_fit_rejects_bad_hyperparameters(case, clusters):
+    params, message = BAD_PARAMS[case]
+    model = small_model().set_params(**params)
+    with pytest.raises(ValueError, match=message):
+        model.fit(clusters[0])
+
+
+def test_predict_with_another_feature_count_is_refused(fitted):
+    with pytest.raises(ValueError, match="features"):
+        fitted.predict(np.full((3, 63), 0.5, dtype=np.float32))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        fitted.predict(np.full((3, 64), 2.0))
+
+
+def test_unfitted_model_cannot_predict():
+    with pytest.raises(NotFittedError):
+        small_model().predict(np.full((3, 4), 0.5))
+
+
+def test_check_unit_interval_converts_to_float32_and_accepts_integers():
+    X = check_unit_interval(np.array([[0, 1], [1, 0]], dtype=np.int64))
+    assert X.dtype == np.float32 and X.flags["C_CONTIGUOUS"]
+    with pytest.raises(ValueError, match="X_test has 2 features, but the model was fitted on 3"):
+        check_unit_interval(X, name="X_test", n_features=3)
+
+
+# --------------------------------------------------------------------------- determinism
+
+def test_same_seed_same_model(clusters):
+    X, _ = clusters
+    a = small_model(random_state=7).fit(X)
+    b = small_model(random_state=7).fit(X)
+    assert np.array_equal(a.history_, b.history_)
+    assert np.array_equal(a.predict(X), b.predict(X))
+    assert torch.equal(a.module_.weight, b.module_.weight)
+
+
+def test_different_seeds_differ(clusters):
+    X, _ = clusters
+    a = small_model(random_state=0).fit(X)
+    b = small_model(random_state=1).fit(X)
+    assert not torch.equal(a.module_.weight, b.module_.weight)
+    assert a.history_ != b.history_
+
+
+def test_fit_leaves_the_global_torch_generator_alone(clusters):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    small_model(random_state=5, epochs=1).fit(clusters[0])
+    assert torch.equal(torch.rand(3), expected)
+
+
+# --------------------------------------------------------------------------- learning
+
+def test_finds_well_separated_clusters(fitted, clusters):
+    X, y = clusters
+    scores = clustering_scores(y, fitted.predict(X))
+    # chance is 1/3; the three prototypes are found every seed we tried (accuracy 1.0)
+    assert scores["accuracy_majority"] > 0.9
+    assert scores["accuracy_hungarian"] > 0.9
+    assert fitted.history_[-1] < 0.5 * fitted.history_[0]
+
+
+def test_fitted_attributes(fitted, clusters):
+    X, _ = clusters
+    assert fitted.n_features_in_ == 64
+    assert fitted.n_parameters_ == 64 * 3 + 3
+    assert len(fitted.history_) == 10
+    assert all(np.isfinite(fitted.history_))
+    np.testing.assert_array_equal(fitted.labels_, fitted.predict(X))
+
+
+def test_transform_rows_are_probabilities(fitted, clusters):
+    H = fitted.transform(clusters[0][:50])
+    assert H.shape == (50, 3) and H.dtype == np.float32
+    np.testing.assert_allclose(H.sum(axis=1), 1.0, rtol=1e-5)
+    assert H.min() >= 0.0
+    pred = fitted.predict(clusters[0][:50])
+    assert pred.dtype == np.int64
+    np.testing.assert_array_equal(pred, H.argmax(axis=1))
+
+
+def test_reconstruct_is_eq9_of_the_codes(fitted, clusters):
+    X = clusters[0][:20]
+    R = fitted.reconstruct(X)
+    assert R.shape == X.shape
+    W = fitted.module_.weight.detach().numpy()
+    expected = 1.0 / (1.0 + np.exp(-(fitted.transform(X) @ W.T)))
+    np.testing.assert_allclose(R, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_fit_returns_self_and_ignores_y(clusters):
+    X, y = clusters
+    model = small_model(epochs=1)
+    assert model.fit(X, y) is model
+    assert len(small_model(epochs=1).fit_predict(X)) == len(X)
+
+
+@pytest.mark.parametrize("k", [2, 5])
+def test_parameter_count_follows_k(k):
+    X = np.random.default_rng(0).random((40, 12)).astype(np.float32)
+    assert small_model(k, epochs=1).fit(X).n_parameters_ == 12 * k + k
+
+
+def test_the_last_smaller_batch_is_used():
+    # 65 rows, batch 64: a second batch of one row; the model still trains and records one loss per epoch
+    X = np.random.default_rng(0).random((65, 8)).astype(np.float32)
+    assert len(small_model(2, epochs=2, batch_size=64).fit(X).history_) == 2
+
+
+# --------------------------------------------------------------------------- scikit-learn protocol
+
+def test_get_params_set_params_clone(clusters):
+    model = ShallowACRBM(30, epochs=2, lr=0.05, random_state=4, progress=False)
+    params = model.get_params()
+    assert params["n_clusters"] == 30 and params["epochs"] == 2 and params["lr"] == 0.05
+    assert set(params) == {"n_clusters", "epochs", "batch_size", "lr", "betas", "random_state", "device", "progress"}
+    assert model.set_params(n_clusters=4, batch_size=32) is model
+    assert model.n_clusters == 4 and model.batch_size == 32
+    copy = clone(model)
+    assert copy is not model and copy.get_params() == model.get_params()
+    model.fit(clusters[0])
+    assert not hasattr(clone(model), "module_")   # clone drops fitted state
+    assert model.n_parameters_ == 64 * 4 + 4
+
+
+def test_init_stores_without_validating():
+    model = ShallowACRBM(1, epochs=0)          # sklearn convention: validation happens in fit
+    assert model.n_clusters == 1 and model.epochs == 0

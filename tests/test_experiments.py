@@ -1,0 +1,151 @@
+"""Experiment runners on tiny synthetic data: settings, records, sweep."""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from osa_lib import experiments
+from osa_lib.experiments import (CLUSTERING_PROFILES, ClusteringData, clustering_settings, data_provenance,
+                                 load_clustering_data, resolve_results_dir, run_kmeans, run_shallow_acrbm,
+                                 sweep_n_clusters, sweep_table)
+from osa_lib.records import REQUIRED_KEYS, read_record
+
+
+@pytest.fixture(scope="module")
+def tiny(make_clusters):
+    X, y = make_clusters(390, 64, 3, noise=0.1, seed=1)
+    return ClusteringData("synthetic", X[:300], y[:300], X[300:], y[300:], provenance={"source": "tests"})
+
+
+def check_metrics(record, names, n_seeds):
+    assert set(record["metrics"]) == set(names)
+    for name, m in record["metrics"].items():
+        assert len(m["per_seed"]) == n_seeds, name
+        assert all(0.0 <= v <= 1.0 for v in m["per_seed"]), name
+        assert m["mean"] == pytest.approx(np.mean(m["per_seed"]))
+        assert m["std"] == pytest.approx(np.std(m["per_seed"], ddof=1))
+
+
+# --------------------------------------------------------------------------- settings
+
+def test_settings_per_profile():
+    ci, paper = clustering_settings("ci"), clustering_settings("paper")
+    assert paper["n_train"] is None and paper["epochs"] == 20 and len(paper["seeds"]) == 5
+    assert ci["n_train"] is not None and ci["epochs"] < paper["epochs"]
+    assert set(ci) == set(paper)
+    for s in (ci, paper):
+        assert all(isinstance(v, tuple) and v for v in (s["seeds"], s["sweep_sizes"], s["sweep_seeds"]))
+        assert 10 in s["sweep_sizes"] and 30 in s["sweep_sizes"]
+
+
+def test_settings_overrides():
+    s = clustering_settings("ci", epochs=2, seeds=[4, 5], n_train=None)
+    assert s["epochs"] == 2 and s["seeds"] == (4, 5)
+    assert s["n_train"] == CLUSTERING_PROFILES["ci"]["n_train"]     # None means "keep the profile's"
+    assert clustering_settings("ci")["epochs"] == CLUSTERING_PROFILES["ci"]["epochs"]  # no leak between calls
+
+
+def test_settings_errors():
+    with pytest.raises(ValueError, match="nightly"):
+        clustering_settings("nightly")
+    with pytest.raises(ValueError, match="learning_rate"):
+        clustering_settings("ci", learning_rate=0.1)
+    with pytest.raises(ValueError, match="seeds"):
+        clustering_settings("paper", seeds=())
+
+
+# --------------------------------------------------------------------------- runners
+
+def test_run_shallow_acrbm_writes_a_record(tiny, tmp_path):
+    run = run_shallow_acrbm(tiny, n_clusters=3, seeds=(0, 1), profile="ci", epochs=2, results_dir=tmp_path,
+                            progress=False)
+    record = run.record
+    assert all(key in record for key in REQUIRED_KEYS)
+    assert record["experiment"] == "shallow_acrbm_3" and record["dataset"] == "synthetic"
+    assert record["profile"] == "ci" and record["seeds"] == [0, 1]
+    check_metrics(record, {"accuracy_majority", "accuracy_hungarian", "nmi", "ari"}, 2)
+    assert record["n_parameters"] == 64 * 3 + 3
+    p = record["params"]
+    assert p["epochs"] == 2 and p["n_clusters"] == 3 and p["n_train"] == 300 and p["n_test"] == 90
+    assert p["betas"] == [0.01, 0.999] and p["lr"] == 0.01 and p["batch_size"] == 256
+    assert record["data"] == {"source": "tests"}
+    assert len(run.models) == 2 and [m.random_state for m in run.models] == [0, 1]
+    assert all(len(h.history_) == 2 for h in run.models)
+    assert [len(pred) for pred in run.test_predictions] == [90, 90]
+    path = tmp_path / "ci" / "synthetic" / "shallow_acrbm_3.json"
+    assert read_record(path)["metrics"] == record["metrics"]
+    # the per-seed numbers are the scores of the returned predictions
+    assert record["metrics"]["accuracy_majority"]["per_seed"][0] == pytest.approx(
+        experiments.clustering_scores(tiny.y_test, run.test_predictions[0])["accuracy_majority"])
+
+
+def test_run_shallow_acrbm_named_experiment_without_results_dir(tiny, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run = run_shallow_acrbm(tiny, n_clusters=4, seeds=(3,), profile="paper", epochs=1, progress=False,
+                            experiment="shallow_acrbm_custom")
+    assert run.record["experiment"] == "shallow_acrbm_custom"
+    assert "accuracy_hungarian" not in run.record["metrics"]         # 4 clusters, 3 classes
+    assert run.record["metrics"]["nmi"]["std"] == 0.0
+    assert list(tmp_path.iterdir()) == []                             # nothing written
+
+
+def test_run_kmeans_writes_a_record(tiny, tmp_path):
+    run = run_kmeans(tiny, seeds=(0, 1), profile="ci", n_init=1, n_clusters=3, results_dir=tmp_path,
+                     progress=False)
+    record = run.record
+    check_metrics(record, {"accuracy_majority", "accuracy_hungarian", "nmi", "ari"}, 2)
+    assert record["experiment"] == "kmeans" and record["n_parameters"] is None
+    assert record["params"]["n_init"] == 1 and record["params"]["n_clusters"] == 3
+    assert (tmp_path / "ci" / "synthetic" / "kmeans.json").is_file()
+    assert record["metrics"]["accuracy_majority"]["mean"] > 0.9      # the blobs are easy for K-means
+
+
+def test_runners_reject_unknown_profiles(tiny):
+    with pytest.raises(ValueError, match="nightly"):
+        run_kmeans(tiny, seeds=(0,), profile="nightly", n_init=1, n_clusters=3, progress=False)
+    with pytest.raises(ValueError, match="nightly"):
+        sweep_n_clusters(tiny, sizes=(2,), seeds=(0,), profile="nightly", epochs=1, progress=False)
+
+
+# --------------------------------------------------------------------------- the K sweep (Figure 9)
+
+def test_sweep_and_its_table(tiny, tmp_path):
+    record, models = sweep_n_clusters(tiny, sizes=(2, 3), seeds=(0, 1), profile="ci", epochs=1,
+                                      results_dir=tmp_path, progress=False)
+    names = {f"{m}_k{k}" for m in ("accuracy_majority", "confidence", "cluster_usage") for k in (2, 3)}
+    check_metrics(record, names, 2)
+    assert record["experiment"] == "shallow_acrbm_sweep" and record["params"]["sizes"] == [2, 3]
+    assert "n_clusters" not in record["params"] and record["params"]["epochs"] == 1
+    assert sorted(models) == [2, 3] and models[3].n_clusters == 3 and models[3].random_state == 0
+    for k in (2, 3):   # confidence of K clusters lies in [1/K, 1]
+        assert all(1 / k - 1e-6 <= v <= 1 for v in record["metrics"][f"confidence_k{k}"]["per_seed"])
+    assert (tmp_path / "ci" / "synthetic" / "shallow_acrbm_sweep.json").is_file()
+
+    table = sweep_table(record)
+    assert list(table.columns) == ["K", "accuracy_majority %", "accuracy_majority std", "confidence %",
+                                   "confidence std", "cluster_usage %", "cluster_usage std"]
+    assert list(table["K"]) == [2, 3]
+    assert table.loc[1, "confidence %"] == pytest.approx(100 * record["metrics"]["confidence_k3"]["mean"])
+    assert ((table.drop(columns="K") >= 0) & (table.drop(columns="K") <= 100)).all().all()
+
+
+# --------------------------------------------------------------------------- data plumbing
+
+def test_load_clustering_data_and_provenance(tmp_path, fake_mnist_root):
+    fake_mnist_root(tmp_path, n_train=6, n_test=5)
+    data = load_clustering_data("mnist", data_dir=tmp_path, n_train=4, n_test=None)
+    assert data.X_train.shape == (4, 784) and data.X_test.shape == (5, 784)
+    assert data.y_train.shape == (4,) and data.X_train.dtype == np.float32
+    prov = data.provenance
+    assert prov["data_root"] == str(tmp_path)
+    raw = tmp_path / "MNIST" / "raw"
+    assert prov["sha256"] == {f.name: hashlib.sha256(f.read_bytes()).hexdigest()[:16]
+                              for f in sorted(raw.iterdir())}
+    assert data_provenance("mnist", tmp_path / "elsewhere")["sha256"] == {}
+
+
+def test_resolve_results_dir_creates_it(tmp_path):
+    path = resolve_results_dir(tmp_path / "a" / "b")
+    assert path.is_dir() and path == tmp_path / "a" / "b"

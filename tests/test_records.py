@@ -1,0 +1,208 @@
+"""Result records (SPEC §5) and the Table 1 comparison built from them."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from osa_lib import records
+from osa_lib.records import (NOT_RUN, REQUIRED_KEYS, TABLE1_ROWS, clustering_table, format_metric, load_record,
+                             make_record, paper_results, read_record, record_path, summarize, summarize_runs,
+                             write_record)
+
+REPO = Path(records.__file__).resolve().parents[1]
+
+
+def a_record(profile="paper", dataset="mnist", experiment="shallow_acrbm_10", per_seed=(0.60, 0.62),
+             n_parameters=7850, epochs=20, n_train=60000):
+    runs = [{"accuracy_majority": a, "nmi": a / 2} for a in per_seed]
+    return make_record(experiment=experiment, dataset=dataset, profile=profile,
+                       params={"epochs": epochs, "n_train": n_train, "betas": [0.01, 0.999]},
+                       seeds=list(range(len(per_seed))), runs=runs, n_parameters=n_parameters,
+                       wall_time_s=1.5, device="cpu")
+
+
+# --------------------------------------------------------------------------- summarize
+
+def test_summarize_mean_and_sample_std():
+    s = summarize([0.5, 0.6, 0.7])
+    assert s["per_seed"] == [0.5, 0.6, 0.7]
+    assert s["mean"] == pytest.approx(0.6)
+    assert s["std"] == pytest.approx(0.1)           # ddof = 1; ddof = 0 would give 0.0816...
+    assert s["std"] == pytest.approx(np.std([0.5, 0.6, 0.7], ddof=1))
+
+
+def test_summarize_single_seed_has_zero_std():
+    assert summarize([0.42]) == {"per_seed": [0.42], "mean": 0.42, "std": 0.0}
+
+
+@pytest.mark.parametrize("values", [[0.5, float("nan")], [float("inf")], []])
+def test_summarize_rejects_non_finite_and_empty(values):
+    with pytest.raises(ValueError):
+        summarize(values)
+
+
+def test_summarize_runs():
+    out = summarize_runs([{"a": 0.1, "b": 0.2}, {"a": 0.3, "b": 0.4}])
+    assert list(out) == ["a", "b"]
+    assert out["a"]["mean"] == pytest.approx(0.2) and out["b"]["per_seed"] == [0.2, 0.4]
+    with pytest.raises(ValueError, match="different metrics"):
+        summarize_runs([{"a": 0.1}, {"b": 0.2}])
+    with pytest.raises(ValueError):
+        summarize_runs([])
+
+
+# --------------------------------------------------------------------------- make / write / read
+
+def test_record_round_trip(tmp_path):
+    record = a_record()
+    assert all(key in record for key in REQUIRED_KEYS)
+    assert record["seeds"] == [0, 1]
+    assert record["metrics"]["accuracy_majority"]["mean"] == pytest.approx(0.61)
+    assert record["n_parameters"] == 7850
+    assert record["device"].startswith("cpu")
+    assert {"python", "osa_lib", "torch", "numpy", "scikit-learn"} <= set(record["versions"])
+    assert isinstance(record["git_commit"], str) and record["git_commit"]
+    path = write_record(record, tmp_path)
+    assert path == tmp_path / "paper" / "mnist" / "shallow_acrbm_10.json"
+    assert path == record_path(tmp_path, "paper", "mnist", "shallow_acrbm_10")
+    back = read_record(path)
+    assert back == json.loads(json.dumps(record))
+    assert load_record(tmp_path, "paper", "mnist", "shallow_acrbm_10") == back
+
+
+def test_make_record_keeps_extra_keys_and_none_parameters():
+    record = make_record(experiment="kmeans", dataset="mnist", profile="ci", params={}, seeds=[3],
+                         runs=[{"nmi": 0.5}], n_parameters=None, wall_time_s=0.1, device="cpu",
+                         extra={"data": {"data_root": "/x"}})
+    assert record["n_parameters"] is None and record["data"] == {"data_root": "/x"}
+    assert record["metrics"]["nmi"]["std"] == 0.0
+
+
+def test_make_record_needs_one_run_per_seed():
+    with pytest.raises(ValueError, match="seeds"):
+        make_record(experiment="kmeans", dataset="mnist", profile="ci", params={}, seeds=[0, 1],
+                    runs=[{"nmi": 0.5}], n_parameters=None, wall_time_s=0.1, device="cpu")
+
+
+@pytest.mark.parametrize("call", [
+    lambda d: make_record(experiment="kmeans", dataset="mnist", profile="nightly", params={}, seeds=[0],
+                          runs=[{"nmi": 0.5}], n_parameters=None, wall_time_s=0.1, device="cpu"),
+    lambda d: record_path(d, "nightly", "mnist", "kmeans"),
+    lambda d: load_record(d, "nightly", "mnist", "kmeans"),
+    lambda d: clustering_table(d, build_profile="nightly"),
+])
+def test_unknown_profile_is_named(tmp_path, call):
+    with pytest.raises(ValueError, match="nightly"):
+        call(tmp_path)
+
+
+def test_write_record_refuses_incomplete_records(tmp_path):
+    record = a_record()
+    del record["git_commit"]
+    with pytest.raises(ValueError, match="git_commit"):
+        write_record(record, tmp_path)
+    assert not any(tmp_path.rglob("*.json"))
+
+
+def test_read_record_checks_keys_and_json(tmp_path):
+    record = a_record()
+    del record["wall_time_s"]
+    path = tmp_path / "partial.json"
+    path.write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="wall_time_s"):
+        read_record(path)
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        read_record(broken)
+    with pytest.raises(FileNotFoundError, match="missing.json"):
+        read_record(tmp_path / "missing.json")
+
+
+def test_load_record_returns_none_when_missing(tmp_path):
+    assert load_record(tmp_path, "paper", "mnist", "kmeans") is None
+    assert load_record(tmp_path, "ci", "fashion_mnist", "shallow_acrbm_30") is None
+
+
+# --------------------------------------------------------------------------- formatting and the table
+
+def test_format_metric():
+    record = a_record(per_seed=(0.60, 0.62))
+    assert format_metric(record, "accuracy_majority") == "61.00 ± 1.41 (2 seeds, 20 ep, 60k train)"
+    assert format_metric(record, "accuracy_majority", with_protocol=False) == "61.00 ± 1.41"
+    single = a_record(per_seed=(0.5,), n_train=500, epochs=3)
+    assert format_metric(single, "accuracy_majority") == "50.00 (1 seed, 3 ep, 500 train)"
+    assert format_metric(None, "accuracy_majority") == NOT_RUN == "not run yet"
+    assert format_metric(record, "ari") == "—"
+
+
+def paper_accuracy(experiment: str) -> str:
+    row = paper_results()["table1"]["rows"][experiment]
+    return row["accuracy"] + (f" ± {row['accuracy_std']}" if "accuracy_std" in row else "")
+
+
+def test_table_without_records_says_not_run_yet(tmp_path):
+    table = clustering_table(tmp_path, "mnist")
+    assert len(table) == len(TABLE1_ROWS)
+    assert list(table["method"]) == [method for _, method, _ in TABLE1_ROWS]
+    assert list(table["clusters"]) == [k for _, _, k in TABLE1_ROWS]
+    assert set(table["accuracy % (ours, paper profile)"]) == {NOT_RUN}
+    assert set(table["accuracy % (this build, ci profile)"]) == {NOT_RUN}
+    assert list(table["accuracy % (paper)"]) == [paper_accuracy(e) for e, _, _ in TABLE1_ROWS]
+    assert list(table["params (paper)"]) == [paper_results()["table1"]["rows"][e]["n_parameters"]
+                                             for e, _, _ in TABLE1_ROWS]
+
+
+def test_table_shows_written_records(tmp_path):
+    write_record(a_record(profile="paper", per_seed=(0.60, 0.62)), tmp_path)
+    write_record(a_record(profile="ci", per_seed=(0.55,), n_train=10000, epochs=10), tmp_path)
+    table = clustering_table(tmp_path, "mnist", build_profile="ci")
+    row = table[table["method"] == "Shallow ACRBM"].iloc[0]       # the K = 10 row comes first
+    assert row["clusters"] == 10
+    assert row["accuracy % (ours, paper profile)"] == "61.00 ± 1.41 (2 seeds, 20 ep, 60k train)"
+    assert row["accuracy % (this build, ci profile)"] == "55.00 (1 seed, 10 ep, 10k train)"
+    assert row["params (ours)"] == "7,850"
+    assert row["NMI % (ours, paper profile)"] == "30.50 ± 0.71"
+    assert row["Hungarian % (ours, paper profile)"] == "—"       # the record has no such metric
+    assert row["accuracy % (paper)"] == paper_accuracy("shallow_acrbm_10")
+    other = clustering_table(tmp_path, "mnist")
+    assert (other["accuracy % (ours, paper profile)"] == NOT_RUN).sum() == len(TABLE1_ROWS) - 1
+
+
+def test_table_for_a_dataset_the_paper_did_not_use(tmp_path):
+    table = clustering_table(tmp_path, "fashion_mnist")
+    assert set(table["accuracy % (paper)"]) == {"no paper number"}
+
+
+# --------------------------------------------------------------------------- the paper's numbers
+
+def test_paper_results_file():
+    paper = paper_results()
+    assert paper["table1"]["dataset"] == "mnist"
+    assert {e for e, _, _ in TABLE1_ROWS} == set(paper["table1"]["rows"])
+    for row in paper["table1"]["rows"].values():
+        assert 0 < float(row["accuracy"]) < 100
+
+
+def test_paper_numbers_live_in_one_library_file():
+    """The paper's numbers are typed once (osa_lib/paper_results.json), never in code or tests."""
+    numbers = set()
+    for table in ("table1", "table2"):
+        for row in paper_results()[table]["rows"].values():
+            numbers |= {v for k, v in row.items() if k not in ("method", "n_clusters") and "." in str(v)}
+    assert len(numbers) >= 6
+    offenders = []
+    for folder in ("osa_lib", "tests", "benchmarks"):
+        for path in (REPO / folder).rglob("*.py"):
+            text = path.read_text()
+            offenders += [f"{path.relative_to(REPO)}: {n}" for n in numbers if n in text]
+    assert offenders == []
+
+
+def test_std_is_not_nan_for_equal_seeds():
+    s = summarize([0.3, 0.3])
+    assert s["std"] == 0.0 and not math.isnan(s["std"])
