@@ -27,7 +27,7 @@ from .records import check_profile, make_record, write_record
 CLUSTERING_PROFILES = {
     "paper": dict(n_train=None, n_test=None, epochs=20, seeds=(0, 1, 2, 3, 4), kmeans_n_init=10,
                   sweep_sizes=(2, 5, 10, 20, 30, 50, 100, 200, 300), sweep_seeds=(0, 1, 2), tsne_points=3000),
-    "ci": dict(n_train=10_000, n_test=None, epochs=10, seeds=(0, 1), kmeans_n_init=3,
+    "ci": dict(n_train=20_000, n_test=None, epochs=20, seeds=(0, 1, 2), kmeans_n_init=3,
                sweep_sizes=(5, 10, 30, 100, 300), sweep_seeds=(0,), tsne_points=1000),
 }
 

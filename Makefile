@@ -1,0 +1,36 @@
+# Two commands do all the set-up on a fresh machine:
+#   make book   create .venv, install, execute every chapter (ci profile), build the HTML book
+#   make test   create .venv, install, run the test suite
+# Data: set OSA_DATA_DIR to the data root (default: data/ in this repository).
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PROFILE ?= ci
+
+.PHONY: book test paper bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,book]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (osa_lib)"
+	touch $@
+
+book: $(VENV)/.installed
+	MPLBACKEND=Agg $(PY) scripts/build_book.py --profile $(PROFILE)
+	@echo "open _build/_build/html/index.html"
+
+test: $(VENV)/.installed
+	MPLBACKEND=Agg $(PY) -m pytest
+
+# Full-size runs (the paper's data sizes and hyperparameters); writes results/paper/ and
+# builds the book from those runs.
+paper: $(VENV)/.installed
+	MPLBACKEND=Agg $(PY) scripts/build_book.py --profile paper
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/bench_shallow_acrbm.py
+
+clean:
+	rm -rf _build results/ci
