@@ -10,7 +10,7 @@ import torch
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .acrbm import ACRBM, acrbm_loss, n_parameters
+from .acrbm import ACRBM, acrbm_loss, confidence_loss, n_parameters
 from .train import run_epochs, seeded_generator
 
 
@@ -38,6 +38,11 @@ def check_unit_interval(X, name: str = "X", n_features: int | None = None) -> np
     return X
 
 
+#: The training objectives ``ShallowACRBM(loss=...)`` accepts: the paper's eq 13-14
+#: (the default) and eq 15 as printed (for the derivations chapter's comparison).
+LOSSES = {"acrbm": acrbm_loss, "confidence": confidence_loss}
+
+
 def _check_positive_int(value, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
@@ -46,6 +51,9 @@ def _check_positive_int(value, name: str, minimum: int = 1) -> int:
 
 class ShallowACRBM(ClusterMixin, BaseEstimator):
     """Shallow ACRBM clustering (paper section 2.1, Table 1), trained on eq 14 alone.
+
+    (``loss="confidence"`` trains on eq 15 instead; that objective admits a collapsed
+    solution and is offered for the derivations chapter's comparison only.)
 
     Parameters
     ----------
@@ -64,18 +72,21 @@ class ShallowACRBM(ClusterMixin, BaseEstimator):
     device : str or torch.device, default "cpu"
     progress : bool, default True
         Show a tqdm bar over epochs during ``fit``.
+    loss : {"acrbm", "confidence"}, default "acrbm"
+        The training objective: ``"acrbm"`` is eq 13-14 (:func:`osa_lib.acrbm.acrbm_loss`),
+        ``"confidence"`` is eq 15 as printed (:func:`osa_lib.acrbm.confidence_loss`).
 
     Attributes
     ----------
     module_ : ACRBM
-    history_ : list of float, the mean training loss (eq 14) of every epoch
+    history_ : list of float, the mean training loss (eq 14, or eq 15) of every epoch
     n_features_in_ : int
     n_parameters_ : int, ``V*K + K``
     labels_ : ndarray of shape (n_samples,), cluster of each training example
     """
 
     def __init__(self, n_clusters=10, *, epochs=20, batch_size=256, lr=1e-2, betas=(0.01, 0.999),
-                 random_state=0, device="cpu", progress=True):
+                 random_state=0, device="cpu", progress=True, loss="acrbm"):
         self.n_clusters = n_clusters
         self.epochs = epochs
         self.batch_size = batch_size
@@ -84,6 +95,7 @@ class ShallowACRBM(ClusterMixin, BaseEstimator):
         self.random_state = random_state
         self.device = device
         self.progress = progress
+        self.loss = loss
 
     def _validate_params(self) -> None:
         _check_positive_int(self.n_clusters, "n_clusters", minimum=2)
@@ -93,6 +105,8 @@ class ShallowACRBM(ClusterMixin, BaseEstimator):
             raise ValueError(f"lr must be a positive number, got {self.lr!r}")
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
+        if not isinstance(self.loss, str) or self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {self.loss!r}")
 
     def fit(self, X, y=None):
         """Train on rows ``X`` of shape (n_samples, n_features) in [0, 1]; ``y`` is ignored."""
@@ -107,8 +121,10 @@ class ShallowACRBM(ClusterMixin, BaseEstimator):
         data = torch.from_numpy(X).to(device)
         optimizer = torch.optim.Adam(module.parameters(), lr=self.lr, betas=tuple(self.betas), fused=True)
 
+        objective = LOSSES[self.loss]   # eq 14 (default) or eq 15
+
         def batch_loss(idx):
-            return acrbm_loss(module(data.index_select(0, idx.to(device))))
+            return objective(module(data.index_select(0, idx.to(device))))
 
         module.train()
         # Confident softmax rows hold subnormal floats, which make CPU kernels ~25 %
@@ -117,7 +133,8 @@ class ShallowACRBM(ClusterMixin, BaseEstimator):
         try:
             self.history_ = run_epochs(batch_loss, optimizer, len(X), epochs=self.epochs,
                                        batch_size=self.batch_size, generator=generator,
-                                       desc=f"ShallowACRBM(K={self.n_clusters})", progress=self.progress)
+                                       desc=f"ShallowACRBM(K={self.n_clusters}, loss={self.loss})",
+                                       progress=self.progress)
         finally:
             torch.set_flush_denormal(False)
         module.eval()

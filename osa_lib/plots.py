@@ -97,3 +97,54 @@ def matrix_plot(matrix: np.ndarray, title: str = ""):
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     return fig
+
+
+def spectrum_plot(spectra: Mapping[str, np.ndarray], reference: float | None = 1.0):
+    """Sorted eigenvalues (real parts) of several operators against their index; a dashed line at ``reference``.
+
+    Used for eq 7: a projection has every non-zero eigenvalue equal to 1.
+    """
+    fig, ax = plt.subplots(figsize=(5.6, 3.2))
+    styles = ("o-", "s--", "^:", "d-.")
+    for (label, values), style in zip(spectra.items(), styles * len(spectra)):
+        values = np.sort(np.real(np.asarray(values)))[::-1]
+        ax.plot(np.arange(1, len(values) + 1), values, style, ms=3, label=label)
+    if reference is not None:
+        ax.axhline(reference, color="k", lw=0.8, ls="--", alpha=0.6)
+    ax.set_xlabel("eigenvalue index (largest first)")
+    ax.set_ylabel("eigenvalue")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def cluster_size_bars(sizes: Mapping[str, np.ndarray]):
+    """Grouped bars: examples per cluster (argmax of h) for several models with the same K."""
+    names = list(sizes)
+    k = max(len(np.asarray(s)) for s in sizes.values())
+    width = 0.8 / len(names)
+    fig, ax = plt.subplots(figsize=(5.6, 3.0))
+    for i, name in enumerate(names):
+        s = np.asarray(sizes[name])
+        ax.bar(np.arange(len(s)) + (i - (len(names) - 1) / 2) * width, s, width=width, label=name)
+    ax.set_xticks(np.arange(k))
+    ax.set_xlabel("cluster (argmax of h)")
+    ax.set_ylabel("examples")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def loss_curves(histories: Mapping[str, Sequence[float]], *, log: bool = True):
+    """Loss against optimisation step for several runs (log scale by default)."""
+    fig, ax = plt.subplots(figsize=(5.6, 3.2))
+    for label, values in histories.items():
+        values = np.asarray(values, dtype=float)
+        ax.plot(np.arange(len(values)), np.maximum(values, 1e-12) if log else values, label=label)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -25,6 +25,7 @@ import papermill as pm
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
 SRC = BUILD / "src"
+TIMES = BUILD / "execution_times.json"
 
 #: (name, source notebook, page written into the book, parameters, new title or None)
 NOTEBOOKS = [
@@ -33,8 +34,15 @@ NOTEBOOKS = [
     ("shallow_acrbm_fashion_mnist", "notebooks/shallow_acrbm.ipynb",
      "notebooks/shallow_acrbm_fashion_mnist.ipynb", {"dataset": "fashion_mnist"},
      ("shallow-acrbm-fashion-mnist", "Shallow ACRBM on Fashion-MNIST")),
+    ("derivations", "notebooks/derivations.ipynb", "notebooks/derivations.ipynb", {}, None),
     ("summary", "book/summary.ipynb", "book/summary.ipynb", {}, None),
+    ("report", "book/report.ipynb", "book/report.ipynb", {}, None),
+    ("rerun", "book/rerun.ipynb", "book/rerun.ipynb", {}, None),
 ]
+#: Notebooks whose parameters cell takes ``build_profile`` instead of ``profile``.
+BOOK_PAGES = {"summary", "report"}
+#: Notebooks without a profile parameter.
+NO_PROFILE = {"rerun"}
 
 #: Strings the built summary page must contain (the CI check of Table 1).
 SUMMARY_MUST_CONTAIN = ("Table 1", "Shallow ACRBM", "K-means", "AE + ACRBM")
@@ -80,13 +88,19 @@ def execute(profile: str, only: list[str] | None, kernel: str | None) -> dict:
         if only and name not in only:
             continue
         src, out = ROOT / source, SRC / page
-        parameters = {**params, **({"build_profile": profile} if name == "summary" else {"profile": profile})}
+        parameters = dict(params)
+        if name in BOOK_PAGES:
+            parameters["build_profile"] = profile
+        elif name not in NO_PROFILE:
+            parameters["profile"] = profile
         print(f"== executing {source} -> {page} with {parameters}", flush=True)
         start = time.perf_counter()
         pm.execute_notebook(str(src), str(out), parameters=parameters, cwd=str(src.parent),
                             kernel_name=kernel, log_output=False, progress_bar=False)
         times[name] = round(time.perf_counter() - start, 1)
         print(f"   done in {times[name]} s", flush=True)
+        # written after every notebook, so that the rerun page (executed last) can show them
+        TIMES.write_text(json.dumps({"profile": profile, "seconds": times}, indent=2))
         if title:
             retitle(out, *title)
         hide_injected_parameters(out)
@@ -125,8 +139,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.no_execute:
         stage_sources()
-        times = execute(args.profile, args.only, args.kernel)
-        (BUILD / "execution_times.json").write_text(json.dumps({"profile": args.profile, "seconds": times}, indent=2))
+        execute(args.profile, args.only, args.kernel)
     build_html()
     check_summary()
 
