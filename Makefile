@@ -8,7 +8,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PROFILE ?= ci
 
-.PHONY: book test paper bench clean
+.PHONY: book test paper bench check-pages clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(VENV)/.installed
 # builds the book from those runs.
 paper: $(VENV)/.installed
 	MPLBACKEND=Agg $(PY) scripts/build_book.py --profile paper
+
+# Headless-Chromium check of the built pages (needs Debian's chromium).
+check-pages: $(VENV)/.installed
+	$(PY) scripts/check_pages.py
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_shallow_acrbm.py

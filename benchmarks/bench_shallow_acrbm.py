@@ -36,10 +36,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=20, help="ACRBM epochs (default 20, Table 3)")
     parser.add_argument("--n-clusters", type=int, default=10, help="clusters for both methods (default 10)")
     parser.add_argument("--repeats", type=int, default=1, help="time each fit N times, report the median")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch intra-op threads (default: torch's own choice, usually the core count)")
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON here (default: print only)")
     args = parser.parse_args(argv)
-    if args.epochs < 1 or args.n_clusters < 2 or args.repeats < 1:
-        parser.error("need --epochs >= 1, --n-clusters >= 2, --repeats >= 1")
+    if args.epochs < 1 or args.n_clusters < 2 or args.repeats < 1 or (args.threads is not None and args.threads < 1):
+        parser.error("need --epochs >= 1, --n-clusters >= 2, --repeats >= 1, --threads >= 1")
     return args
 
 
@@ -54,10 +56,13 @@ def timed(fn, repeats: int) -> tuple[float, list[float]]:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     root = resolve_data_dir(args.data_dir)
     X, _ = load_dataset("mnist", train=True, data_dir=root)
     X = flatten_images(X)
     n = len(X)
+    load_at_start = os.getloadavg()[0]
 
     acrbm_s, acrbm_all = timed(
         lambda: ShallowACRBM(args.n_clusters, epochs=args.epochs, progress=False).fit(X), args.repeats)
@@ -78,6 +83,7 @@ def main(argv=None) -> dict:
         "kmeans_fit_s_all": kmeans_all,
         "torch_threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
+        "load_average_1min": [load_at_start, os.getloadavg()[0]],   # before / after: > 0.5 means a busy machine
         "machine": platform.machine(),
         "versions": {"python": platform.python_version(), "osa_lib": __version__, "torch": torch.__version__,
                      "numpy": np.__version__, "scikit-learn": sklearn.__version__},
@@ -89,6 +95,7 @@ def main(argv=None) -> dict:
     print(f"ratio ACRBM / KMeans:           {figures['ratio_acrbm_over_kmeans']:8.2f}")
     print(f"ACRBM samples/s:                {figures['acrbm_samples_per_s']:8.0f}")
     print(f"torch threads:                  {figures['torch_threads']:8d}")
+    print(f"1-min load average before/after: {load_at_start:.2f} / {figures['load_average_1min'][1]:.2f}")
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(figures, indent=2) + "\n")

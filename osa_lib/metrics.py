@@ -108,3 +108,97 @@ def clustering_scores(y_true, y_pred, n_clusters: int | None = None) -> dict[str
     scores["nmi"] = nmi(y_true, y_pred)
     scores["ari"] = ari(y_true, y_pred)
     return scores
+
+
+# --------------------------------------------------------------------------- segmentation (eq 23-25)
+
+SEGMENTATION_METRICS = ("pixel_accuracy", "iou", "dice")
+
+
+def _check_masks(true_masks, pred_masks, ignore_mask=None):
+    """Validate binary masks; return (N, H, W) bool arrays (``ignore`` None or bool)."""
+    arrays = {}
+    for name, m in (("true_masks", true_masks), ("pred_masks", pred_masks)):
+        a = np.asarray(m)
+        if a.ndim == 2:
+            a = a[None]
+        if a.ndim != 3:
+            raise ValueError(f"{name} must have shape (N, H, W) or (H, W), got shape {a.shape}")
+        if a.shape[0] == 0 or a.shape[1] == 0 or a.shape[2] == 0:
+            raise ValueError(f"{name} is empty (shape {a.shape})")
+        if a.dtype != bool:
+            if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+                raise ValueError(f"{name} must hold 0/1 values, got dtype {a.dtype}")
+            bad = ~np.isin(a, (0, 1))
+            if bad.any():
+                raise ValueError(f"{name} must be binary (0/1), found value {a[bad].flat[0]!r}")
+            a = a.astype(bool)
+        arrays[name] = a
+    y, p = arrays["true_masks"], arrays["pred_masks"]
+    if y.shape != p.shape:
+        raise ValueError(f"true_masks and pred_masks differ in shape: {y.shape} vs {p.shape}")
+    ign = None
+    if ignore_mask is not None:
+        ign = np.asarray(ignore_mask)
+        if ign.ndim == 2:
+            ign = ign[None]
+        if ign.shape != y.shape:
+            raise ValueError(f"ignore_mask must have the masks' shape {y.shape}, got {ign.shape}")
+        if ign.dtype != bool:
+            if not np.all(np.isin(ign, (0, 1))):
+                raise ValueError("ignore_mask must be boolean (or 0/1)")
+            ign = ign.astype(bool)
+        full = ign.reshape(len(ign), -1).all(axis=1)
+        if full.any():
+            raise ValueError(f"ignore_mask ignores every pixel of image {int(np.flatnonzero(full)[0])}; "
+                             "nothing is left to score")
+    return y, p, ign
+
+
+def segmentation_scores_per_image(true_masks, pred_masks, ignore_mask=None) -> dict[str, np.ndarray]:
+    """Pixel accuracy, IoU and Dice of every image (arrays of shape (N,), fractions).
+
+    Same conventions as :func:`segmentation_scores`.
+    """
+    y, p, ign = _check_masks(true_masks, pred_masks, ignore_mask)
+    valid = np.ones_like(y) if ign is None else ~ign
+    n = len(y)
+    y = (y & valid).reshape(n, -1)
+    p_valid = (p & valid).reshape(n, -1)
+    valid = valid.reshape(n, -1)
+    n_valid = valid.sum(axis=1)
+    correct = ((y == p_valid) & valid).sum(axis=1)
+    inter = (y & p_valid).sum(axis=1)
+    union = (y | p_valid).sum(axis=1)
+    total = y.sum(axis=1) + p_valid.sum(axis=1)
+    iou = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+    dice = np.where(total > 0, 2 * inter / np.maximum(total, 1), 1.0)
+    return {"pixel_accuracy": correct / n_valid, "iou": iou.astype(float), "dice": dice.astype(float)}
+
+
+def segmentation_scores(true_masks, pred_masks, ignore_mask=None) -> dict[str, float]:
+    """Pixel accuracy (eq 23), IoU (eq 24) and Dice (eq 25) of binary masks, as fractions.
+
+    Each score is computed per image and averaged over images (IoU and Dice as the paper
+    writes them; accuracy the same way, so that large and small images weigh alike).
+
+    Parameters
+    ----------
+    true_masks, pred_masks : array-like of shape (N, H, W) or (H, W)
+        Binary masks (bool or 0/1), 1 = foreground.
+    ignore_mask : array-like of the same shape, optional
+        True where a pixel is not scored (for example the unlabelled band of a trimap).
+        Ignored pixels count in neither mask.
+
+    Returns
+    -------
+    dict with ``pixel_accuracy``, ``iou``, ``dice`` in [0, 1]. An image whose true and
+    predicted masks are both empty (over the scored pixels) has IoU = Dice = 1.
+
+    Raises
+    ------
+    ValueError
+        Shapes differ or are not 2-D/3-D, masks are not binary, or an image has no scored pixel.
+    """
+    per_image = segmentation_scores_per_image(true_masks, pred_masks, ignore_mask)
+    return {k: float(np.mean(per_image[k])) for k in SEGMENTATION_METRICS}

@@ -233,3 +233,14 @@ def paper_accuracy(experiment: str, dataset: str = "mnist") -> float | None:
     table = paper_results()["table1"]
     row = table["rows"].get(experiment) if dataset == table["dataset"] else None
     return None if row is None else float(row["accuracy"])
+
+
+def literature_table(dataset: str):
+    """Other papers' numbers for ``dataset`` from the reference file (context only), as a DataFrame."""
+    import pandas as pd
+
+    entry = paper_results().get("literature", {}).get(dataset)
+    if entry is None:
+        return pd.DataFrame(columns=["method", "accuracy % (Hungarian, as published)", "source"])
+    return pd.DataFrame([{"method": r["method"], "accuracy % (Hungarian, as published)": r["accuracy_hungarian"],
+                          "source": r["source"]} for r in entry["rows"]])

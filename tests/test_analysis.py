@@ -30,6 +30,8 @@ def test_code_gram_and_diagonal_mass_hand_case():
     np.testing.assert_allclose(code_gram(H), [[0.625, 0.125], [0.125, 0.125]])
     assert code_gram(H).sum() == pytest.approx(1.0)
     assert diagonal_mass(H) == pytest.approx(1.5 / 2.0)
+    # a share: unchanged when the codes are scaled (e.g. unnormalised scores)
+    assert diagonal_mass(3.0 * H) == pytest.approx(1.5 / 2.0)
 
 
 @pytest.mark.parametrize("k", [2, 5, 30])
@@ -87,3 +89,14 @@ def test_embed_2d_shape_and_determinism():
     a = embed_2d(H, random_state=0)
     assert a.shape == (25, 2) and np.all(np.isfinite(a))
     np.testing.assert_allclose(a, embed_2d(H, random_state=0))
+
+
+def test_reconstruction_error():
+    from osa_lib.analysis import reconstruction_error
+
+    X = np.array([[0.0, 1.0], [0.5, 0.5]])
+    X_hat = np.array([[0.5, 1.0], [0.5, 0.0]])
+    assert reconstruction_error(X, X_hat) == pytest.approx((0.25 + 0.25) / 4)
+    assert reconstruction_error(X, X) == 0.0
+    with pytest.raises(ValueError, match="shapes"):
+        reconstruction_error(X, X_hat[:1])

@@ -94,7 +94,9 @@ def test_check_unit_interval_converts_to_float32_and_accepts_integers():
 
 def test_same_seed_same_model(clusters):
     X, _ = clusters
+    torch.manual_seed(1)        # the global torch generator must play no part
     a = small_model(random_state=7).fit(X)
+    torch.manual_seed(2)
     b = small_model(random_state=7).fit(X)
     assert np.array_equal(a.history_, b.history_)
     assert np.array_equal(a.predict(X), b.predict(X))
@@ -107,6 +109,14 @@ def test_different_seeds_differ(clusters):
     b = small_model(random_state=1).fit(X)
     assert not torch.equal(a.module_.weight, b.module_.weight)
     assert a.history_ != b.history_
+
+
+def test_seed_sets_the_initial_weights():
+    # with a vanishing learning rate the fitted weights are the initial ones
+    X = np.full((8, 5), 0.5, dtype=np.float32)
+    w = [small_model(2, epochs=1, lr=1e-30, random_state=s).fit(X).module_.weight.detach().clone()
+         for s in (0, 0, 1)]
+    assert torch.equal(w[0], w[1]) and not torch.allclose(w[0], w[2])
 
 
 def test_fit_leaves_the_global_torch_generator_alone(clusters):
@@ -181,7 +191,8 @@ def test_get_params_set_params_clone(clusters):
     model = ShallowACRBM(30, epochs=2, lr=0.05, random_state=4, progress=False)
     params = model.get_params()
     assert params["n_clusters"] == 30 and params["epochs"] == 2 and params["lr"] == 0.05
-    assert set(params) == {"n_clusters", "epochs", "batch_size", "lr", "betas", "random_state", "device", "progress"}
+    assert {"n_clusters", "epochs", "batch_size", "lr", "betas", "random_state", "device", "progress"} <= set(params)
+    assert params["betas"] == (0.01, 0.999) and params["batch_size"] == 256     # Table 3's defaults
     assert model.set_params(n_clusters=4, batch_size=32) is model
     assert model.n_clusters == 4 and model.batch_size == 32
     copy = clone(model)
@@ -209,3 +220,25 @@ def test_real_mnist_subset_beats_chance_clearly(real_data_dir):
         assert model.n_parameters_ == 784 * k + k
         scores = clustering_scores(data.y_test, model.predict(data.X_test), n_clusters=k)
         assert scores["accuracy_majority"] > floor, (k, scores)
+
+
+# --------------------------------------------------------------------------- eq 15 as a training objective
+
+def test_eq15_training_is_confident_but_uses_fewer_clusters(clusters):
+    """10 clusters on 3-blob data: eq 14 spreads over (nearly) all of them, eq 15 only sharpens."""
+    from osa_lib.analysis import cluster_usage, mean_confidence
+
+    X, _ = clusters
+    eq14 = small_model(10, epochs=10, random_state=0).fit(X)
+    eq15 = small_model(10, epochs=10, random_state=0, loss="confidence").fit(X)
+    H14, H15 = eq14.transform(X), eq15.transform(X)
+    # seeds 0-3 gave usage 0.9-1.0 for eq 14 and 0.1-0.3 for eq 15
+    assert cluster_usage(H14) >= 0.8
+    assert cluster_usage(H15) <= 0.5
+    assert mean_confidence(H15) > 0.95 and eq15.history_[-1] < 0.05
+    assert eq14.history_ != eq15.history_
+
+
+def test_unknown_training_loss_is_named(clusters):
+    with pytest.raises(ValueError, match="eq16"):
+        small_model(loss="eq16").fit(clusters[0])
