@@ -160,3 +160,32 @@ def test_load_clustering_data_and_provenance(tmp_path, fake_mnist_root):
 def test_resolve_results_dir_creates_it(tmp_path):
     path = resolve_results_dir(tmp_path / "a" / "b")
     assert path.is_dir() and path == tmp_path / "a" / "b"
+
+
+def test_train_validation_split_is_fixed_and_disjoint():
+    X = np.arange(40, dtype=np.float32).reshape(20, 2)
+    y = np.arange(20)
+    a = experiments.train_validation_split(X, y, 5, random_state=3)
+    b = experiments.train_validation_split(X, y, 5, random_state=3)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+    X_fit, y_fit, X_val, y_val = a
+    assert len(y_val) == 5 and len(y_fit) == 15
+    assert not set(y_fit) & set(y_val)
+    with pytest.raises(ValueError, match="n_validation"):
+        experiments.train_validation_split(X, y, 20)
+
+
+def test_shallow_sensitivity_scores_every_variant_on_validation(tiny, tmp_path):
+    variants = {"base": {}, "small lr": {"lr": 1e-4}, "longer": {"epochs_factor": 2}}
+    rec = experiments.shallow_sensitivity(tiny, n_clusters=3, seeds=[0, 1], profile="ci", epochs=2,
+                                          n_validation=len(tiny.X_train) // 4, variants=variants,
+                                          results_dir=tmp_path, progress=False)
+    assert rec["experiment"] == "shallow_acrbm_3_sensitivity"
+    assert rec["params"]["evaluated_on"].startswith("validation")
+    assert rec["params"]["n_validation"] == len(tiny.X_train) // 4
+    for name in variants:
+        assert len(rec["metrics"][f"accuracy_majority[{name}]"]["per_seed"]) == 2
+    table = experiments.sensitivity_table(rec)
+    assert list(table["variant"]) == list(variants)
+    assert (tmp_path / "ci" / tiny.dataset / "shallow_acrbm_3_sensitivity.json").exists()
