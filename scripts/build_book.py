@@ -45,7 +45,7 @@ BOOK_PAGES = {"summary", "report"}
 NO_PROFILE = {"rerun"}
 
 #: Strings the built summary page must contain (the CI check of Table 1).
-SUMMARY_MUST_CONTAIN = ("Table 1", "Shallow ACRBM", "K-means", "AE + ACRBM")
+SUMMARY_MUST_CONTAIN = ("Table 1", "Shallow ACRBM", "K-means", "AE + ACRBM", "Table 2", "LOC")
 
 
 def stage_sources() -> None:
