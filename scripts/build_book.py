@@ -35,6 +35,7 @@ NOTEBOOKS = [
      "notebooks/shallow_acrbm_fashion_mnist.ipynb", {"dataset": "fashion_mnist"},
      ("shallow-acrbm-fashion-mnist", "Shallow ACRBM on Fashion-MNIST")),
     ("derivations", "notebooks/derivations.ipynb", "notebooks/derivations.ipynb", {}, None),
+    ("ae_acrbm", "notebooks/ae_acrbm.ipynb", "notebooks/ae_acrbm.ipynb", {"dataset": "mnist"}, None),
     ("summary", "book/summary.ipynb", "book/summary.ipynb", {}, None),
     ("report", "book/report.ipynb", "book/report.ipynb", {}, None),
     ("rerun", "book/rerun.ipynb", "book/rerun.ipynb", {}, None),
