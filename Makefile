@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 book: $(VENV)/.installed
-	MPLBACKEND=Agg $(PY) scripts/build_book.py --profile $(PROFILE)
+	$(PY) scripts/build_book.py --profile $(PROFILE)
 	@echo "open _build/_build/html/index.html"
 
 test: $(VENV)/.installed
@@ -27,7 +27,7 @@ test: $(VENV)/.installed
 # Full-size runs (the paper's data sizes and hyperparameters); writes results/paper/ and
 # builds the book from those runs.
 paper: $(VENV)/.installed
-	MPLBACKEND=Agg $(PY) scripts/build_book.py --profile paper
+	$(PY) scripts/build_book.py --profile paper
 
 # Headless-Chromium check of the built pages (needs Debian's chromium).
 check-pages: $(VENV)/.installed

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -36,6 +37,7 @@ NOTEBOOKS = [
      ("shallow-acrbm-fashion-mnist", "Shallow ACRBM on Fashion-MNIST")),
     ("derivations", "notebooks/derivations.ipynb", "notebooks/derivations.ipynb", {}, None),
     ("ae_acrbm", "notebooks/ae_acrbm.ipynb", "notebooks/ae_acrbm.ipynb", {"dataset": "mnist"}, None),
+    ("loc", "notebooks/loc.ipynb", "notebooks/loc.ipynb", {"dataset": "flowers17"}, None),
     ("summary", "book/summary.ipynb", "book/summary.ipynb", {}, None),
     ("report", "book/report.ipynb", "book/report.ipynb", {}, None),
     ("rerun", "book/rerun.ipynb", "book/rerun.ipynb", {}, None),
@@ -84,6 +86,9 @@ def hide_injected_parameters(path: Path) -> None:
 
 
 def execute(profile: str, only: list[str] | None, kernel: str | None) -> dict:
+    # A non-inline backend (e.g. MPLBACKEND=Agg from a headless shell) would keep every
+    # figure out of the executed notebooks; the kernels must use Jupyter's inline backend.
+    os.environ.pop("MPLBACKEND", None)
     times = {}
     for name, source, page, params, title in NOTEBOOKS:
         if only and name not in only:

@@ -3,8 +3,9 @@
     python scripts/check_pages.py [PAGE ...]    (default: the summary, derivations and report pages)
 
 For each page: a screenshot under _build/screenshots/; the DOM after scripts ran
-(MathJax included) must have a table where one is expected, no unrendered maths
-(TeX left in a math element), and every <img> must point at a readable image file.
+(MathJax included) must have a table, rendered maths and figures where they are
+expected, no unrendered maths (TeX left in a math element), and every <img> must
+point at a readable image file.
 Exits non-zero on the first failed check. Uses Debian's chromium (SPEC §7 flags).
 """
 from __future__ import annotations
@@ -22,12 +23,14 @@ ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 
-#: page -> (must have a table, must have rendered maths)
+#: page -> (must have a table, must have rendered maths, must have figures)
 PAGES = {
-    "book/summary.html": (True, False),
-    "notebooks/derivations.html": (False, True),
-    "book/report.html": (True, False),
-    "notebooks/shallow_acrbm.html": (True, True),
+    "book/summary.html": (True, False, False),
+    "notebooks/derivations.html": (False, True, True),
+    "book/report.html": (True, False, False),
+    "notebooks/shallow_acrbm.html": (True, True, True),
+    "notebooks/ae_acrbm.html": (True, True, True),
+    "notebooks/loc.html": (True, True, True),
 }
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
@@ -50,7 +53,7 @@ def run(args: list[str], profile_dir: str) -> str:
     return out.stdout
 
 
-def check_page(rel: str, want_table: bool, want_math: bool) -> list[str]:
+def check_page(rel: str, want_table: bool, want_math: bool, want_images: bool) -> list[str]:
     page = HTML / rel
     if not page.exists():
         return [f"{rel}: page not built"]
@@ -70,6 +73,8 @@ def check_page(rel: str, want_table: bool, want_math: bool) -> list[str]:
         problems.append(f"{rel}: {len(raw)} unrendered equation(s), e.g. {raw[0]!r}")
     if want_math and not main.find("mjx-container"):
         problems.append(f"{rel}: no rendered equation")
+    if want_images and not main.find_all("img"):
+        problems.append(f"{rel}: no figure")
     for img in main.find_all("img"):
         src = img.get("src", "")
         if src.startswith("data:"):
@@ -92,8 +97,7 @@ def main() -> None:
     pages = sys.argv[1:] or list(PAGES)
     problems = []
     for rel in pages:
-        want_table, want_math = PAGES.get(rel, (False, False))
-        problems += check_page(rel, want_table, want_math)
+        problems += check_page(rel, *PAGES.get(rel, (False, False, False)))
     if problems:
         raise SystemExit("browser check failed:\n  " + "\n  ".join(problems))
     print("browser check passed")
