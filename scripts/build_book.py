@@ -51,14 +51,23 @@ NO_PROFILE = {"rerun"}
 SUMMARY_MUST_CONTAIN = ("Table 1", "Shallow ACRBM", "K-means", "AE + ACRBM", "Table 2", "LOC")
 
 
-def stage_sources() -> None:
-    if SRC.exists():
+def stage_sources(clean: bool = True) -> None:
+    """Copy the book's sources into _build/src/. Without ``clean``, notebooks executed by an
+    earlier build stay (``--only`` re-executes some chapters and keeps the others)."""
+    if clean and SRC.exists():
         shutil.rmtree(SRC)
-    SRC.mkdir(parents=True)
+    SRC.mkdir(parents=True, exist_ok=True)
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy2(ROOT / name, SRC / name)
     for folder in ("book", "notebooks"):
-        shutil.copytree(ROOT / folder, SRC / folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        for path in (ROOT / folder).rglob("*"):
+            target = SRC / path.relative_to(ROOT)
+            if path.is_dir() or ".ipynb_checkpoints" in path.parts:
+                continue
+            if path.suffix == ".ipynb" and target.exists() and not clean:
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
 
 
 def retitle(path: Path, label: str, title: str) -> None:
@@ -144,7 +153,7 @@ def main() -> None:
     parser.add_argument("--kernel", default=None, help="Jupyter kernel (default: the notebook's, python3)")
     args = parser.parse_args()
     if not args.no_execute:
-        stage_sources()
+        stage_sources(clean=not args.only)
         execute(args.profile, args.only, args.kernel)
     build_html()
     check_summary()
