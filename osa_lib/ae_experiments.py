@@ -17,7 +17,7 @@ from .ae_estimators import AEACRBM, AEKMeans
 from .autoencoder import TABLE3_BETA1, TABLE3_SIZES, parameter_counts
 from .experiments import ClusteringData
 from .metrics import cluster_accuracy, clustering_scores
-from .records import check_profile, make_record, write_record
+from .records import check_profile, make_record, profile_settings, write_record
 
 #: What each profile runs. ``paper``: the paper's data sizes and Table 3's optimiser
 #: (epochs cut from 500 to what 2 shared CPU cores allow in about 50 minutes);
@@ -36,15 +36,9 @@ AE_PROFILES = {
 
 def ae_settings(profile: str, **overrides) -> dict:
     """The settings of ``profile`` with any non-None ``overrides`` (unknown names raise ValueError)."""
-    settings = dict(AE_PROFILES[check_profile(profile)])
-    unknown = set(overrides) - set(settings)
-    if unknown:
-        raise ValueError(f"unknown setting(s) {sorted(unknown)}; known: {sorted(settings)}")
-    settings.update({k: v for k, v in overrides.items() if v is not None})
+    settings = profile_settings(AE_PROFILES, profile, overrides, sequences=("seeds", "search_seeds"))
     for key in ("seeds", "search_seeds"):
         settings[key] = tuple(int(v) for v in settings[key])
-        if not settings[key]:
-            raise ValueError(f"{key} must not be empty")
     if settings["warmup_epochs"] >= settings["epochs"]:
         settings["warmup_epochs"] = max(0, settings["epochs"] - 1)
     return settings

@@ -12,7 +12,7 @@ import torch
 from . import analysis
 from .estimators import LOSSES
 from .metrics import cluster_accuracy
-from .records import check_profile
+from .records import profile_settings
 from .train import seeded_generator
 
 #: What each profile runs in the derivations chapter. ``ci`` keeps the whole chapter
@@ -27,12 +27,7 @@ DERIVATION_PROFILES = {
 
 def derivation_settings(profile: str, **overrides) -> dict:
     """The settings of ``profile`` with any non-None ``overrides`` (unknown names raise ValueError)."""
-    settings = dict(DERIVATION_PROFILES[check_profile(profile)])
-    unknown = set(overrides) - set(settings)
-    if unknown:
-        raise ValueError(f"unknown setting(s) {sorted(unknown)}; known: {sorted(settings)}")
-    settings.update({k: v for k, v in overrides.items() if v is not None})
-    return settings
+    return profile_settings(DERIVATION_PROFILES, profile, overrides)
 
 
 # --------------------------------------------------------------------------- eq 13-15 on free codes

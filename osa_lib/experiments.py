@@ -19,7 +19,7 @@ from . import analysis
 from .data import flatten_images, load_dataset, resolve_data_dir, subsample, _IMAGE_DATASETS, _RAW_FILES
 from .estimators import ShallowACRBM
 from .metrics import clustering_scores
-from .records import check_profile, make_record, write_record
+from .records import check_profile, make_record, profile_settings, write_record
 
 #: What each profile runs for the shallow-ACRBM chapter. ``paper``: the paper's data
 #: sizes and Table 3's hyperparameters; ``ci``: the same code on less, so that the
@@ -36,15 +36,10 @@ CLUSTERING_PROFILES = {
 
 def clustering_settings(profile: str, **overrides) -> dict:
     """The settings of ``profile``, with any non-None ``overrides`` (unknown names raise ValueError)."""
-    settings = dict(CLUSTERING_PROFILES[check_profile(profile)])
-    unknown = set(overrides) - set(settings)
-    if unknown:
-        raise ValueError(f"unknown setting(s) {sorted(unknown)}; known: {sorted(settings)}")
-    settings.update({k: v for k, v in overrides.items() if v is not None})
-    for key in ("seeds", "sweep_sizes", "sweep_seeds", "sensitivity_seeds"):
+    keys = ("seeds", "sweep_sizes", "sweep_seeds", "sensitivity_seeds")
+    settings = profile_settings(CLUSTERING_PROFILES, profile, overrides, sequences=keys)
+    for key in keys:
         settings[key] = tuple(int(v) for v in settings[key])
-        if not settings[key]:
-            raise ValueError(f"{key} must not be empty")
     return settings
 
 

@@ -30,6 +30,25 @@ def check_profile(profile: str) -> str:
     return profile
 
 
+def profile_settings(profiles: Mapping[str, Mapping], profile: str, overrides: Mapping,
+                     sequences: Iterable[str] = ()) -> dict:
+    """The settings of ``profile`` from ``profiles``, with every non-None entry of ``overrides``.
+
+    Unknown override names raise ValueError (a papermill typo must not silently keep a
+    default); the keys in ``sequences`` become tuples and must not be empty.
+    """
+    settings = dict(profiles[check_profile(profile)])
+    unknown = set(overrides) - set(settings)
+    if unknown:
+        raise ValueError(f"unknown setting(s) {sorted(unknown)}; known: {sorted(settings)}")
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    for key in sequences:
+        settings[key] = tuple(settings[key])
+        if not settings[key]:
+            raise ValueError(f"{key} must not be empty")
+    return settings
+
+
 def summarize(per_seed: Sequence[float]) -> dict:
     """``{"per_seed", "mean", "std"}`` of one metric over seeds (std with ddof = 1)."""
     values = [float(v) for v in per_seed]

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from . import segmentation_baselines as baselines
 from .loc import LOC, count_clusters, median_binarize, n_parameters
 from .metrics import SEGMENTATION_METRICS, segmentation_scores, segmentation_scores_per_image
-from .records import check_profile, make_record, write_record
+from .records import check_profile, make_record, profile_settings, write_record
 from .segmentation_data import load_segmentation_dataset
 
 #: What each profile runs. ``paper``: Table 4's optimiser, epochs, batch size and rho, all images,
@@ -40,15 +40,7 @@ _TUPLES = ("seeds", "rho_values", "kernel_sizes", "strides", "filters", "betas")
 
 def loc_settings(profile: str, **overrides) -> dict:
     """The settings of ``profile`` with any non-None ``overrides`` (unknown names raise ValueError)."""
-    settings = dict(LOC_PROFILES[check_profile(profile)])
-    unknown = set(overrides) - set(settings)
-    if unknown:
-        raise ValueError(f"unknown setting(s) {sorted(unknown)}; known: {sorted(settings)}")
-    settings.update({k: v for k, v in overrides.items() if v is not None})
-    for key in _TUPLES:
-        settings[key] = tuple(settings[key])
-        if not settings[key]:
-            raise ValueError(f"{key} must not be empty")
+    settings = profile_settings(LOC_PROFILES, profile, overrides, sequences=_TUPLES)
     settings["seeds"] = tuple(int(s) for s in settings["seeds"])
     settings["rho_values"] = tuple(float(r) for r in settings["rho_values"])
     for key in ("image_size", "epochs", "study_epochs", "batch_size"):
