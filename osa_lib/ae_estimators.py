@@ -1,6 +1,7 @@
 """scikit-learn-style estimators for Table 1's AE rows: :class:`AEACRBM` and :class:`AEKMeans`.
 
-Both wrap :class:`osa_lib.autoencoder.ConvAutoencoder` (appendix B). As in
+Both wrap :class:`osa_lib.autoencoder.Autoencoder` (appendix B; ``architecture="dense"``, the
+paper's model, by default; ``"conv"`` is an ablation). As in
 :class:`osa_lib.ShallowACRBM`, ``__init__`` only stores hyperparameters, ``fit``
 validates them and the data, builds ``module_`` and trains it, and learned state ends
 in ``_``. ``X`` is always rows of shape (n_samples, 784) in [0, 1]; the estimators
@@ -13,6 +14,7 @@ holds all epochs, just loads it). :meth:`save` / :meth:`load` store a fitted mod
 """
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -24,14 +26,15 @@ from sklearn.utils.validation import check_is_fitted
 from tqdm import tqdm
 
 from .acrbm import acrbm_loss, n_parameters
-from .autoencoder import TABLE3_BETA1, TABLE3_SIZES, ConvAutoencoder
+from .autoencoder import TABLE3_BETA1, TABLE3_SIZES, Autoencoder, check_architecture
 from .estimators import check_unit_interval
 from .metrics import clustering_scores
 from .train import run_epochs, seeded_generator
 
 RECONSTRUCTION_LOSSES = ("mse", "bce")
 #: Hyperparameters that do not change what is learned (ignored when matching a checkpoint).
-_RUNTIME_PARAMS = ("progress", "device", "checkpoint", "epochs", "eval_every")
+_RUNTIME_PARAMS = ("progress", "device", "checkpoint", "epochs", "eval_every", "checkpoint_every")
+logger = logging.getLogger(__name__)
 _CHUNK = 4096
 
 
@@ -86,9 +89,11 @@ class _AEBase(ClusterMixin, BaseEstimator):
 
     def _validate_common(self) -> None:
         _check_int(self.n_clusters, "n_clusters", 2)
+        check_architecture(self.architecture)
         _check_int(self.epochs, "epochs", 1)
         _check_int(self.batch_size, "batch_size", 1)
         _check_int(self.eval_every, "eval_every", 1)
+        _check_int(self.checkpoint_every, "checkpoint_every", 1)
         _check_float(self.lr, "lr", positive=True)
         if self.reconstruction not in RECONSTRUCTION_LOSSES:
             raise ValueError(f"reconstruction must be one of {RECONSTRUCTION_LOSSES}, got {self.reconstruction!r}")
@@ -109,9 +114,9 @@ class _AEBase(ClusterMixin, BaseEstimator):
             raise ValueError(f"{name} has {X.shape[1]} features, but the model was fitted on {self.n_features_in_}")
         return X
 
-    def _build_module(self, image_size: int) -> ConvAutoencoder:
+    def _build_module(self, image_size: int) -> Autoencoder:
         enc, lat, dec = self._sizes()
-        return ConvAutoencoder(self._head_units(), enc, lat, dec, head=self._head,
+        return Autoencoder(self._head_units(), enc, lat, dec, architecture=self.architecture, head=self._head,
                                conv_channels=tuple(int(c) for c in self.conv_channels), image_size=image_size,
                                **self._module_kwargs())
 
@@ -128,13 +133,18 @@ class _AEBase(ClusterMixin, BaseEstimator):
         return torch.nn.functional.binary_cross_entropy(recon.clamp(1e-6, 1 - 1e-6), x)
 
     # ----- fitting -----------------------------------------------------------------------------
-    def fit(self, X, y=None, *, eval_set=None):
+    def fit(self, X, y=None, *, eval_set=None, deadline=None):
         """Train on rows ``X`` (n_samples, 784) in [0, 1]; ``y`` is ignored (unsupervised).
 
         ``eval_set=(X_eval, y_eval)`` only *monitors* training: every ``eval_every``
-        epochs the clustering accuracy on it is added to ``history_``. Labels never
-        touch the weights.
+        epochs the clustering accuracy on it is added to ``history_`` and logged (logger
+        ``osa_lib.ae_estimators``, level INFO). Labels never touch the weights.
+
+        ``deadline`` (seconds since the epoch, as ``time.time()``): stop after the first
+        epoch that ends later, save the checkpoint and return with ``complete_ = False``;
+        a later ``fit`` with the same ``checkpoint`` resumes there.
         """
+        self._deadline = deadline
         self._validate_common()
         self._validate_extra()
         for attr in ("n_features_in_",):
@@ -145,6 +155,12 @@ class _AEBase(ClusterMixin, BaseEstimator):
         generator, device = self._setup(X)
         self._try_resume(generator, device)
         return self._train(X, eval_set, generator, device)
+
+    @property
+    def complete_(self) -> bool:
+        """True when all ``epochs`` ran (False after a ``deadline`` stopped ``fit`` early)."""
+        check_is_fitted(self, "module_")
+        return self.epochs_done_ >= self.epochs
 
     def _setup(self, X):
         side = int(round(np.sqrt(X.shape[1])))
@@ -184,6 +200,7 @@ class _AEBase(ClusterMixin, BaseEstimator):
         eval_set = self._check_eval_set(eval_set)
         if warm.epochs_done_ > self.epochs:
             raise ValueError(f"warm has {warm.epochs_done_} epochs, more than epochs={self.epochs}")
+        self._deadline = None
         generator, device = self._setup(X)
         missing, unexpected = self.module_.load_state_dict(warm.module_.state_dict(), strict=False)
         if any(not k.startswith("norm.") for k in list(missing) + list(unexpected)):
@@ -233,14 +250,26 @@ class _AEBase(ClusterMixin, BaseEstimator):
             entry.update({k: float(v.item()) / len(X) for k, v in totals.items()})
             self.train_time_s_ += time.perf_counter() - t0
             entry["time_s"] = time.perf_counter() - t0
-            if eval_set is not None and ((epoch + 1) % self.eval_every == 0 or epoch + 1 == self.epochs):
+            report = (epoch + 1) % self.eval_every == 0 or epoch + 1 == self.epochs
+            if eval_set is not None and report:
                 entry.update({f"eval_{k}": v for k, v in self._monitor(X_eval, y_eval).items()})
             self.history_.append(entry)
             self.epochs_done_ = epoch + 1
             bar.set_postfix(loss=f"{entry['loss']:.4f}")
-            if self.checkpoint is not None:
+            if report:
+                logger.info("%s epoch %d/%d loss %.5f accuracy %s %.2f s/epoch", self._desc(), epoch + 1,
+                            self.epochs, entry["loss"], entry.get("eval_accuracy_majority", "-"), entry["time_s"])
+            late = self._deadline is not None and time.time() > self._deadline
+            if self.checkpoint is not None and (late or (epoch + 1) % self.checkpoint_every == 0):
                 self._generator_state = generator.get_state()
                 self.save(self.checkpoint)
+            if late and epoch + 1 < self.epochs:
+                logger.info("%s stopped at the deadline after epoch %d/%d", self._desc(), epoch + 1, self.epochs)
+                bar.close()
+                for p in module.parameters():
+                    p.requires_grad_(True)
+                self.n_parameters_ = n_parameters(module)
+                return self
         for p in module.parameters():          # a frozen phase leaves no frozen weights behind
             p.requires_grad_(True)
         if self.epochs_done_ > start_epoch or not self._has_final_state():
@@ -333,6 +362,8 @@ class _AEBase(ClusterMixin, BaseEstimator):
                 out.append(module.head_input(h_ae).cpu())
             elif what == "head":
                 out.append(module.head_activation(h_ae).cpu())
+            elif what == "latent_and_head":
+                out.append(torch.cat([h_ae, module.head_activation(h_ae)], dim=1).cpu())
             else:  # reconstruction
                 out.append(module.decode(h_ae, module.head_activation(h_ae)).flatten(1).cpu())
         return torch.cat(out).numpy()
@@ -419,14 +450,30 @@ class _AEBase(ClusterMixin, BaseEstimator):
         return "ae"
 
     def _try_resume(self, generator: torch.Generator, device) -> bool:
-        """Load ``checkpoint`` when it exists and was made with the same learning hyperparameters."""
+        """Resume from ``checkpoint`` when it exists; ValueError when it is corrupt or holds another model.
+
+        Nothing is overwritten in the error cases: the caller decides (delete the file,
+        or pass another ``checkpoint`` path).
+        """
         if self.checkpoint is None or not Path(self.checkpoint).exists():
             return False
-        state = torch.load(Path(self.checkpoint), map_location="cpu", weights_only=True)
+        path = Path(self.checkpoint)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            theirs = {k: v for k, v in state["params"].items() if k not in _RUNTIME_PARAMS}
+            done = int(state["epochs_done"])
+        except Exception as err:   # truncated file, not a torch file, missing keys
+            raise ValueError(f"checkpoint {path} cannot be read ({type(err).__name__}: {err}); it was left as "
+                             f"it is: delete it to start this job afresh") from err
         mine = {k: (tuple(v) if isinstance(v, list) else v) for k, v in self._learning_params().items()}
-        theirs = {k: v for k, v in state["params"].items() if k not in _RUNTIME_PARAMS}
-        if state.get("class") != type(self).__name__ or mine != theirs or state["epochs_done"] > self.epochs:
-            return False   # a different model: start afresh (the file is overwritten)
+        if state.get("class") != type(self).__name__ or mine != theirs:
+            diff = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+            raise ValueError(f"checkpoint {path} holds a {state.get('class')} with other hyperparameters "
+                             f"(differing: {diff or 'class'}); it was left as it is: delete it, or pass "
+                             f"another checkpoint path")
+        if done > self.epochs:
+            raise ValueError(f"checkpoint {path} has {done} epochs, more than epochs={self.epochs}; "
+                             f"raise epochs or pass another checkpoint path")
         self._restore(state, device)
         if self._generator_state is not None:
             generator.set_state(self._generator_state)
@@ -445,11 +492,13 @@ class AEACRBM(_AEBase):
     ``ramp_epochs``) or ``finetune="head"`` (AE frozen, head trained on the ACRBM loss
     alone). With ``head_init="kmeans"`` the head is set, at the end of the warm-up,
     from K-means centres of its input (see
-    :meth:`osa_lib.autoencoder.ConvAutoencoder.init_head_from_centroids`).
+    :meth:`osa_lib.autoencoder.Autoencoder.init_head_from_centroids`).
 
     Parameters
     ----------
     n_clusters : int, default 10
+    architecture : {"dense", "conv"}, default "dense"
+        The paper's dense AE (Table 1's parameter counts) or the convolutional ablation.
     encoder_units, latent_dim, decoder_units : int or None
         None -> Table 3's sizes for ``n_clusters`` (10: 100/90/100, 30: 300/300/300).
     conv_channels : (int, int), default (16, 16)
@@ -474,23 +523,26 @@ class AEACRBM(_AEBase):
     checkpoint : str or Path or None
         Save after every epoch and resume from this file.
     eval_every : int, default 1
-        How often ``fit(..., eval_set=...)`` measures accuracy.
+        How often ``fit(..., eval_set=...)`` measures accuracy (and logs a line).
+    checkpoint_every : int, default 1
+        Epochs between checkpoint saves (the last epoch is always saved).
 
     Attributes
     ----------
-    module_ : ConvAutoencoder
+    module_ : Autoencoder
     history_ : list of dict per epoch (loss, reconstruction, acrbm, lambda, phase, time_s, eval_*)
     n_parameters_, n_features_in_, labels_, epochs_done_, train_time_s_
     """
 
     _head = "acrbm"
 
-    def __init__(self, n_clusters=10, *, encoder_units=None, latent_dim=None, decoder_units=None,
-                 conv_channels=(16, 16), epochs=10, warmup_epochs=0, lam=0.1, ramp_epochs=0, finetune="joint",
+    def __init__(self, n_clusters=10, *, architecture="dense", encoder_units=None, latent_dim=None,
+                 decoder_units=None, conv_channels=(16, 16), epochs=10, warmup_epochs=0, lam=0.1, ramp_epochs=0, finetune="joint",
                  head_init="random", standardize=False, temperature=1.0, reconstruction="mse", batch_size=256,
                  lr=1e-3, betas=None, random_state=0, device="cpu", progress=True, checkpoint=None,
-                 eval_every=1):
+                 eval_every=1, checkpoint_every=1):
         self.n_clusters = n_clusters
+        self.architecture = architecture
         self.encoder_units = encoder_units
         self.latent_dim = latent_dim
         self.decoder_units = decoder_units
@@ -512,6 +564,7 @@ class AEACRBM(_AEBase):
         self.progress = progress
         self.checkpoint = checkpoint
         self.eval_every = eval_every
+        self.checkpoint_every = checkpoint_every
 
     def _table3_key(self) -> str:
         return f"ae_acrbm_{self.n_clusters}"
@@ -611,6 +664,9 @@ class AEKMeans(_AEBase):
         Units of the dense ReLU head that replaces ``h_ACRBM``.
     kmeans_n_init : int, default 10
     kmeans_max_samples : int or None, default 10000
+    kmeans_space : {"latent", "head"}, default "latent"
+        Which "AE latent representation" K-means clusters: ``h_AE`` (D units) or the
+        10-unit ReLU head.
     kmeans_standardize : bool, default True
 
     Attributes
@@ -621,11 +677,13 @@ class AEKMeans(_AEBase):
 
     _head = "dense"
 
-    def __init__(self, n_clusters=10, *, head_units=10, encoder_units=None, latent_dim=None, decoder_units=None,
-                 conv_channels=(16, 16), epochs=10, reconstruction="mse", batch_size=256, lr=1e-3, betas=None,
-                 kmeans_n_init=10, kmeans_max_samples=10_000, kmeans_standardize=True, random_state=0,
-                 device="cpu", progress=True, checkpoint=None, eval_every=1):
+    def __init__(self, n_clusters=10, *, architecture="dense", head_units=10, encoder_units=None, latent_dim=None,
+                 decoder_units=None, conv_channels=(16, 16), epochs=10, reconstruction="mse", batch_size=256,
+                 lr=1e-3, betas=None, kmeans_n_init=10, kmeans_max_samples=10_000, kmeans_space="latent",
+                 kmeans_standardize=True, random_state=0,
+                 device="cpu", progress=True, checkpoint=None, eval_every=1, checkpoint_every=1):
         self.n_clusters = n_clusters
+        self.architecture = architecture
         self.head_units = head_units
         self.encoder_units = encoder_units
         self.latent_dim = latent_dim
@@ -638,12 +696,14 @@ class AEKMeans(_AEBase):
         self.betas = betas
         self.kmeans_n_init = kmeans_n_init
         self.kmeans_max_samples = kmeans_max_samples
+        self.kmeans_space = kmeans_space
         self.kmeans_standardize = kmeans_standardize
         self.random_state = random_state
         self.device = device
         self.progress = progress
         self.checkpoint = checkpoint
         self.eval_every = eval_every
+        self.checkpoint_every = checkpoint_every
 
     def _table3_key(self) -> str:
         return "ae_kmeans"
@@ -656,6 +716,9 @@ class AEKMeans(_AEBase):
         _check_int(self.kmeans_n_init, "kmeans_n_init", 1)
         if self.kmeans_max_samples is not None:
             _check_int(self.kmeans_max_samples, "kmeans_max_samples", self.n_clusters)
+        if self.kmeans_space not in ("latent", "head"):
+            raise ValueError(f"kmeans_space must be 'latent' (h_AE) or 'head' (the ReLU head), "
+                             f"got {self.kmeans_space!r}")
 
     def _features(self, H: np.ndarray) -> np.ndarray:
         return ((H - self.latent_mean_) / self.latent_scale_).astype(np.float32)
@@ -672,7 +735,7 @@ class AEKMeans(_AEBase):
         rng = np.random.default_rng(self._kmeans_seed)
         n = len(X) if self.kmeans_max_samples is None else min(len(X), self.kmeans_max_samples)
         rows = np.sort(rng.choice(len(X), size=n, replace=False))
-        H = self._encode(X[rows], "latent")
+        H = self._encode(X[rows], self.kmeans_space)
         self._set_scaler(H)
         F = self._features(H)
         seeds = rng.integers(0, 2**31 - 1, size=self.kmeans_n_init)
@@ -684,6 +747,17 @@ class AEKMeans(_AEBase):
         self.kmeans_centers_ = np.stack(centers)        # (n_init, K, D)
         self.kmeans_inertia_ = np.asarray(inertia)      # (n_init,)
         self.best_init_ = int(np.argmin(self.kmeans_inertia_))
+
+    def fit_kmeans(self, X):
+        """Re-run only the K-means stage on the trained AE, with the current ``kmeans_*`` parameters.
+
+        Use it after ``set_params(kmeans_space=..., kmeans_standardize=...)`` to read the
+        same AE another way; ``X`` must be the training rows given to :meth:`fit`.
+        """
+        check_is_fitted(self, "module_")
+        self._validate_extra()
+        self._finalize(self._check_X(X))
+        return self
 
     def _has_final_state(self) -> bool:
         return hasattr(self, "kmeans_centers_") and len(self.kmeans_centers_) == self.kmeans_n_init
@@ -705,15 +779,16 @@ class AEKMeans(_AEBase):
 
     def _monitor(self, X_eval, y_eval) -> dict:
         # Monitoring only: one k-means++ start on the eval latents themselves.
-        F = self._encode(X_eval, "latent")
+        F = self._encode(X_eval, self.kmeans_space)
         F = (F - F.mean(0)) / (F.std(0) + 1e-6) if self.kmeans_standardize else F
         pred = KMeans(self.n_clusters, n_init=1, random_state=0).fit_predict(F)
         return clustering_scores(y_eval, pred, n_clusters=self.n_clusters)
 
     def transform(self, X) -> np.ndarray:
-        """``h_AE`` of each row as K-means sees it (standardised when ``kmeans_standardize``); (n, D)."""
+        """``h_AE`` (or the head, per ``kmeans_space``) as K-means sees it (standardised when
+        ``kmeans_standardize``); (n, D) or (n, head_units)."""
         check_is_fitted(self, "module_")
-        return self._features(self._encode(self._check_X(X), "latent"))
+        return self._features(self._encode(self._check_X(X), self.kmeans_space))
 
     @staticmethod
     def _assign(F: np.ndarray, centers: np.ndarray) -> np.ndarray:

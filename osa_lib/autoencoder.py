@@ -1,27 +1,29 @@
-"""The convolutional autoencoder of appendix B (Figure 11) with its two heads.
+"""The autoencoder of appendix B with its two heads, in two readings: dense (the paper's) and conv.
 
-Shapes: ``B`` examples, images ``(B, 1, 28, 28)``, ``D`` = AE latent size (``h_AE``),
-``K`` = size of the head (clusters for the ACRBM head, 10 ReLU units for the K-means AE).
+Shapes: ``B`` examples, images ``(B, 1, S, S)`` (S = 28 for MNIST), ``D`` = AE latent size
+(``h_AE``), ``K`` = size of the head (clusters for the ACRBM head, 10 ReLU units for the
+K-means AE). Both readings take and return images ``(B, 1, S, S)``.
 
-Encoder (appendix B: "two convolution layers, with ReLU", then a linear latent)::
+``architecture="dense"`` — the paper's model, fixed by Table 1's parameter counts::
 
-    x (B,1,28,28) -> conv3x3/2 (c1) ReLU -> (B,c1,14,14) -> conv3x3/2 (c2) ReLU -> (B,c2,7,7)
-      -> flatten (B, 49*c2) -> dense (encoder_units) ReLU -> dense (D), linear = h_AE
+    encoder  x (B, S*S) -> dense (e) ReLU -> dense (e) ReLU -> dense (D), linear = h_AE
+    decoder  [h_AE, head] (B, D+K) -> dense (d) ReLU -> dense (d) ReLU -> dense (S*S) sigmoid
 
-Head, attached to ``h_AE``:
+With Table 3's ``(e, D, d)`` this has 200,094 / 197,984 / 850,714 trainable parameters for
+AE + K-means / AE + ACRBM 10 / AE + ACRBM 30: Table 1's +200K / +197K / +850K.
+
+``architecture="conv"`` — an ablation from appendix B's "two convolution layers" sentence::
+
+    x -> conv3x3/2 (c1) ReLU -> conv3x3/2 (c2) ReLU -> flatten -> dense (e) ReLU -> dense (D)
+    [h_AE, head] -> dense (d) ReLU -> dense (c2*(S/4)^2) ReLU -> convT4x4/2 (c1) ReLU -> convT4x4/2 (1) sigmoid
+
+With ``c1 = c2 = 16`` it has 186,743 / 184,633 / 676,963 parameters (7-20 % below Table 1).
+
+Head, attached to ``h_AE`` in both readings:
 
 * ``"acrbm"``: ``h_ACRBM = softmax((z W + b) / T)`` with ``z = h_AE``, or ``z = BN(h_AE)`` (batch
   norm without affine parameters) when ``standardize=True`` (our addition, see the chapter);
 * ``"dense"``: ``relu(h_AE W + b)`` with ``K`` units (the AE + K-means model).
-
-Decoder ("two layers, ReLU, sigmoid output"), fed with ``[h_AE, head]`` concatenated::
-
-    (B, D+K) -> dense (decoder_units) ReLU -> dense (49*c2) ReLU -> (B,c2,7,7)
-      -> convT4x4/2 (c1) ReLU -> (B,c1,14,14) -> convT4x4/2 (1) sigmoid -> (B,1,28,28)
-
-The paper gives the dense widths (Table 3) but not the convolution widths; ours
-default to ``c1 = c2 = 16``, which puts the parameter counts near the paper's
-(+197K, +200K; see :data:`TABLE3_SIZES` and the chapter).
 """
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ TABLE3_SIZES = {
 TABLE3_BETA1 = {"ae_kmeans": 0.05, "ae_acrbm_10": 0.05, "ae_acrbm_30": 0.1}
 
 HEADS = ("acrbm", "dense")
+ARCHITECTURES = ("dense", "conv")
 
 
 def table3_sizes(name: str) -> tuple[int, int, int]:
@@ -50,13 +53,21 @@ def table3_sizes(name: str) -> tuple[int, int, int]:
     return TABLE3_SIZES[name]
 
 
+def check_architecture(architecture: str) -> str:
+    """``architecture`` itself, or a ValueError that lists the readings."""
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {architecture!r}; use 'dense' (the paper's, fixed by "
+                         f"Table 1's parameter counts) or 'conv' (an ablation)")
+    return architecture
+
+
 def _positive(value, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return value
 
 
-class ConvAutoencoder(nn.Module):
+class Autoencoder(nn.Module):
     """Appendix B's AE with an ACRBM head or a dense ReLU head (see the module docstring).
 
     Parameters
@@ -65,55 +76,71 @@ class ConvAutoencoder(nn.Module):
         ``K``: clusters of the ACRBM head, or units of the dense head (10 in the paper).
     encoder_units, latent_dim, decoder_units : int
         Table 3's "Encoder", "Latent dimensions", "Decoder".
+    architecture : {"dense", "conv"}
+        The paper's dense AE, or the convolutional ablation.
     head : {"acrbm", "dense"}
     conv_channels : (int, int)
-        ``(c1, c2)``, widths of the two encoder convolutions (mirrored in the decoder).
+        ``(c1, c2)``, widths of the two convolutions (``architecture="conv"`` only).
     standardize : bool
         ACRBM head only: batch-normalise ``h_AE`` (no affine parameters) before the head.
     temperature : float
         ACRBM head only: softmax temperature ``T``.
     image_size : int
-        Side of the square input image (28); must be divisible by 4.
+        Side ``S`` of the square input image (28); must be divisible by 4 for ``conv``.
     """
 
     def __init__(self, n_head: int, encoder_units: int, latent_dim: int, decoder_units: int, *,
-                 head: str = "acrbm", conv_channels=(16, 16), standardize: bool = False,
-                 temperature: float = 1.0, image_size: int = 28):
+                 architecture: str = "dense", head: str = "acrbm", conv_channels=(16, 16),
+                 standardize: bool = False, temperature: float = 1.0, image_size: int = 28):
         super().__init__()
+        check_architecture(architecture)
         if head not in HEADS:
             raise ValueError(f"unknown head {head!r}; use one of {HEADS}")
         _positive(n_head, "n_head", 2 if head == "acrbm" else 1)
         for value, name in ((encoder_units, "encoder_units"), (latent_dim, "latent_dim"),
                             (decoder_units, "decoder_units"), (image_size, "image_size")):
             _positive(value, name)
-        if image_size % 4:
-            raise ValueError(f"image_size must be divisible by 4 (two stride-2 layers), got {image_size}")
-        if len(conv_channels) != 2:
-            raise ValueError(f"conv_channels must be two widths (c1, c2), got {conv_channels!r}")
-        c1, c2 = (_positive(c, "conv_channels entry") for c in conv_channels)
         if not (float(temperature) > 0):
             raise ValueError(f"temperature must be > 0, got {temperature!r}")
-        self.n_head, self.head_kind, self.latent_dim = n_head, head, latent_dim
-        self.image_size, self.temperature = image_size, float(temperature)
-        s = image_size // 4
-        self._grid = (c2, s, s)
-        self.encoder = nn.Sequential(
-            nn.Conv2d(1, c1, 3, stride=2, padding=1), nn.ReLU(),
-            nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.ReLU(),
-            nn.Flatten(),
-            nn.Linear(c2 * s * s, encoder_units), nn.ReLU(),
-            nn.Linear(encoder_units, latent_dim),            # h_AE, linear
-        )
+        self.architecture, self.n_head, self.head_kind = architecture, n_head, head
+        self.latent_dim, self.image_size, self.temperature = latent_dim, image_size, float(temperature)
+        n_pixels = image_size * image_size
+        if architecture == "dense":
+            self.encoder = nn.Sequential(
+                nn.Flatten(),
+                nn.Linear(n_pixels, encoder_units), nn.ReLU(),
+                nn.Linear(encoder_units, encoder_units), nn.ReLU(),
+                nn.Linear(encoder_units, latent_dim),            # h_AE, linear
+            )
+            self.decoder = nn.Sequential(
+                nn.Linear(latent_dim + n_head, decoder_units), nn.ReLU(),
+                nn.Linear(decoder_units, decoder_units), nn.ReLU(),
+                nn.Linear(decoder_units, n_pixels),
+                nn.Unflatten(1, (1, image_size, image_size)),
+            )
+        else:
+            if image_size % 4:
+                raise ValueError(f"image_size must be divisible by 4 (two stride-2 layers), got {image_size}")
+            if len(conv_channels) != 2:
+                raise ValueError(f"conv_channels must be two widths (c1, c2), got {conv_channels!r}")
+            c1, c2 = (_positive(c, "conv_channels entry") for c in conv_channels)
+            s = image_size // 4
+            self.encoder = nn.Sequential(
+                nn.Conv2d(1, c1, 3, stride=2, padding=1), nn.ReLU(),
+                nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.ReLU(),
+                nn.Flatten(),
+                nn.Linear(c2 * s * s, encoder_units), nn.ReLU(),
+                nn.Linear(encoder_units, latent_dim),            # h_AE, linear
+            )
+            self.decoder = nn.Sequential(
+                nn.Linear(latent_dim + n_head, decoder_units), nn.ReLU(),
+                nn.Linear(decoder_units, c2 * s * s), nn.ReLU(),
+                nn.Unflatten(1, (c2, s, s)),
+                nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),
+                nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),
+            )
         self.norm = nn.BatchNorm1d(latent_dim, affine=False) if (head == "acrbm" and standardize) else None
         self.head = nn.Linear(latent_dim, n_head)
-        self.decoder_dense = nn.Sequential(
-            nn.Linear(latent_dim + n_head, decoder_units), nn.ReLU(),
-            nn.Linear(decoder_units, c2 * s * s), nn.ReLU(),
-        )
-        self.decoder_conv = nn.Sequential(
-            nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),
-            nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),
-        )
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """``h_AE``: x (B, 1, S, S) -> (B, D)."""
@@ -135,8 +162,7 @@ class ConvAutoencoder(nn.Module):
 
     def decode(self, h_ae: torch.Tensor, h_head: torch.Tensor) -> torch.Tensor:
         """``[h_AE, head]`` (B, D+K) -> reconstruction (B, 1, S, S) in (0, 1)."""
-        z = self.decoder_dense(torch.cat([h_ae, h_head], dim=1)).view(-1, *self._grid)   # (B, c2, S/4, S/4)
-        return torch.sigmoid(self.decoder_conv(z))
+        return torch.sigmoid(self.decoder(torch.cat([h_ae, h_head], dim=1)))
 
     def forward(self, x: torch.Tensor):
         """x (B, 1, S, S) -> ``(reconstruction (B,1,S,S), h_AE (B,D), head activation (B,K))``."""
@@ -165,16 +191,18 @@ class ConvAutoencoder(nn.Module):
         self.head.bias.copy_(-scale * (c * c).sum(dim=1))
 
 
-def build_autoencoder(name: str, *, conv_channels=(16, 16), standardize: bool = False,
-                      temperature: float = 1.0) -> ConvAutoencoder:
+def build_autoencoder(name: str, *, architecture: str = "dense", conv_channels=(16, 16),
+                      standardize: bool = False, temperature: float = 1.0) -> Autoencoder:
     """The model of one Table 1 row by name (``ae_kmeans``, ``ae_acrbm_10``, ``ae_acrbm_30``)."""
     enc, lat, dec = table3_sizes(name)
     if name == "ae_kmeans":
-        return ConvAutoencoder(10, enc, lat, dec, head="dense", conv_channels=conv_channels)
-    return ConvAutoencoder(int(name.rsplit("_", 1)[1]), enc, lat, dec, head="acrbm",
-                           conv_channels=conv_channels, standardize=standardize, temperature=temperature)
+        return Autoencoder(10, enc, lat, dec, architecture=architecture, head="dense",
+                           conv_channels=conv_channels)
+    return Autoencoder(int(name.rsplit("_", 1)[1]), enc, lat, dec, architecture=architecture, head="acrbm",
+                       conv_channels=conv_channels, standardize=standardize, temperature=temperature)
 
 
-def parameter_counts(conv_channels=(16, 16)) -> dict[str, int]:
-    """Trainable parameters of each Table 1 AE row for the given convolution widths."""
-    return {name: n_parameters(build_autoencoder(name, conv_channels=conv_channels)) for name in TABLE3_SIZES}
+def parameter_counts(architecture: str = "dense", conv_channels=(16, 16)) -> dict[str, int]:
+    """Trainable parameters of each Table 1 AE row in one reading of the architecture."""
+    return {name: n_parameters(build_autoencoder(name, architecture=architecture, conv_channels=conv_channels))
+            for name in TABLE3_SIZES}

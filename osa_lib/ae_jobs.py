@@ -1,0 +1,255 @@
+"""Table 1's AE rows as resumable per-(row, seed) jobs: the paper's protocol at the paper's budget.
+
+A job trains one seed of one row for up to 500 epochs (Table 3), saving a checkpoint
+every ``chunk_minutes`` and a progress file beside it, so that an interrupted run (a
+killed process, a session that ends, a deadline) resumes where it stopped. Files::
+
+    <results_dir>/<profile>/<dataset>/ae_jobs/<experiment>/seed<k>.pt    checkpoint (model, Adam, generator)
+    <results_dir>/<profile>/<dataset>/ae_jobs/<experiment>/seed<k>.json  status, monitored curve, final scores
+
+:func:`run_jobs` runs the missing and unfinished jobs through joblib's process pool
+(one job per worker, one thread per job), :func:`gather_record` turns whatever seeds
+are done into the row's record. ``scripts/run_ae_jobs.py`` is the command line
+(``make paper-ae``).
+
+The paper's protocol, as printed (appendix B, Table 3): one stage, i.e. joint training
+from the first epoch; the dense AE; Adam (lr 1e-3, Table 3's beta1), batch 256, 500
+epochs; MSE reconstruction (mean per pixel). Our reading of lambda, which the paper does
+not give: 1 (the ACRBM loss and the reconstruction weighted equally).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .ae_estimators import AEACRBM, AEKMeans
+from .autoencoder import TABLE3_SIZES, check_architecture
+from .metrics import cluster_accuracy, clustering_scores
+
+logger = logging.getLogger(__name__)
+
+EXPERIMENTS = tuple(TABLE3_SIZES)   # ae_kmeans, ae_acrbm_10, ae_acrbm_30
+
+#: Estimator parameters of the paper's protocol per row (the rest: Table 3 via the estimators' defaults).
+PAPER_PROTOCOL = {
+    "ae_kmeans": dict(n_clusters=10, kmeans_n_init=500, kmeans_max_samples=10_000, kmeans_space="latent",
+                      kmeans_standardize=True),
+    "ae_acrbm_10": dict(n_clusters=10, lam=1.0, warmup_epochs=0, finetune="joint", head_init="random",
+                        standardize=False),
+    "ae_acrbm_30": dict(n_clusters=30, lam=1.0, warmup_epochs=0, finetune="joint", head_init="random",
+                        standardize=False),
+}
+
+#: The four readings of "K-means on the AE latent representation" scored for every AE + K-means seed.
+KMEANS_READINGS = {
+    "latent_standardized": dict(kmeans_space="latent", kmeans_standardize=True),
+    "latent_raw": dict(kmeans_space="latent", kmeans_standardize=False),
+    "head_standardized": dict(kmeans_space="head", kmeans_standardize=True),
+    "head_raw": dict(kmeans_space="head", kmeans_standardize=False),
+}
+
+
+@dataclass(frozen=True)
+class AEJob:
+    """One seed of one Table 1 AE row. ``n_train``/``n_test`` None = the full splits."""
+
+    experiment: str
+    seed: int
+    dataset: str = "mnist"
+    profile: str = "paper"
+    epochs: int = 500
+    architecture: str = "dense"
+    n_train: int | None = None
+    n_test: int | None = None
+    eval_every: int = 10
+    device: str = "cpu"
+
+    def __post_init__(self):
+        if self.experiment not in EXPERIMENTS:
+            raise ValueError(f"unknown experiment {self.experiment!r}; use one of {EXPERIMENTS}")
+        check_architecture(self.architecture)
+        for name in ("epochs", "eval_every"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+
+    def folder(self, results_dir) -> Path:
+        return Path(results_dir) / self.profile / self.dataset / "ae_jobs" / self.experiment
+
+    def checkpoint_path(self, results_dir) -> Path:
+        return self.folder(results_dir) / f"seed{self.seed}.pt"
+
+    def result_path(self, results_dir) -> Path:
+        return self.folder(results_dir) / f"seed{self.seed}.json"
+
+    def estimator(self, checkpoint=None):
+        """The unfitted estimator of this job (the paper's protocol)."""
+        cls = AEKMeans if self.experiment == "ae_kmeans" else AEACRBM
+        return cls(architecture=self.architecture, epochs=self.epochs, random_state=self.seed, device=self.device,
+                   progress=False, checkpoint=checkpoint, eval_every=self.eval_every, checkpoint_every=10**9,
+                   **PAPER_PROTOCOL[self.experiment])
+
+
+#: Measured seconds per epoch of each row on one CPU thread (benchmarks/bench_autoencoder.py), for ordering.
+_RELATIVE_COST = {"ae_kmeans": 1.0, "ae_acrbm_10": 1.0, "ae_acrbm_30": 2.7}
+
+
+def paper_jobs(experiments=EXPERIMENTS, seeds=(0, 1, 2, 3, 4), **job_kwargs) -> list[AEJob]:
+    """Every (experiment, seed) job, ordered so that every row gets seeds done at the same pace.
+
+    Jobs run in order of ``(seed index + 0.5) x cost of the row``: the first seed of every
+    row comes early, and a cut-short run leaves the cheap rows with more seeds.
+    """
+    jobs = [AEJob(experiment, int(seed), **job_kwargs) for seed in seeds for experiment in experiments]
+    index = {int(s): i for i, s in enumerate(seeds)}
+    return sorted(jobs, key=lambda j: (index[j.seed] + 0.5) * _RELATIVE_COST[j.experiment])
+
+
+def read_job(job: AEJob, results_dir) -> dict | None:
+    """The job's progress file, or None when it never started; ValueError when it is unreadable."""
+    path = job.result_path(results_dir)
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"job file {path} is not valid JSON ({err}); delete it (and its .pt) to rerun the job") \
+            from err
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=1))
+    tmp.replace(path)
+
+
+def _curve(history: list[dict]) -> list[dict]:
+    keep = ("epoch", "loss", "reconstruction", "acrbm", "time_s")
+    return [{k: v for k, v in h.items() if k in keep or k.startswith("eval_")}
+            for h in history if any(k.startswith("eval_") for k in h)]
+
+
+def _kmeans_scores(model: AEKMeans, data, train_rows) -> dict:
+    """Every reading of "K-means on the AE latent", label-free start and the paper's best start."""
+    out = {}
+    for reading, params in KMEANS_READINGS.items():
+        model.set_params(**params)
+        model.fit_kmeans(data.X_train)
+        labels = model.predict_all_inits(data.X_test)                 # (n_init, n_test)
+        acc = np.array([cluster_accuracy(data.y_test, lab, "majority") for lab in labels])
+        best = int(acc.argmax())
+        scores = clustering_scores(data.y_test, labels[model.best_init_], n_clusters=model.n_clusters)
+        scores.update({
+            "accuracy_majority_best_of_inits": float(acc[best]),
+            "accuracy_hungarian_best_of_inits": cluster_accuracy(data.y_test, labels[best], "hungarian"),
+            "accuracy_majority_init_median": float(np.median(acc)),
+            # Evidence for choosing a reading without test labels: the label-free start on training rows.
+            "train_accuracy_majority": cluster_accuracy(data.y_train[train_rows],
+                                                        model.predict(data.X_train[train_rows]), "majority"),
+        })
+        out[reading] = scores
+    model.set_params(**KMEANS_READINGS["latent_standardized"])
+    return out
+
+
+def run_job(job: AEJob, results_dir, *, data_dir=None, deadline: float | None = None, chunk_minutes: float = 3.0,
+            threads: int = 1) -> dict:
+    """Train (or resume) one job until it is done or ``deadline`` (``time.time()``) passes; return its file.
+
+    Saves the checkpoint and rewrites the progress file every ``chunk_minutes``; when
+    all epochs ran, scores the test split and marks the job ``done``. A finished job
+    is not run again.
+    """
+    from .data import flatten_images  # noqa: F401  (import check before the slow load)
+    from .experiments import load_clustering_data
+    from .records import device_description, git_commit, library_versions
+    from .runtime import limit_threads
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    state = read_job(job, results_dir)
+    if state is not None and state.get("job") != asdict(job):
+        raise ValueError(f"job file {job.result_path(results_dir)} belongs to another job configuration "
+                         f"({state.get('job')}); delete it and its .pt, or use another results_dir")
+    if state is not None and state["status"] == "done":
+        return state
+    limit_threads(threads)
+    import torch
+    torch.set_flush_denormal(True)
+    data = load_clustering_data(job.dataset, data_dir, n_train=job.n_train, n_test=job.n_test)
+    ckpt = job.checkpoint_path(results_dir)
+    model = job.estimator(checkpoint=ckpt)
+    payload = {
+        "job": asdict(job), "status": "running", "experiment": job.experiment, "dataset": job.dataset,
+        "profile": job.profile, "seed": job.seed, "epochs": job.epochs, "architecture": job.architecture,
+        "protocol": "paper", "params": {k: v for k, v in model.get_params().items()
+                                        if k not in ("checkpoint", "progress", "checkpoint_every")},
+        "device": device_description(job.device), "threads": threads, "data": data.provenance,
+        "n_train": len(data.X_train), "n_test": len(data.X_test),
+    }
+    while True:
+        chunk_end = time.time() + 60 * chunk_minutes
+        stop = chunk_end if deadline is None else min(chunk_end, deadline)
+        model.fit(data.X_train, eval_set=(data.X_test, data.y_test), deadline=stop)
+        payload.update({"epochs_done": model.epochs_done_, "train_time_s": model.train_time_s_,
+                        "n_parameters": model.n_parameters_, "curve": _curve(model.history_),
+                        "git_commit": git_commit(), "versions": library_versions(),
+                        "updated": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")})
+        if model.complete_ or (deadline is not None and time.time() > deadline):
+            break
+        _write_json(job.result_path(results_dir), payload)
+    if model.complete_:
+        rows = np.random.default_rng(12345).choice(len(data.X_train), size=min(10_000, len(data.X_train)),
+                                                   replace=False)
+        if job.experiment == "ae_kmeans":
+            payload["readings"] = _kmeans_scores(model, data, rows)
+        else:
+            pred = model.predict(data.X_test)
+            scores = clustering_scores(data.y_test, pred, n_clusters=model.n_clusters)
+            scores["clusters_used"] = float(len(np.unique(pred)) / model.n_clusters)
+            scores["train_accuracy_majority"] = cluster_accuracy(data.y_train[rows],
+                                                                 model.predict(data.X_train[rows]), "majority")
+            payload["metrics"] = scores
+        payload["status"] = "done"
+    _write_json(job.result_path(results_dir), payload)
+    logger.info("%s seed %d: %s after %d/%d epochs (%.0f s of training)", job.experiment, job.seed,
+                payload["status"], payload["epochs_done"], job.epochs, payload["train_time_s"])
+    return payload
+
+
+def run_jobs(jobs, results_dir, *, data_dir=None, n_workers: int = 2, budget_minutes: float | None = None,
+             chunk_minutes: float = 3.0, threads: int = 1) -> list[dict]:
+    """Run every unfinished job of ``jobs`` on a joblib process pool; return their files in job order.
+
+    Each worker runs one job at a time with ``threads`` threads. With ``budget_minutes``
+    every job stops (checkpointed) at that deadline; jobs not started by then are left
+    for the next call.
+    """
+    from joblib import Parallel, delayed
+
+    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+        raise ValueError(f"n_workers must be an integer >= 1, got {n_workers!r}")
+    deadline = None if budget_minutes is None else time.time() + 60 * float(budget_minutes)
+    pending = [job for job in jobs if (read_job(job, results_dir) or {}).get("status") != "done"]
+    logger.info("%d of %d jobs to run, %d workers", len(pending), len(jobs), n_workers)
+    # Processes, not threads: each job sets its own thread limits and owns its torch state.
+    Parallel(n_jobs=n_workers, backend="loky")(
+        delayed(_run_before_deadline)(job, str(results_dir), data_dir, deadline, chunk_minutes, threads)
+        for job in pending)
+    return [read_job(job, results_dir) for job in jobs]
+
+
+def _run_before_deadline(job, results_dir, data_dir, deadline, chunk_minutes, threads):
+    if deadline is not None and time.time() > deadline:
+        return read_job(job, results_dir)
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    return run_job(job, results_dir, data_dir=data_dir, deadline=deadline, chunk_minutes=chunk_minutes,
+                   threads=threads)

@@ -1,0 +1,55 @@
+"""Run, resume or check the paper-profile jobs of Table 1's AE rows (``make paper-ae``).
+
+    python scripts/run_ae_jobs.py --workers 2 --budget-minutes 120      # run/resume, stop at the budget
+    nohup python scripts/run_ae_jobs.py --workers 2 > ae_jobs.log 2>&1 &  # in the background
+    python scripts/run_ae_jobs.py --device cuda --workers 1              # the same jobs on a GPU
+    python scripts/run_ae_jobs.py --status                               # what is done, what is left
+
+Each (row, seed) is one job with its own checkpoint and progress file under
+``results/paper/<dataset>/ae_jobs/``; rerunning the command resumes what did not finish.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from osa_lib.ae_jobs import EXPERIMENTS, paper_jobs, read_job, run_jobs  # noqa: E402
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--experiments", nargs="+", default=list(EXPERIMENTS), choices=EXPERIMENTS)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--dataset", default="mnist", choices=["mnist", "fashion_mnist"])
+    parser.add_argument("--epochs", type=int, default=500)
+    parser.add_argument("--eval-every", type=int, default=10)
+    parser.add_argument("--architecture", default="dense", choices=["dense", "conv"])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--workers", type=int, default=2, help="jobs at a time (one per core on a CPU)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per job")
+    parser.add_argument("--budget-minutes", type=float, default=None, help="stop (checkpointed) after this long")
+    parser.add_argument("--chunk-minutes", type=float, default=3.0, help="minutes between checkpoints")
+    parser.add_argument("--results-dir", default=str(ROOT / "results"))
+    parser.add_argument("--data-dir", default=None, help="data root (default: $OSA_DATA_DIR, else data/)")
+    parser.add_argument("--status", action="store_true", help="print each job's state and exit")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    jobs = paper_jobs(args.experiments, args.seeds, dataset=args.dataset, epochs=args.epochs,
+                      architecture=args.architecture, eval_every=args.eval_every, device=args.device)
+    if not args.status:
+        run_jobs(jobs, args.results_dir, data_dir=args.data_dir, n_workers=args.workers,
+                 budget_minutes=args.budget_minutes, chunk_minutes=args.chunk_minutes, threads=args.threads)
+    for job in jobs:
+        state = read_job(job, args.results_dir) or {"status": "not started", "epochs_done": 0}
+        print(f"{job.experiment:12s} seed {job.seed}: {state['status']:11s} {state['epochs_done']:4d}/{job.epochs} "
+              f"epochs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
