@@ -26,8 +26,8 @@ import torch
 
 from osa_lib import __version__
 from osa_lib.acrbm import n_parameters
-from osa_lib.ae_estimators import AEACRBM, AEKMeans
-from osa_lib.data import DATA_ENV, flatten_images, load_dataset
+from osa_lib.clustering.ae_estimators import AEACRBM, AEKMeans
+from osa_lib.data.mnist import DATA_ENV, flatten_images, load_dataset
 from osa_lib.runtime import limit_threads
 
 MODELS = ("ae_kmeans", "ae_acrbm_10", "ae_acrbm_30")

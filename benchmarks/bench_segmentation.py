@@ -27,10 +27,10 @@ from pathlib import Path
 import torch
 
 from osa_lib import __version__
-from osa_lib.data import DATA_ENV
-from osa_lib.loc import LOC, LOCObserver, extract_labels, median_binarize
-from osa_lib.segmentation_baselines import grabcut_masks, kmeans_centre_masks, kmeans_masks
-from osa_lib.segmentation_data import Flowers17Segmentation
+from osa_lib.data.mnist import DATA_ENV
+from osa_lib.segmentation.loc import LOC, LOCObserver, extract_labels, median_binarize
+from osa_lib.segmentation.baselines import grabcut_masks, kmeans_centre_masks, kmeans_masks
+from osa_lib.data.flowers import Flowers17Segmentation
 
 
 def parse_args(argv=None) -> argparse.Namespace:

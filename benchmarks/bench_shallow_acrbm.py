@@ -26,7 +26,7 @@ import torch
 from sklearn.cluster import KMeans
 
 from osa_lib import ShallowACRBM, __version__
-from osa_lib.data import DATA_ENV, flatten_images, load_dataset, resolve_data_dir
+from osa_lib.data.mnist import DATA_ENV, flatten_images, load_dataset, resolve_data_dir
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from osa_lib.ae_jobs import EXPERIMENTS, paper_jobs, read_job, run_jobs  # noqa: E402
+from osa_lib.book.ae_jobs import EXPERIMENTS, paper_jobs, read_job, run_jobs  # noqa: E402
 
 
 def main(argv=None) -> int:

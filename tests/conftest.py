@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from osa_lib import data as osa_data
+from osa_lib.data import mnist as osa_data
 
 # Every tensor in the tests is tiny. On a 2-core machine that also runs notebooks,
 # torch's intra-op thread pool then spends its time waiting for a core (a 3-epoch fit

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from osa_lib.analysis import cluster_usage, code_gram, diagonal_mass, embed_2d, mean_confidence, nearest_neighbours
+from osa_lib.clustering.codes import cluster_usage, code_gram, diagonal_mass, embed_2d, mean_confidence, nearest_neighbours
 
 H_HAND = np.array([[0.7, 0.2, 0.1],
                    [0.4, 0.6, 0.0],
@@ -92,7 +92,7 @@ def test_embed_2d_shape_and_determinism():
 
 
 def test_reconstruction_error():
-    from osa_lib.analysis import reconstruction_error
+    from osa_lib.clustering.codes import reconstruction_error
 
     X = np.array([[0.0, 1.0], [0.5, 0.5]])
     X_hat = np.array([[0.5, 1.0], [0.5, 0.0]])

@@ -6,11 +6,12 @@ import pytest
 import torch
 
 from osa_lib.acrbm import n_parameters
-from osa_lib.ae_estimators import AEACRBM, AEKMeans
-from osa_lib.ae_experiments import (RECIPES, ae_settings, best_of_inits, recipe_params, recipe_table,
+from osa_lib.clustering.ae_estimators import AEACRBM, AEKMeans
+from osa_lib.book.ae_runs import (RECIPES, ae_settings, best_of_inits, recipe_params, recipe_table,
                                     split_train_validation)
-from osa_lib.autoencoder import TABLE3_SIZES, ConvAutoencoder, build_autoencoder, parameter_counts, table3_sizes
-from osa_lib.experiments import ClusteringData
+from osa_lib.clustering.autoencoder import (TABLE3_SIZES, Autoencoder, build_autoencoder, parameter_counts,
+                                           table3_sizes)
+from osa_lib.data import ClusteringData
 from osa_lib.metrics import cluster_accuracy
 
 TINY = dict(encoder_units=16, latent_dim=8, decoder_units=16, conv_channels=(4, 4))
@@ -28,8 +29,12 @@ def blob_images(n: int = 240, n_clusters: int = 3, seed: int = 0):
     return np.clip(images, 0.0, 1.0).reshape(n, 784), y.astype(np.int64)
 
 
-def expected_count(n_head, enc, lat, dec, c1=16, c2=16, bn=False):
-    """Parameter count written out layer by layer (the module docstring's architecture)."""
+def expected_count(n_head, enc, lat, dec, c1=16, c2=16, architecture="conv"):
+    """Parameter count written out layer by layer (the module docstring's architectures)."""
+    if architecture == "dense":
+        return ((784 * enc + enc) + (enc * enc + enc) + (enc * lat + lat)                  # encoder
+                + (lat * n_head + n_head)                                                   # head
+                + ((lat + n_head) * dec + dec) + (dec * dec + dec) + (dec * 784 + 784))     # decoder
     flat = c2 * 7 * 7
     return ((9 * c1 + c1) + (9 * c1 * c2 + c2) + (flat * enc + enc) + (enc * lat + lat)   # encoder
             + (lat * n_head + n_head)                                                   # head
@@ -37,12 +42,20 @@ def expected_count(n_head, enc, lat, dec, c1=16, c2=16, bn=False):
             + (16 * c2 * c1 + c1) + (16 * c1 + 1))                                      # transposed convs
 
 
+def test_dense_reading_has_table1_parameter_counts():
+    assert parameter_counts("dense") == {"ae_kmeans": 200_094, "ae_acrbm_10": 197_984, "ae_acrbm_30": 850_714}
+    assert parameter_counts("conv") == {"ae_kmeans": 186_743, "ae_acrbm_10": 184_633, "ae_acrbm_30": 676_963}
+    assert AEACRBM().get_params()["architecture"] == AEKMeans().get_params()["architecture"] == "dense"
+
+
+@pytest.mark.parametrize("architecture", ["dense", "conv"])
 @pytest.mark.parametrize("name", sorted(TABLE3_SIZES))
-def test_shapes_and_parameter_counts(name):
-    model = build_autoencoder(name)
+def test_shapes_and_parameter_counts(name, architecture):
+    model = build_autoencoder(name, architecture=architecture)
     enc, lat, dec = table3_sizes(name)
     k = 10 if name == "ae_kmeans" else int(name.rsplit("_", 1)[1])
-    assert n_parameters(model) == expected_count(k, enc, lat, dec) == parameter_counts()[name]
+    assert n_parameters(model) == expected_count(k, enc, lat, dec, architecture=architecture) \
+        == parameter_counts(architecture)[name]
     x = torch.rand(3, 1, 28, 28)
     with torch.no_grad():
         recon, h_ae, h_head = model(x)
@@ -55,8 +68,8 @@ def test_shapes_and_parameter_counts(name):
 
 
 def test_standardize_adds_no_parameters_and_kmeans_head_init_picks_nearest_centre():
-    plain = ConvAutoencoder(3, 16, 8, 16, conv_channels=(4, 4))
-    bn = ConvAutoencoder(3, 16, 8, 16, conv_channels=(4, 4), standardize=True)
+    plain = Autoencoder(3, 16, 8, 16)
+    bn = Autoencoder(3, 16, 8, 16, standardize=True)
     assert n_parameters(plain) == n_parameters(bn)
     centres = torch.randn(3, 8)
     plain.init_head_from_centroids(centres)
@@ -66,12 +79,13 @@ def test_standardize_adds_no_parameters_and_kmeans_head_init_picks_nearest_centr
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(head="gauss"), "head"), (dict(conv_channels=(4,)), "conv_channels"),
-    (dict(temperature=0.0), "temperature"), (dict(image_size=30), "image_size"),
+    (dict(head="gauss"), "head"), (dict(architecture="conv", conv_channels=(4,)), "conv_channels"),
+    (dict(temperature=0.0), "temperature"), (dict(architecture="conv", image_size=30), "image_size"),
+    (dict(architecture="mlp"), "unknown architecture"),
 ])
 def test_module_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        ConvAutoencoder(3, 16, 8, 16, **kwargs)
+        Autoencoder(3, 16, 8, 16, **kwargs)
 
 
 def test_unknown_sizes_raise():
@@ -94,7 +108,8 @@ def test_bad_inputs_raise(make_X, match):
 
 
 @pytest.mark.parametrize("param, value", [("finetune", "both"), ("head_init", "pca"), ("lam", -1.0),
-                                          ("reconstruction", "l1"), ("epochs", 0), ("betas", (0.9,))])
+                                          ("reconstruction", "l1"), ("epochs", 0), ("betas", (0.9,)),
+                                          ("architecture", "mlp")])
 def test_bad_hyperparameters_raise(param, value):
     X, _ = blob_images(20)
     with pytest.raises(ValueError, match=param if param != "betas" else "betas"):
@@ -122,7 +137,7 @@ def test_tiny_end_to_end_beats_chance_and_records_history():
 def test_frozen_head_recipe_counts_every_parameter():
     frozen, _, _ = _fit_tiny(epochs=3, warmup_epochs=2, finetune="head")
     assert [h["phase"] for h in frozen.history_] == ["warmup", "warmup", "head"]
-    assert frozen.n_parameters_ == n_parameters(ConvAutoencoder(3, 16, 8, 16, conv_channels=(4, 4)))
+    assert frozen.n_parameters_ == n_parameters(Autoencoder(3, 16, 8, 16))
     assert all(p.requires_grad for p in frozen.module_.parameters())
 
 
@@ -230,3 +245,46 @@ def test_chapter_runs_with_tiny_parameters(tmp_path):
     assert len(record["history"][0]) == 2
     nb = json.loads(out.read_text())
     assert not any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", []))
+
+
+def test_deadline_stop_and_resume_equal_one_uninterrupted_fit(tmp_path):
+    """A fit stopped by its deadline after each epoch and resumed from the checkpoint = one straight fit."""
+    X, y = blob_images()
+    params = dict(lam=1.0, lr=1e-2, random_state=4, progress=False, eval_every=1, **TINY)
+    straight = AEACRBM(3, epochs=3, **params).fit(X, eval_set=(X, y))
+    ckpt = tmp_path / "job.pt"
+    model = AEACRBM(3, epochs=3, checkpoint=ckpt, checkpoint_every=100, **params)
+    model.fit(X, eval_set=(X, y), deadline=0.0)                 # the deadline has passed: one epoch, then stop
+    assert model.epochs_done_ == 1 and not model.complete_ and ckpt.exists()
+    while not model.complete_:
+        model = AEACRBM(3, epochs=3, checkpoint=ckpt, checkpoint_every=100, **params)
+        model.fit(X, eval_set=(X, y), deadline=0.0)
+    assert [{k: v for k, v in h.items() if k != "time_s"} for h in model.history_] == \
+        [{k: v for k, v in h.items() if k != "time_s"} for h in straight.history_]
+    for a, b in zip(model.module_.state_dict().values(), straight.module_.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_checkpoint_of_another_model_or_corrupt_raises_and_is_kept(tmp_path):
+    X, _ = blob_images(40)
+    ckpt = tmp_path / "m.pt"
+    AEACRBM(3, epochs=1, lam=1.0, progress=False, checkpoint=ckpt, **TINY).fit(X)
+    before = ckpt.read_bytes()
+    with pytest.raises(ValueError, match=r"other hyperparameters.*lam"):
+        AEACRBM(3, epochs=2, lam=0.5, progress=False, checkpoint=ckpt, **TINY).fit(X)
+    assert ckpt.read_bytes() == before
+    ckpt.write_bytes(before[:100])
+    with pytest.raises(ValueError, match="cannot be read.*delete it"):
+        AEACRBM(3, epochs=2, lam=1.0, progress=False, checkpoint=ckpt, **TINY).fit(X)
+    assert ckpt.read_bytes() == before[:100]
+
+
+def test_kmeans_on_the_head_or_the_latent():
+    X, _ = blob_images()
+    model = AEKMeans(3, head_units=5, epochs=1, lr=1e-2, kmeans_n_init=2, random_state=0, progress=False,
+                     **TINY).fit(X)
+    assert model.transform(X).shape == (len(X), 8)
+    model.set_params(kmeans_space="head", kmeans_standardize=False).fit_kmeans(X)
+    assert model.kmeans_centers_.shape == (2, 3, 5) and model.transform(X).shape == (len(X), 5)
+    with pytest.raises(ValueError, match="kmeans_space"):
+        model.set_params(kmeans_space="pixels").fit_kmeans(X)

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from osa_lib import data as osa_data
-from osa_lib.data import DataNotFoundError, flatten_images, load_dataset, resolve_data_dir, subsample
+from osa_lib.data import mnist as osa_data
+from osa_lib.data.mnist import DataNotFoundError, flatten_images, load_dataset, resolve_data_dir, subsample
 
 
 def all_paths(root: Path) -> set[str]:
@@ -141,7 +141,7 @@ def test_explicit_data_dir_beats_the_env_variable(tmp_path, monkeypatch):
 
 def test_without_env_variable_the_root_is_data_in_the_repository(monkeypatch):
     monkeypatch.delenv(osa_data.DATA_ENV, raising=False)
-    repo = Path(osa_data.__file__).resolve().parents[1]
+    repo = Path(osa_data.__file__).resolve().parents[2]
     assert resolve_data_dir() == repo / "data"
 
 

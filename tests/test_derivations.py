@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from osa_lib import ShallowACRBM, analysis, derivations, linear_ae
+from osa_lib.book import derivations as book_derivations
+from osa_lib import ShallowACRBM
+from osa_lib.clustering import codes as analysis, derivations, linear_ae
 from osa_lib.train import seeded_generator
 
 
@@ -208,12 +210,12 @@ def test_gram_summary_of_one_hot_and_uniform_codes():
 
 
 def test_derivation_settings():
-    assert derivations.derivation_settings("ci", epochs=3)["epochs"] == 3
-    assert derivations.derivation_settings("ci", epochs=None)["epochs"] == derivations.DERIVATION_PROFILES["ci"]["epochs"]
+    assert book_derivations.derivation_settings("ci", epochs=3)["epochs"] == 3
+    assert book_derivations.derivation_settings("ci", epochs=None)["epochs"] == book_derivations.DERIVATION_PROFILES["ci"]["epochs"]
     with pytest.raises(ValueError, match="unknown setting"):
-        derivations.derivation_settings("ci", epoch=3)
+        book_derivations.derivation_settings("ci", epoch=3)
     with pytest.raises(ValueError, match="profile"):
-        derivations.derivation_settings("fast")
+        book_derivations.derivation_settings("fast")
 
 
 # --------------------------------------------------------------------------- ShallowACRBM(loss=...)

@@ -8,7 +8,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from osa_lib import ShallowACRBM
-from osa_lib.estimators import check_unit_interval
+from osa_lib.clustering.shallow import check_unit_interval
 from osa_lib.metrics import clustering_scores
 
 
@@ -212,7 +212,7 @@ def test_init_stores_without_validating():
 @pytest.mark.slow
 def test_real_mnist_subset_beats_chance_clearly(real_data_dir):
     """10k training images, 5 epochs: seeds 0-2 gave 50-58 % (K = 10) and 68-76 % (K = 30), majority mapping."""
-    from osa_lib.experiments import load_clustering_data
+    from osa_lib.data import load_clustering_data
 
     data = load_clustering_data("mnist", data_dir=real_data_dir, n_train=10_000, n_test=5_000)
     for k, floor in ((10, 0.40), (30, 0.55)):
@@ -226,7 +226,7 @@ def test_real_mnist_subset_beats_chance_clearly(real_data_dir):
 
 def test_eq15_training_is_confident_but_uses_fewer_clusters(clusters):
     """10 clusters on 3-blob data: eq 14 spreads over (nearly) all of them, eq 15 only sharpens."""
-    from osa_lib.analysis import cluster_usage, mean_confidence
+    from osa_lib.clustering.codes import cluster_usage, mean_confidence
 
     X, _ = clusters
     eq14 = small_model(10, epochs=10, random_state=0).fit(X)

@@ -6,11 +6,11 @@ import hashlib
 import numpy as np
 import pytest
 
-from osa_lib import experiments
-from osa_lib.experiments import (CLUSTERING_PROFILES, ClusteringData, clustering_settings, data_provenance,
-                                 load_clustering_data, resolve_results_dir, run_kmeans, run_shallow_acrbm,
-                                 sweep_n_clusters, sweep_table)
-from osa_lib.records import REQUIRED_KEYS, read_record
+from osa_lib.book import shallow_runs as experiments
+from osa_lib.book.shallow_runs import (CLUSTERING_PROFILES, clustering_settings, resolve_results_dir, run_kmeans,
+                                      run_shallow_acrbm, sweep_n_clusters, sweep_table)
+from osa_lib.data import ClusteringData, data_provenance, load_clustering_data
+from osa_lib.book.records import REQUIRED_KEYS, read_record
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from osa_lib.records import paper_results
+from osa_lib.book.tables import paper_results
 import torch
 
-from osa_lib.loc import (LOC, LOCObserver, border_mask, count_clusters, extract_labels, loc_error, loc_loss,
+from osa_lib.segmentation.loc import (LOC, LOCObserver, border_mask, count_clusters, extract_labels, loc_error, loc_loss,
                          median_binarize, n_parameters, normalize_images, observe)
-from osa_lib.segmentation_baselines import (centre_window, grabcut_masks, kmeans_centre_masks, kmeans_labels,
+from osa_lib.segmentation.baselines import (centre_window, grabcut_masks, kmeans_centre_masks, kmeans_labels,
                                             kmeans_masks)
 
 
@@ -339,19 +339,19 @@ def test_grabcut_recovers_a_centred_flower():
 # --------------------------------------------------------------------------- Table 2 from records
 
 def test_segmentation_table_not_run_yet(tmp_path):
-    from osa_lib.segmentation_report import segmentation_table
+    from osa_lib.book.tables import segmentation_table
 
     table = segmentation_table(tmp_path, build_profile="ci")
     assert len(table) > 0
     text = table.to_string()
     assert "not run yet" in text
-    paper = __import__("osa_lib.records", fromlist=["paper_results"]).paper_results()["table2"]["rows"]
+    paper = paper_results()["table2"]["rows"]
     assert paper["loc"]["iou"] in text and paper["kmeans_segmentation"]["dice"] in text
 
 
 def test_segmentation_table_reads_records(tmp_path):
-    from osa_lib.records import make_record, write_record
-    from osa_lib.segmentation_report import segmentation_table
+    from osa_lib.book.records import make_record, write_record
+    from osa_lib.book.tables import segmentation_table
 
     runs = [{"pixel_accuracy": 0.9, "iou": 0.7, "dice": 0.8, "pixel_accuracy_band_as_background": 0.85,
              "iou_band_as_background": 0.6, "dice_band_as_background": 0.7}] * 2

@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from osa_lib import records
-from osa_lib.records import (NOT_RUN, REQUIRED_KEYS, TABLE1_ROWS, clustering_table, format_metric, load_record,
-                             make_record, paper_results, read_record, record_path, summarize, summarize_runs,
-                             write_record)
+from osa_lib.book import records as records
+from osa_lib.book.records import NOT_RUN, REQUIRED_KEYS, load_record, make_record, read_record, record_path, summarize, summarize_runs, write_record
+from osa_lib.book.tables import TABLE1_ROWS, clustering_table, format_metric, paper_results
 
 REPO = Path(records.__file__).resolve().parents[1]
 

@@ -1,7 +1,7 @@
 """Verdicts of the reproduction report follow their stated rules."""
 import pytest
 
-from osa_lib import records, report
+from osa_lib.book import records, report, tables
 from osa_lib.runtime import limit_threads
 
 
@@ -28,11 +28,11 @@ def test_table1_rule(ours, std, paper, verdict):
 def test_report_without_records_says_not_run_yet(tmp_path):
     table = report.reproduction_report(tmp_path)
     assert set(table["verdict"]) == {records.NOT_RUN}
-    assert len(table) == len(records.TABLE1_ROWS) + len(report.CLAIMS) + 2
+    assert len(table) == len(tables.TABLE1_ROWS) + len(report.CLAIMS) + 2
 
 
 def test_report_uses_paper_records_and_the_papers_numbers(tmp_path):
-    paper = float(records.paper_results()["table1"]["rows"]["shallow_acrbm_10"]["accuracy"]) / 100
+    paper = float(tables.paper_results()["table1"]["rows"]["shallow_acrbm_10"]["accuracy"]) / 100
     write(tmp_path, "shallow_acrbm_10", [paper - 0.001, paper + 0.001])
     write(tmp_path, "kmeans", [paper - 0.20, paper - 0.21], profile="ci")
     table = report.reproduction_report(tmp_path, build_profile="ci").set_index("evidence")

@@ -17,8 +17,8 @@ from PIL import Image
 from scipy.io import savemat
 from scipy.ndimage import binary_dilation, binary_erosion
 
-from osa_lib.data import DataNotFoundError
-from osa_lib.segmentation_data import (FLOWERS102_MD5, ChecksumError, Flowers17Segmentation,
+from osa_lib.data.mnist import DataNotFoundError
+from osa_lib.data.flowers import (FLOWERS102_MD5, ChecksumError, Flowers17Segmentation,
                                        Flowers102Segmentation, load_segmentation_dataset, segmim_background)
 
 N_FAKE = 6          # images in the fake Oxford 102
@@ -320,7 +320,7 @@ def test_flowers17_bad_arguments(tmp_path):
 
 @pytest.fixture(scope="module")
 def real_flowers17_root():
-    from osa_lib.data import default_data_dir
+    from osa_lib.data.mnist import default_data_dir
 
     root = default_data_dir()
     if not (root / "flowers17" / "trimaps").is_dir():

@@ -10,8 +10,8 @@ import torch
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .acrbm import ACRBM, acrbm_loss, confidence_loss, n_parameters
-from .train import run_epochs, seeded_generator
+from osa_lib.acrbm import ACRBM, acrbm_loss, confidence_loss, n_parameters
+from osa_lib.train import run_epochs, seeded_generator
 
 
 def check_unit_interval(X, name: str = "X", n_features: int | None = None) -> np.ndarray:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .acrbm import n_parameters
+from osa_lib.acrbm import n_parameters
 
 #: Table 3's dense sizes ``(encoder_units, latent_dim, decoder_units)`` per Table 1 row.
 TABLE3_SIZES = {

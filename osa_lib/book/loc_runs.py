@@ -15,11 +15,12 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from . import segmentation_baselines as baselines
-from .loc import LOC, count_clusters, median_binarize, n_parameters
-from .metrics import SEGMENTATION_METRICS, segmentation_scores, segmentation_scores_per_image
-from .records import check_profile, make_record, profile_settings, write_record
-from .segmentation_data import load_segmentation_dataset
+from osa_lib.segmentation import baselines
+from osa_lib.segmentation.loc import LOC, count_clusters, median_binarize, n_parameters
+from osa_lib.metrics import SEGMENTATION_METRICS, segmentation_scores, segmentation_scores_per_image
+from osa_lib.book.records import make_record, write_record
+from osa_lib.book.profiles import check_profile, profile_settings
+from osa_lib.data.flowers import load_segmentation_dataset
 
 #: What each profile runs. ``paper``: Table 4's optimiser, epochs, batch size and rho, all images,
 #: three seeds; ``ci``: the same code on subsets with few epochs (the chapter in about 3 minutes).

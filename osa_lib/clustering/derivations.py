@@ -9,26 +9,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import analysis
-from .estimators import LOSSES
-from .metrics import cluster_accuracy
-from .records import profile_settings
-from .train import seeded_generator
-
-#: What each profile runs in the derivations chapter. ``ci`` keeps the whole chapter
-#: under a minute on 2 CPU cores; ``paper`` uses all of MNIST and Table 3's 20 epochs.
-DERIVATION_PROFILES = {
-    "ci": dict(n_train=5_000, n_test=5_000, epochs=10, ae_rows=5_000, ae_epochs=10, n_latent=32,
-               ae_lr=3e-3, ae_batch_size=128, free_rows=64, free_steps=300, head_start=4.0),
-    "paper": dict(n_train=None, n_test=None, epochs=20, ae_rows=20_000, ae_epochs=20, n_latent=32,
-                  ae_lr=3e-3, ae_batch_size=128, free_rows=256, free_steps=300, head_start=4.0),
-}
-
-
-def derivation_settings(profile: str, **overrides) -> dict:
-    """The settings of ``profile`` with any non-None ``overrides`` (unknown names raise ValueError)."""
-    return profile_settings(DERIVATION_PROFILES, profile, overrides)
-
+from osa_lib.clustering import codes as analysis
+from osa_lib.clustering.shallow import LOSSES
+from osa_lib.metrics import cluster_accuracy
+from osa_lib.train import seeded_generator
 
 # --------------------------------------------------------------------------- eq 13-15 on free codes
 
@@ -253,7 +237,7 @@ def gram_summary(H, rel_tol: float = 1e-3) -> dict[str, float]:
 def readout(model, X, y) -> dict:
     """What a fitted clusterer does on rows ``X`` with labels ``y``.
 
-    Keys: ``cluster_usage`` and ``mean_confidence`` (:mod:`osa_lib.analysis`),
+    Keys: ``cluster_usage`` and ``mean_confidence`` (:mod:`osa_lib.clustering.codes`),
     ``accuracy_majority`` (:func:`osa_lib.metrics.cluster_accuracy`), ``cluster_sizes``
     (rows per argmax cluster, int array of length K) and ``diagonal_mass``
     (:func:`osa_lib.analysis.diagonal_mass` of the codes, which is ``exp(-eq 15)``).

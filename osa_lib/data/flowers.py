@@ -46,7 +46,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .data import DATA_ENV, DataNotFoundError, resolve_data_dir
+from osa_lib.data.mnist import DATA_ENV, DataNotFoundError, resolve_data_dir
 
 FLOWERS102_URL = "https://www.robots.ox.ac.uk/~vgg/data/flowers/102/"
 #: md5 sums of the official Oxford 102 files (setid.mat: the one torchvision's Flowers102 hard-codes).

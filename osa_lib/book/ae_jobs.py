@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .ae_estimators import AEACRBM, AEKMeans
-from .autoencoder import TABLE3_SIZES, check_architecture
-from .metrics import cluster_accuracy, clustering_scores
+from osa_lib.clustering.ae_estimators import AEACRBM, AEKMeans
+from osa_lib.clustering.autoencoder import TABLE3_SIZES, check_architecture
+from osa_lib.metrics import cluster_accuracy, clustering_scores
 
 logger = logging.getLogger(__name__)
 
@@ -168,10 +168,10 @@ def run_job(job: AEJob, results_dir, *, data_dir=None, deadline: float | None = 
     all epochs ran, scores the test split and marks the job ``done``. A finished job
     is not run again.
     """
-    from .data import flatten_images  # noqa: F401  (import check before the slow load)
-    from .experiments import load_clustering_data
-    from .records import device_description, git_commit, library_versions
-    from .runtime import limit_threads
+    from osa_lib.data.mnist import flatten_images  # noqa: F401  (import check before the slow load)
+    from osa_lib.data import load_clustering_data
+    from osa_lib.book.records import device_description, git_commit, library_versions
+    from osa_lib.runtime import limit_threads
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
@@ -253,3 +253,76 @@ def _run_before_deadline(job, results_dir, data_dir, deadline, chunk_minutes, th
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     return run_job(job, results_dir, data_dir=data_dir, deadline=deadline, chunk_minutes=chunk_minutes,
                    threads=threads)
+
+
+def job_states(results_dir, profile: str, dataset: str, experiment: str, seeds=(0, 1, 2, 3, 4)) -> list[dict]:
+    """The progress files of ``experiment``'s jobs that exist (done or running), in seed order."""
+    folder = Path(results_dir) / profile / dataset / "ae_jobs" / experiment
+    states = []
+    for seed in seeds:
+        path = folder / f"seed{int(seed)}.json"
+        if path.exists():
+            try:
+                states.append(json.loads(path.read_text()))
+            except json.JSONDecodeError as err:
+                raise ValueError(f"job file {path} is not valid JSON ({err}); delete it (and its .pt) to rerun "
+                                 f"the job") from err
+    return states
+
+
+def chosen_kmeans_reading(states: list[dict]) -> str:
+    """The reading of "K-means on the AE latent" with the best mean *training* accuracy (label-free start)."""
+    done = [s for s in states if s["status"] == "done"]
+    if not done:
+        raise ValueError("no finished AE + K-means seed to choose a reading from")
+    return max(KMEANS_READINGS, key=lambda r: np.mean([s["readings"][r]["train_accuracy_majority"] for s in done]))
+
+
+def gather_record(results_dir, profile: str, dataset: str, experiment: str, seeds=(0, 1, 2, 3, 4)) -> dict | None:
+    """The row's record from its finished jobs (None when no seed has finished).
+
+    Metrics are over the finished seeds only; ``seeds_planned``, ``epochs_per_seed`` and
+    ``unfinished`` say what the numbers rest on. For AE + K-means the headline metrics
+    come from the reading chosen on training data (:func:`chosen_kmeans_reading`), with
+    ``accuracy_majority`` from the label-free start (lowest inertia) and
+    ``accuracy_majority_best_of_inits`` from the paper's best-of-500 by test accuracy;
+    every reading is kept under ``readings``.
+    """
+    from osa_lib.book.records import make_record, summarize
+
+    states = job_states(results_dir, profile, dataset, experiment, seeds)
+    done = [s for s in states if s["status"] == "done"]
+    if not done:
+        return None
+    first = done[0]
+    params = dict(first["params"])
+    params.pop("random_state", None)
+    params.update({"architecture": first["architecture"], "epochs": first["epochs"], "n_train": first["n_train"],
+                   "n_test": first["n_test"], "evaluated_on": "test split",
+                   "protocol": "paper: one stage (joint from the first epoch), Table 3's sizes and optimiser",
+                   "mapping": "majority (accuracy_majority), one-to-one (accuracy_hungarian)"})
+    extra = {"seeds_planned": [int(s) for s in seeds], "epochs_per_seed": [s["epochs_done"] for s in done],
+             "unfinished": [{"seed": s["seed"], "epochs_done": s["epochs_done"]} for s in states
+                            if s["status"] != "done"],
+             "curves": {str(s["seed"]): s["curve"] for s in states}, "data": first["data"],
+             "wall_time_per_seed_s": [s["train_time_s"] for s in done], "job_commits": sorted(
+                 {s["git_commit"] for s in done})}
+    if experiment == "ae_kmeans":
+        reading = chosen_kmeans_reading(states)
+        runs = [s["readings"][reading] for s in done]
+        params["kmeans_reading"] = reading
+        params["selection"] = ("accuracy_*: K-means start with the lowest inertia on training rows (label-free); "
+                               "accuracy_*_best_of_inits: the start with the best test accuracy of "
+                               f"{params['kmeans_n_init']} (the paper's protocol, peeks at test labels); reading "
+                               "chosen by training accuracy")
+        extra["readings"] = {r: {m: summarize([s["readings"][r][m] for s in done]) for m in done[0]["readings"][r]}
+                             for r in KMEANS_READINGS}
+    else:
+        params["lambda"] = params.pop("lam")
+        runs = [s["metrics"] for s in done]
+    record = make_record(experiment=experiment, dataset=dataset, profile=profile, params=params,
+                         seeds=[s["seed"] for s in done], runs=runs, n_parameters=first["n_parameters"],
+                         wall_time_s=float(sum(s["train_time_s"] for s in done)), device=first["job"]["device"],
+                         extra=extra)
+    record["device"] = first["device"]
+    return record

@@ -10,7 +10,8 @@ from typing import Callable
 
 import numpy as np
 
-from .records import NOT_RUN, TABLE1_ROWS, load_record, paper_results
+from osa_lib.book.records import NOT_RUN, load_record
+from osa_lib.book.tables import TABLE1_ROWS, paper_results
 
 REPRODUCED, PARTLY, NOT_REPRODUCED, NOT_TESTABLE = (
     "reproduced", "partly reproduced", "not reproduced", "not testable here")

@@ -20,7 +20,7 @@ import torch
 from threadpoolctl import threadpool_limits
 from torch import nn
 
-from .train import run_epochs, seeded_generator
+from osa_lib.train import run_epochs, seeded_generator
 
 
 def _init_weight(shape: tuple[int, int], init_std: float, generator: torch.Generator | None) -> nn.Parameter:

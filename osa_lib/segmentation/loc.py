@@ -355,7 +355,7 @@ class LOC:
         """
         from tqdm import tqdm
 
-        from .train import seeded_generator
+        from osa_lib.train import seeded_generator
 
         if self.normalization not in NORMALIZATIONS:
             raise ValueError(f"unknown normalisation {self.normalization!r}; use one of {NORMALIZATIONS}")

@@ -1,4 +1,4 @@
-"""Figures of the LOC chapter (book style of :mod:`osa_lib.plots`). Functions take arrays, return a Figure."""
+"""Figures of the LOC chapter (book style of :mod:`osa_lib.book.figures`). Functions take arrays, return a Figure."""
 from __future__ import annotations
 
 from typing import Mapping, Sequence

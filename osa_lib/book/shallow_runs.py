@@ -5,7 +5,6 @@ that it is tested and every number in the book comes from library code.
 """
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,11 +14,12 @@ import numpy as np
 from sklearn.cluster import KMeans
 from tqdm import tqdm
 
-from . import analysis
-from .data import flatten_images, load_dataset, resolve_data_dir, subsample, _IMAGE_DATASETS, _RAW_FILES
-from .estimators import ShallowACRBM
-from .metrics import clustering_scores
-from .records import check_profile, make_record, profile_settings, write_record
+from osa_lib.clustering import codes as analysis
+from osa_lib.data import ClusteringData
+from osa_lib.clustering.shallow import ShallowACRBM
+from osa_lib.metrics import clustering_scores
+from osa_lib.book.records import make_record, write_record
+from osa_lib.book.profiles import check_profile, profile_settings
 
 #: What each profile runs for the shallow-ACRBM chapter. ``paper``: the paper's data
 #: sizes and Table 3's hyperparameters; ``ci``: the same code on less, so that the
@@ -41,40 +41,6 @@ def clustering_settings(profile: str, **overrides) -> dict:
     for key in keys:
         settings[key] = tuple(int(v) for v in settings[key])
     return settings
-
-
-@dataclass
-class ClusteringData:
-    """Flattened train/test rows in [0, 1] and their labels, with their provenance."""
-    dataset: str
-    X_train: np.ndarray   # (N_train, 784)
-    y_train: np.ndarray
-    X_test: np.ndarray    # (N_test, 784)
-    y_test: np.ndarray
-    provenance: dict = field(default_factory=dict)
-
-
-def load_clustering_data(dataset: str, data_dir=None, n_train: int | None = None,
-                         n_test: int | None = None, subset_seed: int = 0) -> ClusteringData:
-    """MNIST or Fashion-MNIST as rows; fixed random subsets when ``n_train``/``n_test`` are set."""
-    X_train, y_train = load_dataset(dataset, train=True, data_dir=data_dir)
-    X_test, y_test = load_dataset(dataset, train=False, data_dir=data_dir)
-    X_train, y_train = subsample(flatten_images(X_train), y_train, n_train, subset_seed)
-    X_test, y_test = subsample(flatten_images(X_test), y_test, n_test, subset_seed)
-    return ClusteringData(dataset, X_train, y_train, X_test, y_test,
-                          provenance=data_provenance(dataset, data_dir))
-
-
-def data_provenance(dataset: str, data_dir=None) -> dict:
-    """Which data copy: the root and the sha256 (first 16 hex digits) of every raw file read."""
-    root = resolve_data_dir(data_dir)
-    folder = _IMAGE_DATASETS[dataset][1]
-    digests = {}
-    for name in _RAW_FILES[True] + _RAW_FILES[False]:
-        path = root / folder / "raw" / name
-        if path.is_file():
-            digests[name] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    return {"data_root": str(root), "sha256": digests}
 
 
 @dataclass

@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
-from .loc import median_binarize
+from osa_lib.segmentation.loc import median_binarize
 
 
 def _check_images(X) -> np.ndarray:

@@ -13,11 +13,12 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
-from .ae_estimators import AEACRBM, AEKMeans
-from .autoencoder import TABLE3_BETA1, TABLE3_SIZES, parameter_counts
-from .experiments import ClusteringData
-from .metrics import cluster_accuracy, clustering_scores
-from .records import check_profile, make_record, profile_settings, write_record
+from osa_lib.clustering.ae_estimators import AEACRBM, AEKMeans
+from osa_lib.clustering.autoencoder import TABLE3_BETA1, TABLE3_SIZES, parameter_counts
+from osa_lib.data import ClusteringData
+from osa_lib.metrics import cluster_accuracy, clustering_scores
+from osa_lib.book.records import make_record, write_record
+from osa_lib.book.profiles import check_profile, profile_settings
 
 #: What each profile runs. ``paper``: the paper's data sizes and Table 3's optimiser
 #: (epochs cut from 500 to what 2 shared CPU cores allow in about 50 minutes);
@@ -321,8 +322,8 @@ def best_recipe(record: dict, n_clusters: int) -> str:
 
 
 def our_parameter_counts() -> dict[str, int]:
-    """Our parameter counts per Table 1 AE row (conv widths 16, 16)."""
-    return parameter_counts((16, 16))
+    """Our parameter counts per Table 1 AE row (the dense AE, the paper's)."""
+    return parameter_counts("dense")
 
 
 # ----------------------------------------------------------------------------- tables and figures
@@ -331,7 +332,7 @@ def parameter_table():
     """Our parameter count per AE row beside the paper's (read from ``paper_results.json``)."""
     import pandas as pd
 
-    from .records import paper_results
+    from osa_lib.book.tables import paper_results
 
     paper = paper_results()["table1"]["rows"]
     rows = []

@@ -6,7 +6,9 @@ the environment variable ``OSA_DATA_DIR``, or ``data/`` in the repository (ignor
 """
 from __future__ import annotations
 
+import hashlib
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +43,7 @@ def default_data_dir() -> Path:
     env = os.environ.get(DATA_ENV)
     if env:
         return Path(env).expanduser()
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     if (repo / "pyproject.toml").exists():
         return repo / "data"
     return Path.cwd() / "data"
@@ -133,3 +135,37 @@ def subsample(X: np.ndarray, y: np.ndarray, n: int | None, random_state: int = 0
         raise ValueError(f"subset size must be >= 1, got {n}")
     idx = np.sort(np.random.default_rng(random_state).choice(len(X), size=int(n), replace=False))
     return X[idx], y[idx]
+
+
+@dataclass
+class ClusteringData:
+    """Flattened train/test rows in [0, 1] and their labels, with their provenance."""
+    dataset: str
+    X_train: np.ndarray   # (N_train, 784)
+    y_train: np.ndarray
+    X_test: np.ndarray    # (N_test, 784)
+    y_test: np.ndarray
+    provenance: dict = field(default_factory=dict)
+
+
+def load_clustering_data(dataset: str, data_dir=None, n_train: int | None = None,
+                         n_test: int | None = None, subset_seed: int = 0) -> ClusteringData:
+    """MNIST or Fashion-MNIST as rows; fixed random subsets when ``n_train``/``n_test`` are set."""
+    X_train, y_train = load_dataset(dataset, train=True, data_dir=data_dir)
+    X_test, y_test = load_dataset(dataset, train=False, data_dir=data_dir)
+    X_train, y_train = subsample(flatten_images(X_train), y_train, n_train, subset_seed)
+    X_test, y_test = subsample(flatten_images(X_test), y_test, n_test, subset_seed)
+    return ClusteringData(dataset, X_train, y_train, X_test, y_test,
+                          provenance=data_provenance(dataset, data_dir))
+
+
+def data_provenance(dataset: str, data_dir=None) -> dict:
+    """Which data copy: the root and the sha256 (first 16 hex digits) of every raw file read."""
+    root = resolve_data_dir(data_dir)
+    folder = _IMAGE_DATASETS[dataset][1]
+    digests = {}
+    for name in _RAW_FILES[True] + _RAW_FILES[False]:
+        path = root / folder / "raw" / name
+        if path.is_file():
+            digests[name] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return {"data_root": str(root), "sha256": digests}

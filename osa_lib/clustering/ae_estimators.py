@@ -25,11 +25,11 @@ from sklearn.cluster import KMeans
 from sklearn.utils.validation import check_is_fitted
 from tqdm import tqdm
 
-from .acrbm import acrbm_loss, n_parameters
-from .autoencoder import TABLE3_BETA1, TABLE3_SIZES, Autoencoder, check_architecture
-from .estimators import check_unit_interval
-from .metrics import clustering_scores
-from .train import run_epochs, seeded_generator
+from osa_lib.acrbm import acrbm_loss, n_parameters
+from osa_lib.clustering.autoencoder import TABLE3_BETA1, TABLE3_SIZES, Autoencoder, check_architecture
+from osa_lib.clustering.shallow import check_unit_interval
+from osa_lib.metrics import clustering_scores
+from osa_lib.train import run_epochs, seeded_generator
 
 RECONSTRUCTION_LOSSES = ("mse", "bce")
 #: Hyperparameters that do not change what is learned (ignored when matching a checkpoint).
@@ -138,7 +138,7 @@ class _AEBase(ClusterMixin, BaseEstimator):
 
         ``eval_set=(X_eval, y_eval)`` only *monitors* training: every ``eval_every``
         epochs the clustering accuracy on it is added to ``history_`` and logged (logger
-        ``osa_lib.ae_estimators``, level INFO). Labels never touch the weights.
+        ``osa_lib.clustering.ae_estimators``, level INFO). Labels never touch the weights.
 
         ``deadline`` (seconds since the epoch, as ``time.time()``): stop after the first
         epoch that ends later, save the checkpoint and return with ``complete_ = False``;

@@ -1,0 +1,143 @@
+"""Result records: one JSON file per experiment and profile, with its provenance.
+
+One JSON file per experiment: ``<results_dir>/<profile>/<dataset>/<experiment>.json``
+with keys ``experiment, dataset, profile, params, seeds, metrics, n_parameters,
+wall_time_s, device, versions, git_commit, created``. ``metrics`` maps a name to
+``{"per_seed": [...], "mean": x, "std": y}``, fractions in [0, 1]; ``std`` is the
+sample standard deviation over seeds (ddof = 1; 0 for a single seed).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import platform
+import subprocess
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from osa_lib.book.profiles import check_profile
+
+REQUIRED_KEYS = ("experiment", "dataset", "profile", "params", "seeds", "metrics", "n_parameters",
+                 "wall_time_s", "device", "versions", "git_commit", "created")
+NOT_RUN = "not run yet"
+
+
+def summarize(per_seed: Sequence[float]) -> dict:
+    """``{"per_seed", "mean", "std"}`` of one metric over seeds (std with ddof = 1)."""
+    values = [float(v) for v in per_seed]
+    if not values:
+        raise ValueError("summarize needs at least one value")
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"metric values must be finite, got {values}")
+    std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    return {"per_seed": values, "mean": float(np.mean(values)), "std": std}
+
+
+def summarize_runs(runs: Sequence[Mapping[str, float]]) -> dict:
+    """Turn one metrics dict per seed into ``name -> summarize(...)``; every run must have the same names."""
+    if not runs:
+        raise ValueError("no runs to summarize")
+    names = list(runs[0])
+    for r in runs:
+        if list(r) != names:
+            raise ValueError(f"runs report different metrics: {names} vs {list(r)}")
+    return {n: summarize([r[n] for r in runs]) for n in names}
+
+
+def library_versions() -> dict:
+    import sklearn
+    import torch
+
+    from osa_lib import __version__
+
+    return {"python": platform.python_version(), "osa_lib": __version__, "torch": torch.__version__,
+            "numpy": np.__version__, "scikit-learn": sklearn.__version__}
+
+
+def device_description(device: str = "cpu") -> str:
+    """Human-readable device: the GPU's name, or the CPU with its thread count."""
+    import torch
+
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        return f"cuda: {torch.cuda.get_device_name(dev)}"
+    return f"cpu: {platform.machine()}, {torch.get_num_threads()} torch threads"
+
+
+def git_commit() -> str:
+    repo = Path(__file__).resolve().parents[2]
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, timeout=10)
+        commit = out.stdout.strip()
+        if out.returncode != 0 or not commit:
+            return "unknown"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return commit + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def make_record(*, experiment: str, dataset: str, profile: str, params: Mapping, seeds: Sequence[int],
+                runs: Sequence[Mapping[str, float]], n_parameters: int | None, wall_time_s: float,
+                device: str, extra: Mapping | None = None) -> dict:
+    """Assemble a record; ``runs`` holds one metrics dict (fractions) per seed, in seed order."""
+    check_profile(profile)
+    if len(runs) != len(seeds):
+        raise ValueError(f"{len(runs)} metric runs for {len(seeds)} seeds")
+    record = {
+        "experiment": experiment,
+        "dataset": dataset,
+        "profile": profile,
+        "params": dict(params),
+        "seeds": [int(s) for s in seeds],
+        "metrics": summarize_runs(runs),
+        "n_parameters": None if n_parameters is None else int(n_parameters),
+        "wall_time_s": float(wall_time_s),
+        "device": device_description(device),
+        "versions": library_versions(),
+        "git_commit": git_commit(),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    if extra:
+        record.update(extra)
+    return record
+
+
+def record_path(results_dir, profile: str, dataset: str, experiment: str) -> Path:
+    return Path(results_dir) / check_profile(profile) / dataset / f"{experiment}.json"
+
+
+def write_record(record: Mapping, results_dir) -> Path:
+    """Write ``record`` to its place under ``results_dir``; return the path."""
+    missing = [k for k in REQUIRED_KEYS if k not in record]
+    if missing:
+        raise ValueError(f"record lacks keys {missing}")
+    path = record_path(results_dir, record["profile"], record["dataset"], record["experiment"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n")
+    return path
+
+
+def read_record(path) -> dict:
+    """Read and check one record file."""
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no record at {path}") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"record {path} is not valid JSON: {err}") from err
+    missing = [k for k in REQUIRED_KEYS if k not in record]
+    if missing:
+        raise ValueError(f"record {path} lacks keys {missing}")
+    return record
+
+
+def load_record(results_dir, profile: str, dataset: str, experiment: str) -> dict | None:
+    """The record if it exists, else None."""
+    path = record_path(results_dir, profile, dataset, experiment)
+    return read_record(path) if path.exists() else None

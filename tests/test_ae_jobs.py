@@ -1,0 +1,81 @@
+"""The resumable per-(row, seed) jobs of Table 1's AE rows (osa_lib.book.ae_jobs) on tiny fake MNIST."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from osa_lib.book.ae_jobs import AEJob, gather_record, paper_jobs, read_job, run_job, run_jobs
+
+
+@pytest.fixture
+def tiny_job_kwargs():
+    return dict(epochs=2, eval_every=1, n_train=60, n_test=40)
+
+
+@pytest.fixture
+def data_root(tmp_path, fake_mnist_root):
+    fake_mnist_root(tmp_path / "data", n_train=60, n_test=40)
+    return tmp_path / "data"
+
+
+def test_job_validation():
+    with pytest.raises(ValueError, match="unknown experiment"):
+        AEJob("ae_acrbm_20", 0)
+    with pytest.raises(ValueError, match="unknown architecture"):
+        AEJob("ae_acrbm_10", 0, architecture="mlp")
+    with pytest.raises(ValueError, match="epochs must be"):
+        AEJob("ae_acrbm_10", 0, epochs=0)
+
+
+def test_paper_jobs_give_every_row_its_first_seed_early():
+    jobs = paper_jobs()
+    assert len(jobs) == 15 and len({(j.experiment, j.seed) for j in jobs}) == 15
+    assert {j.experiment for j in jobs[:3]} == {"ae_kmeans", "ae_acrbm_10", "ae_acrbm_30"}
+
+
+def test_a_job_runs_resumes_and_is_gathered(tmp_path, data_root, tiny_job_kwargs):
+    job = AEJob("ae_acrbm_10", 0, **tiny_job_kwargs)
+    # Deadline already passed: one epoch, checkpointed, status "running".
+    state = run_job(job, tmp_path, data_dir=data_root, deadline=0.0)
+    assert state["status"] == "running" and state["epochs_done"] == 1
+    assert job.checkpoint_path(tmp_path).exists()
+    partial = gather_record(tmp_path, "paper", "mnist", "ae_acrbm_10", seeds=(0, 1))
+    assert partial is None or partial["seeds"] == []
+    state = run_job(job, tmp_path, data_dir=data_root)
+    assert state["status"] == "done" and state["epochs_done"] == 2
+    assert [c["epoch"] for c in state["curve"]] == [1, 2]
+    assert 0 <= state["metrics"]["accuracy_majority"] <= 1
+    assert run_job(job, tmp_path, data_dir=data_root) == read_job(job, tmp_path)   # a finished job is not rerun
+    record = gather_record(tmp_path, "paper", "mnist", "ae_acrbm_10", seeds=(0, 1))
+    assert record["seeds"] == [0] and record["seeds_planned"] == [0, 1]
+    assert record["epochs_per_seed"] == [2] and record["params"]["architecture"] == "dense"
+    assert record["n_parameters"] == 197_984
+
+
+def test_a_job_file_of_another_configuration_is_refused(tmp_path, data_root, tiny_job_kwargs):
+    job = AEJob("ae_acrbm_10", 0, **tiny_job_kwargs)
+    run_job(job, tmp_path, data_dir=data_root, deadline=0.0)
+    other = AEJob("ae_acrbm_10", 0, **{**tiny_job_kwargs, "epochs": 3})
+    with pytest.raises(ValueError, match="another job configuration"):
+        run_job(other, tmp_path, data_dir=data_root)
+    job.result_path(tmp_path).write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        read_job(job, tmp_path)
+
+
+def test_ae_kmeans_job_scores_every_reading_and_run_jobs_uses_processes(tmp_path, data_root,
+                                                                         tiny_job_kwargs, monkeypatch):
+    from osa_lib.book import ae_jobs
+    monkeypatch.setitem(ae_jobs.PAPER_PROTOCOL, "ae_kmeans", {**ae_jobs.PAPER_PROTOCOL["ae_kmeans"],
+                                                              "kmeans_n_init": 3, "kmeans_max_samples": 50})
+    jobs = [AEJob("ae_kmeans", 0, **tiny_job_kwargs)]
+    states = run_jobs(jobs, tmp_path, data_dir=data_root, n_workers=1)
+    readings = states[0]["readings"]
+    assert set(readings) == set(ae_jobs.KMEANS_READINGS)
+    for scores in readings.values():
+        assert scores["accuracy_majority_best_of_inits"] >= scores["accuracy_majority"] - 1e-12
+    record = gather_record(tmp_path, "paper", "mnist", "ae_kmeans", seeds=(0,))
+    assert record["params"]["kmeans_reading"] in ae_jobs.KMEANS_READINGS
+    assert "accuracy_majority_best_of_inits" in record["metrics"]
+    json.dumps(record)
