@@ -13,6 +13,7 @@ import json
 import math
 import platform
 import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -81,10 +82,25 @@ def git_commit() -> str:
         return "unknown"
 
 
+@dataclass
+class RunResult:
+    """What every runner returns: its record and what it fitted or predicted, for the chapter to show.
+
+    ``models``: fitted estimators (one per seed or per variant, in ``record["seeds"]`` order where
+    there are seeds); ``outputs``: named extras such as test predictions, masks or tables.
+    """
+    record: dict
+    models: list = field(default_factory=list)
+    outputs: dict = field(default_factory=dict)
+
+
 def make_record(*, experiment: str, dataset: str, profile: str, params: Mapping, seeds: Sequence[int],
                 runs: Sequence[Mapping[str, float]], n_parameters: int | None, wall_time_s: float,
-                device: str, extra: Mapping | None = None) -> dict:
-    """Assemble a record; ``runs`` holds one metrics dict (fractions) per seed, in seed order."""
+                device: str, extra: Mapping | None = None, results_dir=None) -> dict:
+    """Assemble a record; ``runs`` holds one metrics dict (fractions) per seed, in seed order.
+
+    With ``results_dir`` the record is also written there (:func:`write_record`): one call.
+    """
     check_profile(profile)
     if len(runs) != len(seeds):
         raise ValueError(f"{len(runs)} metric runs for {len(seeds)} seeds")
@@ -104,6 +120,8 @@ def make_record(*, experiment: str, dataset: str, profile: str, params: Mapping,
     }
     if extra:
         record.update(extra)
+    if results_dir is not None:
+        write_record(record, results_dir)
     return record
 
 
