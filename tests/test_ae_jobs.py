@@ -53,6 +53,12 @@ def test_a_job_runs_resumes_and_is_gathered(tmp_path, data_root, tiny_job_kwargs
     assert record["n_parameters"] == 197_984
 
 
+def test_job_files_written_before_a_new_field_still_match():
+    job = AEJob("ae_kmeans", 0)
+    stored = {k: v for k, v in job.__dict__.items() if k != "kmeans_n_init"}
+    assert job.matches(stored) and not AEJob("ae_kmeans", 0, kmeans_n_init=20).matches(stored)
+
+
 def test_a_job_file_of_another_configuration_is_refused(tmp_path, data_root, tiny_job_kwargs):
     job = AEJob("ae_acrbm_10", 0, **tiny_job_kwargs)
     run_job(job, tmp_path, data_dir=data_root, deadline=0.0)
@@ -68,8 +74,8 @@ def test_ae_kmeans_job_scores_every_reading_and_run_jobs_uses_processes(tmp_path
                                                                          tiny_job_kwargs, monkeypatch):
     from osa_lib.book import ae_jobs
     monkeypatch.setitem(ae_jobs.PAPER_PROTOCOL, "ae_kmeans", {**ae_jobs.PAPER_PROTOCOL["ae_kmeans"],
-                                                              "kmeans_n_init": 3, "kmeans_max_samples": 50})
-    jobs = [AEJob("ae_kmeans", 0, **tiny_job_kwargs)]
+                                                              "kmeans_max_samples": 50})
+    jobs = [AEJob("ae_kmeans", 0, kmeans_n_init=3, **tiny_job_kwargs)]
     states = run_jobs(jobs, tmp_path, data_dir=data_root, n_workers=1)
     readings = states[0]["readings"]
     assert set(readings) == set(ae_jobs.KMEANS_READINGS)

@@ -1,38 +1,44 @@
-"""Runners for Table 1's AE rows (AE + K-means, AE + ACRBM 10 / 30) and their recipe search.
+"""Runner of the AE chapter: Table 1's AE rows on the paper's protocol, and our recipes as labelled ablations.
 
-The chapter ``notebooks/ae_acrbm.ipynb`` calls these; every number it shows comes
-from here. Records follow SPEC §5 (:func:`osa_lib.records.make_record`) and add, per
-seed, the training curves (``history``).
+* :func:`run_paper_protocol` runs (or resumes) the per-(row, seed) jobs of
+  :mod:`osa_lib.book.ae_jobs` and gathers each row's record: the paper's protocol as
+  printed (one stage, dense AE, Table 3's optimiser and 500 epochs in the ``paper``
+  profile).
+* :func:`run_recipe_search`: recipes of ours for the ACRBM head (warm-up, batch-normalised
+  head input, K-means-initialised head, frozen AE) on a validation split carved from the
+  training set. They are ablations, shown beside the paper's protocol, never in its place.
+* Tables and figures of the chapter: :func:`parameter_table`, :func:`accuracy_curves`,
+  :func:`plot_accuracy_vs_epoch`, :func:`budget_table`, :func:`kmeans_readings_table`.
 """
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 from tqdm import tqdm
 
+from osa_lib.book.ae_jobs import EXPERIMENTS, KMEANS_READINGS, gather_record, job_states, paper_jobs, run_jobs
+from osa_lib.book.profiles import check_profile, profile_settings
+from osa_lib.book.records import RunResult, make_record, read_record, record_path, write_record
 from osa_lib.clustering.ae_estimators import AEACRBM, AEKMeans
 from osa_lib.clustering.autoencoder import TABLE3_BETA1, TABLE3_SIZES, parameter_counts
 from osa_lib.data import ClusteringData
-from osa_lib.metrics import cluster_accuracy, clustering_scores
-from osa_lib.book.records import make_record, write_record
-from osa_lib.book.profiles import check_profile, profile_settings
+from osa_lib.metrics import clustering_scores
 
-#: What each profile runs. ``paper``: the paper's data sizes and Table 3's optimiser
-#: (epochs cut from 500 to what 2 shared CPU cores allow in about 50 minutes);
-#: ``ci``: the same code on subsets, executing in a few minutes.
+#: What each profile runs. ``paper``: the paper's data sizes and Table 3 (500 epochs, 500
+#: K-means starts, 5 seeds); ``ci``: the same jobs on subsets, in well under a minute.
 AE_PROFILES = {
-    "paper": dict(n_train=None, n_test=None, seeds=(0, 1, 2, 3, 4), epochs=10, warmup_epochs=6,
-                  kmeans_n_init=500, kmeans_max_samples=10_000,
-                  search_n_fit=20_000, search_n_val=5_000, search_seeds=(0, 1), search_warmup=5,
-                  search_finetune=3),
-    "ci": dict(n_train=15_000, n_test=2_000, seeds=(0, 1), epochs=5, warmup_epochs=4,
-               kmeans_n_init=20, kmeans_max_samples=5_000,
-               search_n_fit=5_000, search_n_val=2_000, search_seeds=(0,), search_warmup=3,
-               search_finetune=1),
+    "paper": dict(n_train=None, n_test=None, seeds=(0, 1, 2, 3, 4), epochs=500, eval_every=10,
+                  kmeans_n_init=500, search_n_fit=20_000, search_n_val=5_000, search_seeds=(0, 1),
+                  search_warmup=5, search_finetune=3),
+    "ci": dict(n_train=10_000, n_test=2_000, seeds=(0,), epochs=5, eval_every=1, kmeans_n_init=20,
+               search_n_fit=5_000, search_n_val=2_000, search_seeds=(0,), search_warmup=3, search_finetune=1),
 }
+
+#: Table 1's AE rows and their labels.
+ROW_LABELS = {"ae_kmeans": "AE + K-means", "ae_acrbm_10": "AE + ACRBM (10)", "ae_acrbm_30": "AE + ACRBM (30)"}
 
 
 def ae_settings(profile: str, **overrides) -> dict:
@@ -40,9 +46,53 @@ def ae_settings(profile: str, **overrides) -> dict:
     settings = profile_settings(AE_PROFILES, profile, overrides, sequences=("seeds", "search_seeds"))
     for key in ("seeds", "search_seeds"):
         settings[key] = tuple(int(v) for v in settings[key])
-    if settings["warmup_epochs"] >= settings["epochs"]:
-        settings["warmup_epochs"] = max(0, settings["epochs"] - 1)
     return settings
+
+
+def run_or_read(results_dir, profile: str, dataset: str, experiment: str, run: Callable[[], RunResult], *,
+                rerun: bool | None = None) -> dict:
+    """The record of ``experiment``: run it (``run()``) or read the committed one.
+
+    The one policy of the book: the ``ci`` profile always runs (the build checks the code);
+    the ``paper`` profile reads its committed record when there is one, because it costs
+    far more than a build (``rerun=True`` forces a run, ``rerun=False`` forbids one).
+    """
+    path = record_path(results_dir, profile, dataset, experiment)
+    if rerun is None:
+        rerun = profile == "ci" or not path.exists()
+    if rerun:
+        return run().record
+    if not path.exists():
+        raise FileNotFoundError(f"no record at {path} and rerun=False; run the chapter with rerun=True")
+    return read_record(path)
+
+
+def run_paper_protocol(dataset: str, *, profile: str, results_dir, data_dir=None, seeds=None, epochs=None,
+                       eval_every=None, kmeans_n_init=None, n_train=None, n_test=None, device: str = "cpu",
+                       architecture: str = "dense", budget_minutes: float | None = None,
+                       n_workers: int = 1) -> dict[str, RunResult]:
+    """Run (or resume) every job of Table 1's AE rows, then write each row's record from its finished seeds.
+
+    ``budget_minutes=0`` runs nothing and only gathers (the ``paper`` profile's jobs run
+    for hours: ``make paper-ae``); None runs every job to the end. Returns, per row, a
+    :class:`RunResult` whose ``record`` is None while no seed has finished and whose
+    ``outputs["jobs"]`` holds the job files (done or running).
+    """
+    settings = ae_settings(profile, seeds=seeds, epochs=epochs, eval_every=eval_every, kmeans_n_init=kmeans_n_init,
+                           n_train=n_train, n_test=n_test)
+    jobs = paper_jobs(EXPERIMENTS, settings["seeds"], dataset=dataset, profile=profile, epochs=settings["epochs"],
+                      architecture=architecture, n_train=settings["n_train"], n_test=settings["n_test"],
+                      eval_every=settings["eval_every"], device=device, kmeans_n_init=settings["kmeans_n_init"])
+    if budget_minutes is None or budget_minutes > 0:
+        run_jobs(jobs, results_dir, data_dir=data_dir, n_workers=n_workers, budget_minutes=budget_minutes)
+    out = {}
+    for experiment in EXPERIMENTS:
+        record = gather_record(results_dir, profile, dataset, experiment, seeds=settings["seeds"])
+        if record is not None:
+            write_record(record, results_dir)
+        out[experiment] = RunResult(record, outputs={"jobs": job_states(results_dir, profile, dataset, experiment,
+                                                                        settings["seeds"])})
+    return out
 
 
 #: The recipes the search tries for the ACRBM head, by name. Each is a set of
@@ -97,13 +147,6 @@ SEARCH_PLAN_ROUND2 = {10: ["kmeans_head_no_training", "joint_random_bn_lam0.1", 
                            "bce_warmup_joint_random_bn_lam0.1", "adam0.9_lr3e-3_kmeans_head_no_training",
                            "adam0.9_lr3e-3_joint_random_bn_lam0.1"]}
 
-#: The recipe the Table 1 runs use per number of clusters: the best mean validation
-#: accuracy in the paper-profile search record
-#: (``results/paper/mnist/ae_acrbm_recipe_search.json``; the chapter shows the evidence
-#: and checks that :func:`best_recipe` of that record still agrees).
-CHOSEN_RECIPES = {10: "joint_random_bn_lam0.1", 30: "frozen_head_kmeans_bn"}
-
-
 def recipe_params(name: str) -> dict:
     """:class:`AEACRBM` keyword arguments of a recipe (without ``from_scratch``)."""
     if name not in RECIPES:
@@ -112,92 +155,12 @@ def recipe_params(name: str) -> dict:
 
 
 def _ae_acrbm(n_clusters: int, *, epochs: int, warmup_epochs: int, recipe: str, seed: int, device: str,
-              checkpoint=None, progress: bool = False) -> AEACRBM:
+              architecture: str = "dense") -> AEACRBM:
     params = recipe_params(recipe)
     if RECIPES[recipe].get("from_scratch"):
         warmup_epochs = 0
-    return AEACRBM(n_clusters, epochs=epochs, warmup_epochs=warmup_epochs, random_state=seed, device=device,
-                   checkpoint=checkpoint, progress=progress, **params)
-
-
-def best_of_inits(model: AEKMeans, X, y) -> dict:
-    """The paper's protocol: of all K-means starts, the best test accuracy (peeks at ``y``)."""
-    labels = model.predict_all_inits(X)                                   # (n_init, n)
-    maj = np.array([cluster_accuracy(y, lab, "majority") for lab in labels])
-    hun = np.array([cluster_accuracy(y, lab, "hungarian") for lab in labels])
-    return {"accuracy_majority_best_of_inits": float(maj.max()),
-            "accuracy_hungarian_best_of_inits": float(hun.max()),
-            "accuracy_majority_init_median": float(np.median(maj)),
-            "best_init_by_accuracy": int(maj.argmax()), "best_init_by_inertia": int(model.best_init_)}
-
-
-def _checkpoint(checkpoint_dir, profile, dataset, experiment, seed):
-    if checkpoint_dir is None:
-        return None
-    return Path(checkpoint_dir) / profile / dataset / f"{experiment}_seed{seed}.pt"
-
-
-def run_ae_experiment(experiment: str, data: ClusteringData, *, seeds: Sequence[int], profile: str, epochs: int,
-                      warmup_epochs: int = 0, recipe: str | None = None, kmeans_n_init: int = 10,
-                      kmeans_max_samples: int | None = 10_000, device: str = "cpu", results_dir=None,
-                      checkpoint_dir=None, progress: bool = True) -> dict:
-    """Train one Table 1 AE row for every seed, score it on the test rows, write the record.
-
-    ``experiment`` is ``ae_kmeans``, ``ae_acrbm_10`` or ``ae_acrbm_30``. The test set
-    also monitors training (accuracy per epoch in the record's ``history``; labels
-    never reach the weights). Returns ``{"record", "models"}``.
-    """
-    check_profile(profile)
-    if experiment not in TABLE3_SIZES:
-        raise ValueError(f"unknown experiment {experiment!r}; use one of {sorted(TABLE3_SIZES)}")
-    runs, models, histories, times = [], [], [], []
-    start = time.perf_counter()
-    for seed in tqdm(list(seeds), desc=experiment, disable=not progress, leave=False):
-        t0 = time.perf_counter()
-        ckpt = _checkpoint(checkpoint_dir, profile, data.dataset, experiment, seed)
-        if experiment == "ae_kmeans":
-            model = AEKMeans(10, epochs=epochs, kmeans_n_init=kmeans_n_init, kmeans_max_samples=kmeans_max_samples,
-                             random_state=int(seed), device=device, checkpoint=ckpt, progress=progress)
-            n_clusters = 10
-        else:
-            n_clusters = int(experiment.rsplit("_", 1)[1])
-            recipe = CHOSEN_RECIPES[n_clusters] if recipe is None else recipe
-            model = _ae_acrbm(n_clusters, epochs=epochs, warmup_epochs=warmup_epochs, recipe=recipe,
-                              seed=int(seed), device=device, checkpoint=ckpt, progress=progress)
-        model.fit(data.X_train, eval_set=(data.X_test, data.y_test))
-        pred = model.predict(data.X_test)
-        scores = clustering_scores(data.y_test, pred, n_clusters=n_clusters)
-        if experiment == "ae_kmeans":
-            extra = best_of_inits(model, data.X_test, data.y_test)
-            scores["accuracy_majority_best_of_inits"] = extra["accuracy_majority_best_of_inits"]
-            scores["accuracy_hungarian_best_of_inits"] = extra["accuracy_hungarian_best_of_inits"]
-            scores["accuracy_majority_init_median"] = extra["accuracy_majority_init_median"]
-        else:
-            scores["clusters_used"] = float(len(np.unique(pred)) / n_clusters)
-        runs.append(scores)
-        models.append(model)
-        histories.append(model.history_)
-        times.append(time.perf_counter() - t0)
-    template = models[0]
-    params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in template.get_params().items()
-              if k not in ("progress", "random_state", "device", "checkpoint")}
-    params.update({"betas": list(template._betas()), "sizes (encoder, latent, decoder)": list(template._sizes()),
-                   "reconstruction": f"{template.reconstruction} (mean per pixel)",
-                   "n_train": len(data.X_train), "n_test": len(data.X_test), "evaluated_on": "test split",
-                   "mapping": "majority (accuracy_majority), one-to-one (accuracy_hungarian)"})
-    if experiment == "ae_kmeans":
-        params["selection"] = ("accuracy_*: K-means start with the lowest inertia on training latents (label-free); "
-                               "accuracy_*_best_of_inits: the start with the best test accuracy (the paper's "
-                               "protocol, peeks at test labels)")
-    else:
-        params["recipe"] = recipe
-    record = make_record(experiment=experiment, dataset=data.dataset, profile=profile, params=params, seeds=seeds,
-                         runs=runs, n_parameters=template.n_parameters_, wall_time_s=time.perf_counter() - start,
-                         device=device, extra={"data": data.provenance, "history": histories,
-                                               "wall_time_per_seed_s": times})
-    if results_dir is not None:
-        write_record(record, results_dir)
-    return {"record": record, "models": models}
+    return AEACRBM(n_clusters, architecture=architecture, epochs=epochs, warmup_epochs=warmup_epochs,
+                   random_state=seed, device=device, progress=False, **params)
 
 
 def split_train_validation(data: ClusteringData, n_fit: int, n_val: int, seed: int = 0):
@@ -213,7 +176,7 @@ def split_train_validation(data: ClusteringData, n_fit: int, n_val: int, seed: i
 def run_recipe_search(data: ClusteringData, *, profile: str, n_fit: int, n_val: int, seeds: Sequence[int],
                       warmup_epochs: int, finetune_epochs: int, plan: dict | None = None, device: str = "cpu",
                       results_dir=None, progress: bool = True, experiment: str = "ae_acrbm_recipe_search",
-                      include_ae_kmeans: bool = True) -> dict:
+                      include_ae_kmeans: bool = True, architecture: str = "dense") -> RunResult:
     """Try every recipe of ``plan`` (default :data:`SEARCH_PLAN` of the profile) on a validation split.
 
     All data come from the training split: ``n_fit`` rows to train, ``n_val`` other
@@ -223,7 +186,8 @@ def run_recipe_search(data: ClusteringData, *, profile: str, n_fit: int, n_val: 
     all ``warmup_epochs + finetune_epochs`` epochs from scratch instead, and ``own_warmup``
     recipes train their own warm-up with their own settings). Also scores
     AE + K-means (own AE, same epochs) with and without standardised latents.
-    Metric names: ``<K>/<recipe>/accuracy_majority`` etc.
+    Metric names: ``<K>/<recipe>/accuracy_majority`` etc. ``architecture``: the dense AE
+    (the paper's) or ``"conv"`` (the ablation the committed paper-profile search used).
     """
     check_profile(profile)
     plan = SEARCH_PLAN[profile] if plan is None else plan
@@ -237,15 +201,15 @@ def run_recipe_search(data: ClusteringData, *, profile: str, n_fit: int, n_val: 
         run = {}
         for k, names in plan.items():
             t0 = time.perf_counter()
-            warm = AEACRBM(k, epochs=warmup_epochs, warmup_epochs=warmup_epochs, standardize=True,
-                           random_state=int(seed), device=device, progress=False)
+            warm = AEACRBM(k, architecture=architecture, epochs=warmup_epochs, warmup_epochs=warmup_epochs,
+                           standardize=True, random_state=int(seed), device=device, progress=False)
             warm.fit(X_fit, eval_set=(X_val, y_val))
             warm_time = time.perf_counter() - t0
             bar.update()
             for name in names:
                 t0 = time.perf_counter()
                 model = _ae_acrbm(k, epochs=total, warmup_epochs=warmup_epochs, recipe=name, seed=int(seed),
-                                  device=device)
+                                  device=device, architecture=architecture)
                 if RECIPES[name].get("from_scratch") or RECIPES[name].get("own_warmup"):
                     model.fit(X_fit, eval_set=(X_val, y_val))
                     cost = time.perf_counter() - t0
@@ -266,12 +230,12 @@ def run_recipe_search(data: ClusteringData, *, profile: str, n_fit: int, n_val: 
             continue
         # AE + K-means on the same split: label-free (lowest inertia) choice, standardised or raw latents.
         t0 = time.perf_counter()
-        km = AEKMeans(10, epochs=total, kmeans_n_init=10, kmeans_max_samples=min(n_fit, 10_000),
+        km = AEKMeans(10, architecture=architecture, epochs=total, kmeans_n_init=10, kmeans_max_samples=min(n_fit, 10_000),
                       random_state=int(seed), device=device, progress=False).fit(X_fit)
         ae_time = time.perf_counter() - t0
         for standardize in (True, False):
             km.set_params(kmeans_standardize=standardize)
-            km._finalize(X_fit)
+            km.fit_kmeans(X_fit)
             name = "ae_kmeans_standardized" if standardize else "ae_kmeans_raw"
             scores = clustering_scores(y_val, km.predict(X_val), n_clusters=10)
             for metric in ("accuracy_majority", "accuracy_hungarian", "nmi"):
@@ -285,14 +249,12 @@ def run_recipe_search(data: ClusteringData, *, profile: str, n_fit: int, n_val: 
               "warmup_epochs": warmup_epochs, "finetune_epochs": finetune_epochs,
               "plan": {str(k): v for k, v in plan.items()}, "recipes": RECIPES,
               "fixed": {"batch_size": 256, "lr": 1e-3, "betas": {k: [b, 0.999] for k, b in TABLE3_BETA1.items()},
-                        "reconstruction": "mse", "conv_channels": [16, 16]},
+                        "reconstruction": "mse", "architecture": architecture},
               "selection_metric": "validation accuracy_majority"}
     record = make_record(experiment=experiment, dataset=data.dataset, profile=profile, params=params,
                          seeds=seeds, runs=runs, n_parameters=None, wall_time_s=time.perf_counter() - start,
-                         device=device, extra={"data": data.provenance, "curves": curves})
-    if results_dir is not None:
-        write_record(record, results_dir)
-    return record
+                         device=device, extra={"data": data.provenance, "curves": curves}, results_dir=results_dir)
+    return RunResult(record)
 
 
 def recipe_table(record: dict):
@@ -321,25 +283,125 @@ def best_recipe(record: dict, n_clusters: int) -> str:
     return str(table.iloc[0]["recipe"])
 
 
-def our_parameter_counts() -> dict[str, int]:
-    """Our parameter counts per Table 1 AE row (the dense AE, the paper's)."""
-    return parameter_counts("dense")
-
-
 # ----------------------------------------------------------------------------- tables and figures
 
 def parameter_table():
-    """Our parameter count per AE row beside the paper's (read from ``paper_results.json``)."""
+    """Parameter counts of each AE row: the paper's, the dense reading (ours) and the conv ablation."""
     import pandas as pd
 
     from osa_lib.book.tables import paper_results
 
     paper = paper_results()["table1"]["rows"]
+    dense, conv = parameter_counts("dense"), parameter_counts("conv")
     rows = []
-    for name, count in our_parameter_counts().items():
+    for name in TABLE3_SIZES:
         enc, lat, dec = TABLE3_SIZES[name]
-        rows.append({"experiment": name, "encoder / latent / decoder": f"{enc} / {lat} / {dec}",
-                     "params (paper)": paper.get(name, {}).get("n_parameters", "—"), "params (ours)": f"{count:,}"})
+        rows.append({"row": ROW_LABELS[name], "encoder / latent / decoder (Table 3)": f"{enc} / {lat} / {dec}",
+                     "paper": paper.get(name, {}).get("n_parameters", "—"), "dense (ours, the paper's)": f"{dense[name]:,}",
+                     "conv, 16 channels (ablation)": f"{conv[name]:,}"})
+    return pd.DataFrame(rows)
+
+
+def accuracy_curves(record_or_jobs, key: str = "eval_accuracy_majority"):
+    """Monitored test accuracy per seed: DataFrame, index = epoch, one column per seed (percent; NaN = not reached).
+
+    Takes a row's record (its ``curves``) or a list of job files.
+    """
+    import pandas as pd
+
+    if isinstance(record_or_jobs, Mapping):
+        curves = record_or_jobs.get("curves", {})
+    else:
+        curves = {str(s["seed"]): s["curve"] for s in record_or_jobs}
+    series = {f"seed {seed}": pd.Series({c["epoch"]: 100 * c[key] for c in curve if key in c})
+              for seed, curve in curves.items()}
+    return pd.DataFrame(series).sort_index()
+
+
+def plot_accuracy_vs_epoch(curves: Mapping[str, object], paper: Mapping[str, float | None], *, title_suffix=""):
+    """One panel per row: mean ± std over seeds of the monitored test accuracy, the paper's number as a line.
+
+    ``curves``: row -> :func:`accuracy_curves` DataFrame; ``paper``: row -> percent (or None).
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(curves), figsize=(3.6 * len(curves), 3.4), sharey=True, squeeze=False)
+    for ax, (row, df) in zip(axes[0], curves.items()):
+        if df.empty:
+            ax.text(0.5, 0.5, "not run yet", ha="center", va="center", transform=ax.transAxes)
+        else:
+            mean, std, n = df.mean(axis=1), df.std(axis=1).fillna(0.0), df.notna().sum(axis=1)
+            ax.plot(df.index, mean, color="C0", lw=1.8, label="ours, mean over seeds")
+            ax.fill_between(df.index, mean - std, mean + std, color="C0", alpha=0.25, lw=0, label="± 1 std")
+            ax.text(0.98, 0.03, f"seeds per point: {n.min()}–{n.max()}", ha="right", va="bottom",
+                    transform=ax.transAxes, fontsize=9)
+        if paper.get(row) is not None:
+            ax.axhline(paper[row], color="C3", ls="--", lw=1.2, label="paper (Table 1)")
+        ax.set(title=ROW_LABELS.get(row, row) + title_suffix, xlabel="epoch")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("test accuracy % (majority)")
+    axes[0][0].legend(fontsize=9, loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def stops_improving(mean_curve, tolerance: float = 1.0):
+    """The first monitored epoch after which the mean accuracy never rises more than ``tolerance`` points.
+
+    ``mean_curve``: pandas Series (epoch -> percent). Returns ``(epoch, still_rising)``;
+    ``still_rising`` is True when that epoch is the last one measured.
+    """
+    values = mean_curve.dropna()
+    if values.empty:
+        raise ValueError("stops_improving needs at least one measured epoch")
+    later_max = values[::-1].cummax()[::-1]            # best accuracy from each epoch on
+    settled = values.index[(later_max - values) <= tolerance]
+    epoch = int(settled[0])
+    return epoch, epoch == int(values.index[-1])
+
+
+def budget_table(curves: Mapping[str, object], paper: Mapping[str, float | None], planned_epochs: int,
+                 tolerance: float = 1.0):
+    """The budget question per row: where the mean accuracy stops improving, and where it ends.
+
+    Columns: seeds, last epoch reached, mean accuracy there, best mean accuracy (epoch), the
+    epoch after which it never gains more than ``tolerance`` points, the paper's number.
+    """
+    import pandas as pd
+
+    rows = []
+    for row, df in curves.items():
+        if df.empty:
+            rows.append({"row": ROW_LABELS.get(row, row), "seeds": 0, "last epoch": "not run yet"})
+            continue
+        complete = df.dropna(axis=0, how="any")
+        mean = (complete if not complete.empty else df).mean(axis=1)
+        epoch, rising = stops_improving(mean, tolerance)
+        rows.append({"row": ROW_LABELS.get(row, row), "seeds": df.shape[1],
+                     "last epoch (of %d)" % planned_epochs: int(mean.index[-1]),
+                     "accuracy % there": round(float(mean.iloc[-1]), 2),
+                     "best % (epoch)": f"{mean.max():.2f} ({int(mean.idxmax())})",
+                     f"stops improving (±{tolerance:g} pt) at epoch": f"{epoch}" + (" (still rising)" if rising else ""),
+                     "paper %": paper.get(row)})
+    return pd.DataFrame(rows)
+
+
+def kmeans_readings_table(record: dict):
+    """Every reading of "K-means on the AE latent": label-free start, the paper's best of the starts, training evidence."""
+    import pandas as pd
+
+    rows = []
+    for reading in KMEANS_READINGS:
+        m = record["readings"][reading]
+
+        def pct(metric):
+            return f"{100 * m[metric]['mean']:.2f} ± {100 * m[metric]['std']:.2f}"
+
+        rows.append({"K-means on": reading.replace("_", ", ").replace("latent", "h_AE").replace("head", "10-unit head"),
+                     "train accuracy % (label-free)": pct("train_accuracy_majority"),
+                     "test % (label-free start)": pct("accuracy_majority"),
+                     "test % (best of starts, paper)": pct("accuracy_majority_best_of_inits"),
+                     "chosen": "yes" if reading == record["params"]["kmeans_reading"] else ""})
     return pd.DataFrame(rows)
 
 
@@ -354,42 +416,6 @@ def per_seed_table(records: Sequence[dict]):
                          **{f"seed {s}": round(100 * v, 2) for s, v in zip(rec["seeds"], m["per_seed"])},
                          "mean": round(100 * m["mean"], 2), "std": round(100 * m["std"], 2)})
     return pd.DataFrame(rows).set_index(["experiment", "metric"])
-
-
-def curve_array(record: dict, key: str) -> np.ndarray:
-    """``history[key]`` of every seed as an array (n_seeds, n_epochs); NaN where not measured."""
-    hist = record["history"]
-    n = max(len(h) for h in hist)
-    out = np.full((len(hist), n), np.nan)
-    for i, h in enumerate(hist):
-        for j, e in enumerate(h):
-            v = e.get(key)
-            out[i, j] = np.nan if v is None else v
-    return out
-
-
-def plot_training_curves(records: Sequence[dict]):
-    """Training loss and test accuracy (majority) against epochs; thin lines: seeds, thick: mean."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 3, figsize=(10, 3.0))
-    for i, rec in enumerate(records):
-        color = f"C{i}"
-        epochs = np.arange(1, curve_array(rec, "loss").shape[1] + 1)
-        for ax, key, scale in ((axes[0], "reconstruction", 1.0), (axes[1], "acrbm", 1.0),
-                               (axes[2], "eval_accuracy_majority", 100.0)):
-            arr = curve_array(rec, key) * scale
-            if np.all(np.isnan(arr)):
-                continue
-            for row in arr:
-                ax.plot(epochs, row, color=color, lw=0.6, alpha=0.35)
-            ax.plot(epochs, np.nanmean(arr, 0), color=color, lw=1.8, label=rec["experiment"])
-    axes[0].set(xlabel="epoch", ylabel="reconstruction MSE (train)", yscale="log")
-    axes[1].set(xlabel="epoch", ylabel="ACRBM loss eq 14 (train)")
-    axes[2].set(xlabel="epoch", ylabel="test accuracy % (majority)")
-    axes[2].legend(fontsize=7)
-    fig.tight_layout()
-    return fig
 
 
 def plot_recipe_curves(record: dict, n_clusters: int = 10):

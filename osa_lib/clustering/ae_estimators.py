@@ -656,7 +656,7 @@ class AEKMeans(_AEBase):
     * :meth:`predict_all_inits` gives every start's labels, so that an evaluation
       with labels can reproduce the paper's protocol (keep the start with the best
       accuracy, which peeks at the labels; see
-      :func:`osa_lib.ae_experiments.best_of_inits`).
+      :mod:`osa_lib.book.ae_jobs`).
 
     Parameters (besides those of :class:`AEACRBM` that apply)
     ----------

@@ -1,0 +1,93 @@
+"""The AE chapter's runner (osa_lib.book.ae_runs): settings, recipe search, tables, the chapter itself."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from ae_data import blob_images
+from osa_lib.book.ae_runs import (RECIPES, ae_settings, budget_table, recipe_params, recipe_table, run_or_read,
+                                  split_train_validation, stops_improving)
+from osa_lib.book.records import RunResult
+from osa_lib.data import ClusteringData
+
+
+def test_settings_recipes_and_split():
+    assert ae_settings("ci", epochs=2)["epochs"] == 2
+    with pytest.raises(ValueError, match="unknown setting"):
+        ae_settings("ci", epoch=2)
+    with pytest.raises(ValueError, match="unknown profile"):
+        ae_settings("full")
+    with pytest.raises(ValueError, match="unknown recipe"):
+        recipe_params("magic")
+    assert all("from_scratch" not in recipe_params(name) for name in RECIPES)
+    X, y = blob_images(60)
+    data = ClusteringData("mnist", X, y, X[:5], y[:5])
+    (Xf, _), (Xv, _) = split_train_validation(data, 40, 20)
+    assert len(Xf) == 40 and len(Xv) == 20
+    assert not ({r.tobytes() for r in Xf} & {r.tobytes() for r in Xv})
+    with pytest.raises(ValueError, match="exceeds"):
+        split_train_validation(data, 50, 20)
+
+def test_recipe_table_reads_a_search_record():
+    record = {"metrics": {"10/a/accuracy_majority": {"per_seed": [0.5, 0.7], "mean": 0.6, "std": 0.14},
+                          "10/a/time_s": {"per_seed": [1.0, 1.0], "mean": 1.0, "std": 0.0},
+                          "10/b/accuracy_majority": {"per_seed": [0.8], "mean": 0.8, "std": 0.0}}}
+    table = recipe_table(record)
+    assert list(table["recipe"]) == ["b", "a"] and table.loc[1, "per seed %"] == "50.0, 70.0"
+
+def test_stops_improving_and_the_budget_table():
+    rising = pd.Series({10: 50.0, 20: 60.0, 30: 70.0})
+    assert stops_improving(rising) == (30, True)
+    flat = pd.Series({10: 50.0, 20: 69.5, 30: 70.0, 40: 69.0})
+    assert stops_improving(flat) == (20, False)
+    with pytest.raises(ValueError, match="at least one"):
+        stops_improving(pd.Series(dtype=float))
+    curves = {"ae_acrbm_10": pd.DataFrame({"seed 0": flat, "seed 1": flat + 1}), "ae_acrbm_30": pd.DataFrame()}
+    table = budget_table(curves, {"ae_acrbm_10": 86.8}, planned_epochs=500)
+    assert table.loc[0, "seeds"] == 2 and table.loc[0, "last epoch (of 500)"] == 40
+    assert table.loc[1, "last epoch"] == "not run yet"
+
+
+def test_run_or_read_runs_in_ci_and_reads_in_paper(tmp_path):
+    from osa_lib.book.records import make_record
+
+    calls = []
+
+    def run():
+        calls.append(1)
+        return RunResult(make_record(experiment="x", dataset="mnist", profile=profile, params={}, seeds=[0],
+                                     runs=[{"a": 0.5}], n_parameters=None, wall_time_s=0.0, device="cpu",
+                                     results_dir=tmp_path))
+
+    for profile in ("ci", "ci", "paper", "paper"):
+        run_or_read(tmp_path, profile, "mnist", "x", run)
+    assert len(calls) == 3                        # ci twice, paper once (then read)
+    with pytest.raises(FileNotFoundError, match="rerun=True"):
+        run_or_read(tmp_path, "paper", "mnist", "y", run, rerun=False)
+
+
+@pytest.mark.slow
+def test_chapter_runs_with_tiny_parameters(tmp_path):
+    import json
+    import os
+    from pathlib import Path
+
+    pm = pytest.importorskip("papermill")
+    data = os.environ.get("OSA_DATA_DIR")
+    if not data or not (Path(data) / "MNIST" / "raw").is_dir():
+        pytest.skip("OSA_DATA_DIR with MNIST is needed")
+    root = Path(__file__).resolve().parents[1]
+    out, results = tmp_path / "out.ipynb", tmp_path / "results"
+    pm.execute_notebook(
+        str(root / "notebooks" / "ae_acrbm.ipynb"), str(out), cwd=str(root / "notebooks"),
+        parameters={"profile": "ci", "n_train": 800, "n_test": 300, "epochs": 2, "seeds": [0], "kmeans_n_init": 3,
+                    "search_n_fit": 400, "search_n_val": 200, "results_dir": str(results)},
+        progress_bar=False, kernel_name="python3")
+    for experiment in ("ae_kmeans", "ae_acrbm_10", "ae_acrbm_30", "ae_acrbm_recipe_search"):
+        record = json.loads((results / "ci" / "mnist" / f"{experiment}.json").read_text())
+        assert record["seeds"] == [0]
+    record = json.loads((results / "ci" / "mnist" / "ae_kmeans.json").read_text())
+    assert record["params"]["n_train"] == 800 and "accuracy_majority_best_of_inits" in record["metrics"]
+    assert record["params"]["architecture"] == "dense" and record["epochs_per_seed"] == [2]
+    nb = json.loads(out.read_text())
+    assert not any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", []))
