@@ -72,3 +72,58 @@ def reconstruction_error(X, X_hat) -> float:
     if X.shape != X_hat.shape:
         raise ValueError(f"shapes differ: {X.shape} vs {X_hat.shape}")
     return float(((X - X_hat) ** 2).mean())
+
+
+def _check_embedding(Y, n_rows: int, name: str = "embedding") -> np.ndarray:
+    Y = np.asarray(Y, dtype=np.float64)
+    if Y.ndim != 2 or Y.shape[0] != n_rows or Y.shape[1] < 1:
+        raise ValueError(f"{name} must have shape ({n_rows}, n_dims >= 1), got {Y.shape}")
+    if not np.all(np.isfinite(Y)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return Y
+
+
+def knn_label_agreement(Y, labels, n_neighbours: int = 10) -> float:
+    """Share of each row's ``n_neighbours`` nearest rows of ``Y`` (Euclidean, itself excluded) with its label.
+
+    ``Y`` is (N, d): codes, or their 2-D map. 1 means every neighbourhood is pure; with
+    C balanced classes, random neighbours give about 1/C. Comparing the codes with their
+    2-D map measures how much of the class structure the map keeps (Figure 8).
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be 1-D, got shape {labels.shape}")
+    Y = _check_embedding(Y, len(labels))
+    if not 1 <= n_neighbours < len(Y):
+        raise ValueError(f"n_neighbours must be in [1, {len(Y) - 1}], got {n_neighbours}")
+    sq = (Y * Y).sum(axis=1)
+    d = sq[:, None] - 2 * Y @ Y.T + sq[None, :]
+    np.fill_diagonal(d, np.inf)
+    nbrs = np.argsort(d, axis=1, kind="stable")[:, :n_neighbours]
+    return float((labels[nbrs] == labels[:, None]).mean())
+
+
+def trustworthiness(H, Y, n_neighbours: int = 10) -> float:
+    """scikit-learn's trustworthiness of the map ``Y`` (N, d) of codes ``H`` (N, K), in [0, 1].
+
+    1 when every point's ``n_neighbours`` nearest neighbours in the map were also among
+    its nearest in code space: the map invents no neighbourhoods (Venna and Kaski, 2001).
+    """
+    from sklearn.manifold import trustworthiness as _trustworthiness
+
+    H = _check_codes(H)
+    Y = _check_embedding(Y, len(H))
+    if not 1 <= n_neighbours < len(H) / 2:
+        raise ValueError(f"n_neighbours must be in [1, {len(H) / 2}), got {n_neighbours}")
+    return float(_trustworthiness(H, Y, n_neighbors=n_neighbours))
+
+
+def projection_distortion(H, Y, labels, n_neighbours: int = 10) -> dict[str, float]:
+    """Figure 8's distortion numbers for codes ``H`` (N, K) and their 2-D map ``Y`` (N, 2).
+
+    Keys: ``trustworthiness`` (:func:`trustworthiness`), ``knn_agreement_codes`` and
+    ``knn_agreement_2d`` (:func:`knn_label_agreement` before and after the map).
+    """
+    return {"trustworthiness": trustworthiness(H, Y, n_neighbours),
+            "knn_agreement_codes": knn_label_agreement(H, labels, n_neighbours),
+            "knn_agreement_2d": knn_label_agreement(Y, labels, n_neighbours)}

@@ -1,4 +1,4 @@
-"""Read-outs of cluster codes: confidence, usage, eq 16's D, nearest neighbours."""
+"""osa_lib.clustering.codes: read-outs of cluster codes (confidence, usage, eq 16's D, neighbours, 2-D maps)."""
 from __future__ import annotations
 
 import numpy as np
@@ -100,3 +100,44 @@ def test_reconstruction_error():
     assert reconstruction_error(X, X) == 0.0
     with pytest.raises(ValueError, match="shapes"):
         reconstruction_error(X, X_hat[:1])
+
+
+# --------------------------------------------------------------------------- Figure 8's distortion numbers
+
+def test_knn_label_agreement_hand_case():
+    from osa_lib.clustering.codes import knn_label_agreement
+
+    Y = np.array([[0.0], [0.1], [0.25], [5.0], [5.1], [9.0]])
+    labels = np.array([0, 0, 1, 1, 1, 0])
+    # nearest neighbour of each row: 1, 0, 1, 4, 3, 4
+    assert knn_label_agreement(Y, labels, n_neighbours=1) == pytest.approx(4 / 6)
+    two_blobs = np.array([[0, 0], [0, 1], [1, 0], [10, 10], [10, 11], [11, 10]], dtype=float)
+    assert knn_label_agreement(two_blobs, np.array([0, 0, 0, 1, 1, 1]), n_neighbours=2) == 1.0
+
+
+def test_trustworthiness_is_one_for_an_isometry_and_lower_for_a_shuffled_map():
+    from osa_lib.clustering.codes import projection_distortion, trustworthiness
+
+    rng = np.random.default_rng(0)
+    H = rng.dirichlet(np.ones(2), size=60)
+    assert trustworthiness(H, 3.0 * H[:, :1], n_neighbours=5) == pytest.approx(1.0)   # 1-D rows: h_2 = 1 - h_1
+    shuffled = rng.permutation(H[:, :1])
+    assert trustworthiness(H, shuffled, n_neighbours=5) < 0.8
+    labels = (H[:, 0] > 0.5).astype(int)
+    out = projection_distortion(H, H[:, :1], labels, n_neighbours=5)
+    assert set(out) == {"trustworthiness", "knn_agreement_codes", "knn_agreement_2d"}
+    assert out["knn_agreement_2d"] == pytest.approx(out["knn_agreement_codes"])
+
+
+@pytest.mark.parametrize("call", [
+    lambda f: f.knn_label_agreement(np.zeros((4, 2)), np.zeros(3)),          # rows differ
+    lambda f: f.knn_label_agreement(np.zeros((4, 2)), np.zeros(4), 4),       # too many neighbours
+    lambda f: f.knn_label_agreement(np.full((4, 2), np.nan), np.zeros(4)),
+    lambda f: f.trustworthiness(np.eye(3)[[0, 1, 2, 0]], np.zeros((5, 2))),
+    lambda f: f.trustworthiness(np.eye(3)[[0, 1, 2, 0]], np.zeros((4, 2)), n_neighbours=2),
+])
+def test_distortion_bad_inputs_raise(call):
+    from osa_lib.clustering import codes
+
+    with pytest.raises(ValueError):
+        call(codes)
