@@ -118,6 +118,11 @@ def confidence_loss(h: torch.Tensor, eps: float = EPS) -> torch.Tensor:
     return -torch.log(numerator / (denominator + eps) + eps)
 
 
-def n_parameters(module: nn.Module) -> int:
-    """Number of trainable scalars in ``module``."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+def n_parameters(module: nn.Module, *, trainable_only: bool = True) -> int:
+    """Number of scalars in ``module``'s parameters: the trainable ones (default), or all of them.
+
+    The paper's tables count what is learned, so records use the default. Buffers (e.g.
+    batch-norm running statistics) are never counted; frozen parameters count only with
+    ``trainable_only=False``.
+    """
+    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)

@@ -69,15 +69,11 @@ def cluster_accuracy(y_true, y_pred, mapping: str = "majority") -> float:
         ``linear_sum_assignment``); with more clusters than classes the surplus
         clusters count as wrong.
     """
-    if mapping not in MAPPINGS:
-        raise ValueError(f"unknown mapping {mapping!r}; use one of {MAPPINGS}")
-    table = contingency(y_true, y_pred)
-    if mapping == "majority":
-        correct = table.max(axis=1).sum()
-    else:
-        rows, cols = linear_sum_assignment(table, maximize=True)
-        correct = table[rows, cols].sum()
-    return float(correct / table.sum())
+    y_true, y_pred = _check_labels(y_true, y_pred)
+    to_class = cluster_to_class(y_true, y_pred, mapping)
+    lookup = np.full(int(y_pred.max()) + 1, -1, dtype=np.int64)   # unmapped clusters count as wrong
+    lookup[list(to_class)] = list(to_class.values())
+    return float(np.mean(lookup[y_pred] == y_true))
 
 
 def nmi(y_true, y_pred) -> float:

@@ -1,6 +1,8 @@
 """Process-wide runtime settings for chapters and scripts."""
 from __future__ import annotations
 
+from osa_lib.validation import check_int
+
 
 def limit_threads(n_threads: int) -> None:
     """Use ``n_threads`` threads in torch and in the BLAS/OpenMP pools (numpy, scikit-learn).
@@ -13,7 +15,6 @@ def limit_threads(n_threads: int) -> None:
     import torch
     from threadpoolctl import threadpool_limits
 
-    if isinstance(n_threads, bool) or not isinstance(n_threads, int) or n_threads < 1:
-        raise ValueError(f"n_threads must be an integer >= 1, got {n_threads!r}")
+    n_threads = check_int(n_threads, "n_threads")
     torch.set_num_threads(n_threads)
     threadpool_limits(limits=n_threads)

@@ -183,6 +183,14 @@ def test_module_shapes_and_parameter_count(k):
     assert layer.reconstruct(h).shape == (5, 784)
 
 
+def test_n_parameters_counts_trainable_by_default_and_all_on_request():
+    layer = ACRBM(6, 3)
+    layer.hidden_bias.requires_grad_(False)
+    layer.register_buffer("running", torch.zeros(100))            # buffers never count
+    assert n_parameters(layer) == 6 * 3
+    assert n_parameters(layer, trainable_only=False) == 6 * 3 + 3
+
+
 def test_forward_is_softmax_of_v_w_plus_b():
     torch.manual_seed(0)
     layer = ACRBM(6, 3)

@@ -1,6 +1,7 @@
 """Data loading and the data-root rules (SPEC §6), offline, on fake IDX files and the real root."""
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from pathlib import Path
@@ -9,7 +10,9 @@ import numpy as np
 import pytest
 
 from osa_lib.data import mnist as osa_data
-from osa_lib.data.mnist import DataNotFoundError, flatten_images, load_dataset, resolve_data_dir, subsample
+from osa_lib.data import CorruptDataError, data_provenance
+from osa_lib.data.mnist import CANONICAL_MD5, DataNotFoundError, flatten_images, load_dataset, resolve_data_dir
+from conftest import write_idx_images, write_idx_labels
 
 
 def all_paths(root: Path) -> set[str]:
@@ -60,7 +63,7 @@ def test_read_only_root_works_and_stays_untouched(tmp_path, fake_mnist_root):
             assert len(X) == len(y) == (5 if train else 4)
         # nothing new (no processed/ folder, no downloads) under the root
         assert all_paths(root) == before
-        assert not os.access(root / "MNIST" / "raw" / "train-images-idx3-ubyte", os.W_OK) or os.geteuid() == 0
+        assert not (root / "MNIST" / "raw" / "train-images-idx3-ubyte").stat().st_mode & 0o222  # read-only
     finally:
         for p in paths:
             p.chmod(stat.S_IRWXU if p.is_dir() else stat.S_IRUSR | stat.S_IWUSR)
@@ -150,7 +153,7 @@ def test_empty_env_variable_is_ignored(monkeypatch):
     assert resolve_data_dir().name == "data"
 
 
-# --------------------------------------------------------------------------- flatten / subsample
+# --------------------------------------------------------------------------- flatten
 
 def test_flatten_images():
     X = np.arange(2 * 1 * 3 * 4, dtype=np.float32).reshape(2, 1, 3, 4)
@@ -162,29 +165,101 @@ def test_flatten_images():
         flatten_images(np.zeros(5))
 
 
-def test_subsample_is_deterministic_sorted_and_paired():
-    X = np.arange(100) * 10
-    y = np.arange(100)
-    Xa, ya = subsample(X, y, 20, random_state=3)
-    Xb, yb = subsample(X, y, 20, random_state=3)
-    np.testing.assert_array_equal(Xa, Xb)
-    np.testing.assert_array_equal(ya, yb)
-    assert len(ya) == 20 and np.unique(ya).size == 20
-    assert np.all(np.diff(ya) > 0)                      # sorted, original order kept
-    np.testing.assert_array_equal(Xa, ya * 10)          # rows stay with their labels
-    Xc, yc = subsample(X, y, 20, random_state=4)
-    assert not np.array_equal(yc, ya)
+# --------------------------------------------------------------------------- damaged IDX files
+
+def damage(raw: Path, name: str, how: str, cut: int = 32) -> None:
+    path = raw / name
+    data = path.read_bytes()
+    if how == "truncated":
+        path.write_bytes(data[:-cut])
+    elif how == "padded":
+        path.write_bytes(data + b"\0" * 3)
+    elif how == "header only":
+        path.write_bytes(data[:6])
+    elif how == "wrong magic":
+        path.write_bytes((2049).to_bytes(4, "big") + data[4:])
 
 
-@pytest.mark.parametrize("n", [None, 100, 1000])
-def test_subsample_returns_everything_when_n_is_none_or_large(n):
-    X, y = np.arange(100), np.arange(100)
-    Xs, ys = subsample(X, y, n)
-    np.testing.assert_array_equal(Xs, X)
-    np.testing.assert_array_equal(ys, y)
+@pytest.mark.parametrize("how,expect", [
+    ("truncated", r"truncated: expected 3152 bytes \(header: 4 images of 28x28\), found 3120 bytes"),
+    ("padded", "longer than its header says: expected 3152 bytes .* found 3155 bytes"),
+    ("header only", "truncated: 6 bytes, less than its 16-byte IDX header"),
+    ("wrong magic", "not an IDX images file: magic number 2049, expected 2051"),
+])
+def test_damaged_image_file_raises_a_named_error_before_torchvision(tmp_path, fake_mnist_root, monkeypatch,
+                                                                   how, expect):
+    fake_mnist_root(tmp_path, n_train=5, n_test=4)
+    raw = tmp_path / "MNIST" / "raw"
+    damage(raw, "t10k-images-idx3-ubyte", how)
+    before = all_paths(tmp_path)
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("torchvision must not see a damaged file")
+
+    monkeypatch.setattr(osa_data, "_torchvision_dataset", must_not_run)
+    with pytest.raises(CorruptDataError, match=expect) as info:
+        load_dataset("mnist", train=False, data_dir=tmp_path, download=True)
+    message = str(info.value)
+    assert str(raw / "t10k-images-idx3-ubyte") in message and "copy the file again" in message
+    assert isinstance(info.value, ValueError)
+    assert all_paths(tmp_path) == before                     # nothing written
 
 
-@pytest.mark.parametrize("n", [0, -5])
-def test_subsample_rejects_sizes_below_one(n):
-    with pytest.raises(ValueError, match=">= 1"):
-        subsample(np.arange(10), np.arange(10), n)
+def test_damaged_label_file_and_mismatched_counts(tmp_path, fake_mnist_root):
+    fake_mnist_root(tmp_path, n_train=5, n_test=4)
+    raw = tmp_path / "MNIST" / "raw"
+    damage(raw, "train-labels-idx1-ubyte", "truncated", cut=2)
+    with pytest.raises(CorruptDataError, match="train-labels-idx1-ubyte is truncated: expected 13 bytes "
+                                               r"\(header: 5 labels\), found 11 bytes"):
+        load_dataset("mnist", train=True, data_dir=tmp_path, download=False)
+    write_idx_labels(raw / "train-labels-idx1-ubyte", np.zeros(3))        # valid file, other count
+    with pytest.raises(CorruptDataError, match="holds 5 images but .* holds 3 labels"):
+        load_dataset("mnist", train=True, data_dir=tmp_path, download=False)
+    write_idx_images(raw / "train-images-idx3-ubyte", np.zeros((3, 28, 28)))
+    X, y = load_dataset("mnist", train=True, data_dir=tmp_path, download=False)
+    assert len(X) == len(y) == 3
+
+
+def test_real_truncated_copy_gives_the_named_error(real_data_dir, tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (raw / name).write_bytes((real_data_dir / "MNIST" / "raw" / name).read_bytes())
+    damage(raw, "t10k-images-idx3-ubyte", "truncated")
+    with pytest.raises(CorruptDataError, match="expected 7840016 bytes .* found 7839984 bytes"):
+        load_dataset("mnist", train=False, data_dir=tmp_path, download=False)
+
+
+# --------------------------------------------------------------------------- provenance
+
+def test_provenance_of_fake_files_is_not_canonical(tmp_path, fake_mnist_root):
+    fake_mnist_root(tmp_path, n_train=6, n_test=5)
+    prov = data_provenance("mnist", tmp_path)
+    raw = tmp_path / "MNIST" / "raw"
+    assert prov["data_root"] == str(tmp_path) and set(prov["files"]) == {f.name for f in raw.iterdir()}
+    for name, info in prov["files"].items():
+        data = (raw / name).read_bytes()
+        assert info["sha256"] == hashlib.sha256(data).hexdigest() and info["md5"] == hashlib.md5(data).hexdigest()
+        assert info["bytes"] == len(data) and info["canonical"] is False
+    assert data_provenance("mnist", tmp_path / "elsewhere")["files"] == {}
+
+
+def test_provenance_is_true_exactly_when_the_md5_is_the_official_one(tmp_path, fake_mnist_root, monkeypatch):
+    fake_mnist_root(tmp_path, n_train=2, n_test=2)
+    name = "t10k-labels-idx1-ubyte"
+    own = hashlib.md5((tmp_path / "MNIST" / "raw" / name).read_bytes()).hexdigest()
+    table = {"mnist": {**CANONICAL_MD5["mnist"], name: own}}
+    del table["mnist"]["train-labels-idx1-ubyte"]
+    monkeypatch.setattr(osa_data, "CANONICAL_MD5", table)
+    files = data_provenance("mnist", tmp_path)["files"]
+    assert files[name]["canonical"] is True
+    assert files["train-labels-idx1-ubyte"]["canonical"] == "unknown"
+    assert files["train-images-idx3-ubyte"]["canonical"] is False
+
+
+def test_shared_copy_provenance_matches_its_readme(real_data_dir):
+    """../shared/data/README.md: MNIST training images are a reconstruction, the other files exact."""
+    files = data_provenance("mnist", real_data_dir)["files"]
+    assert {n: f["canonical"] for n, f in files.items()} == {
+        "train-images-idx3-ubyte": False, "train-labels-idx1-ubyte": True,
+        "t10k-images-idx3-ubyte": True, "t10k-labels-idx1-ubyte": True}

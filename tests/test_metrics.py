@@ -49,6 +49,23 @@ def test_cluster_to_class_skips_empty_clusters():
     assert cluster_accuracy(y_true, y_pred, "hungarian") == 1.0
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_accuracy_is_the_share_that_the_cluster_to_class_map_gets_right(seed):
+    """cluster_accuracy applies cluster_to_class; both agree with the contingency optimum."""
+    from scipy.optimize import linear_sum_assignment
+
+    rng = np.random.default_rng(seed)
+    y_true, y_pred = rng.integers(0, 4, size=60), rng.integers(0, 7, size=60)
+    table = contingency(y_true, y_pred)
+    rows, cols = linear_sum_assignment(table, maximize=True)
+    optimum = {"majority": table.max(axis=1).sum(), "hungarian": table[rows, cols].sum()}
+    for mapping in MAPPINGS:
+        to_class = cluster_to_class(y_true, y_pred, mapping)
+        mapped = np.array([to_class.get(int(k), -1) for k in y_pred])
+        assert cluster_accuracy(y_true, y_pred, mapping) == pytest.approx(np.mean(mapped == y_true))
+        assert cluster_accuracy(y_true, y_pred, mapping) == pytest.approx(optimum[mapping] / 60)
+
+
 @pytest.mark.parametrize("mapping", MAPPINGS)
 def test_permuted_labels_score_one(mapping):
     rng = np.random.default_rng(0)

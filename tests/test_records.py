@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,78 @@ def test_make_record_keeps_extra_keys_and_none_parameters():
                          extra={"data": {"data_root": "/x"}})
     assert record["n_parameters"] is None and record["data"] == {"data_root": "/x"}
     assert record["metrics"]["nmi"]["std"] == 0.0
+
+
+# --------------------------------------------------------------------------- provenance: the commit
+
+def git(repo, *args):
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=repo, check=True,
+                   capture_output=True)
+
+
+@pytest.fixture
+def tmp_repo(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "osa_lib").mkdir(parents=True)
+    (repo / "osa_lib" / "model.py").write_text("x = 1\n")
+    (repo / ".gitignore").write_text("__pycache__/\n")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "first")
+    return repo
+
+
+def head(repo):
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+
+
+def test_git_commit_is_clean_right_after_a_commit(tmp_repo):
+    assert records.git_state(tmp_repo) == {"commit": head(tmp_repo), "dirty": False}
+    assert records.git_commit(tmp_repo) == head(tmp_repo)
+
+
+@pytest.mark.parametrize("change", ["edit tracked", "untracked module", "untracked notebook", "untracked script",
+                                    "untracked book page", "deleted tracked"])
+def test_git_commit_is_dirty_when_code_differs_untracked_files_included(tmp_repo, change):
+    target = {"edit tracked": "osa_lib/model.py", "untracked module": "osa_lib/new/ae.py",
+              "untracked notebook": "notebooks/ch.ipynb", "untracked script": "scripts/run.py",
+              "untracked book page": "book/summary.ipynb", "deleted tracked": "osa_lib/model.py"}[change]
+    path = tmp_repo / target
+    if change == "deleted tracked":
+        path.unlink()
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("y = 2\n")
+    assert records.git_state(tmp_repo) == {"commit": head(tmp_repo), "dirty": True}
+    assert records.git_commit(tmp_repo) == head(tmp_repo) + "+dirty"
+
+
+def test_git_commit_ignores_changes_outside_the_code_and_ignored_files(tmp_repo):
+    (tmp_repo / "results" / "ci").mkdir(parents=True)
+    (tmp_repo / "results" / "ci" / "kmeans.json").write_text("{}")
+    (tmp_repo / "README.md").write_text("notes")
+    (tmp_repo / "osa_lib" / "__pycache__").mkdir()
+    (tmp_repo / "osa_lib" / "__pycache__" / "model.pyc").write_bytes(b"\0")
+    assert records.git_state(tmp_repo)["dirty"] is False
+
+
+def test_git_commit_outside_a_repository_is_unknown(tmp_path):
+    assert records.git_state(tmp_path) == {"commit": "unknown", "dirty": None}
+    assert records.git_commit(tmp_path) == "unknown"
+
+
+def test_records_carry_the_commit_and_the_dirty_flag():
+    record = a_record()
+    state = records.git_state()
+    assert record["git_dirty"] == state["dirty"]
+    assert record["git_commit"] == state["commit"] + ("+dirty" if state["dirty"] else "")
+
+
+def test_make_record_writes_with_one_call(tmp_path):
+    record = make_record(experiment="kmeans", dataset="mnist", profile="ci", params={}, seeds=[0],
+                         runs=[{"nmi": 0.5}], n_parameters=None, wall_time_s=0.1, device="cpu",
+                         results_dir=tmp_path)
+    assert read_record(tmp_path / "ci" / "mnist" / "kmeans.json") == record
 
 
 def test_make_record_needs_one_run_per_seed():

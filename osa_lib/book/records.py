@@ -2,7 +2,7 @@
 
 One JSON file per experiment: ``<results_dir>/<profile>/<dataset>/<experiment>.json``
 with keys ``experiment, dataset, profile, params, seeds, metrics, n_parameters,
-wall_time_s, device, versions, git_commit, created``. ``metrics`` maps a name to
+wall_time_s, device, versions, git_commit, created`` (plus ``git_dirty``). ``metrics`` maps a name to
 ``{"per_seed": [...], "mean": x, "std": y}``, fractions in [0, 1]; ``std`` is the
 sample standard deviation over seeds (ddof = 1; 0 for a single seed).
 """
@@ -68,18 +68,39 @@ def device_description(device: str = "cpu") -> str:
     return f"cpu: {platform.machine()}, {torch.get_num_threads()} torch threads"
 
 
-def git_commit() -> str:
-    repo = Path(__file__).resolve().parents[2]
+#: The folders whose code makes a record: a change here (tracked or untracked) makes the commit "dirty".
+CODE_PATHS = ("osa_lib", "notebooks", "book", "scripts")
+
+
+def _git(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, timeout=10)
+
+
+def git_state(repo=None) -> dict:
+    """``{"commit": sha or "unknown", "dirty": bool or None}`` of the repository holding the code.
+
+    ``dirty`` is True when a tracked file under :data:`CODE_PATHS` differs from the commit
+    or an untracked, not ignored file lies there (new code the commit does not hold).
+    Changes elsewhere (records under ``results/``, data) do not count. None: not a git checkout.
+    """
+    repo = Path(repo) if repo is not None else Path(__file__).resolve().parents[2]
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, timeout=10)
-        commit = out.stdout.strip()
-        if out.returncode != 0 or not commit:
-            return "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return commit + ("+dirty" if dirty else "")
+        head = _git(repo, "rev-parse", "HEAD")
+        commit = head.stdout.strip()
+        if head.returncode != 0 or not commit:
+            return {"commit": "unknown", "dirty": None}
+        status = _git(repo, "status", "--porcelain", "--untracked-files=all", "--", *CODE_PATHS)
+        if status.returncode != 0:
+            return {"commit": commit, "dirty": None}
+        return {"commit": commit, "dirty": bool(status.stdout.strip())}
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return {"commit": "unknown", "dirty": None}
+
+
+def git_commit(repo=None, state: dict | None = None) -> str:
+    """The commit of the running code for a record: ``<sha>``, ``<sha>+dirty`` (see :func:`git_state`) or "unknown"."""
+    state = git_state(repo) if state is None else state
+    return state["commit"] + ("+dirty" if state["dirty"] else "")
 
 
 @dataclass
@@ -104,6 +125,7 @@ def make_record(*, experiment: str, dataset: str, profile: str, params: Mapping,
     check_profile(profile)
     if len(runs) != len(seeds):
         raise ValueError(f"{len(runs)} metric runs for {len(seeds)} seeds")
+    git = git_state()
     record = {
         "experiment": experiment,
         "dataset": dataset,
@@ -115,7 +137,8 @@ def make_record(*, experiment: str, dataset: str, profile: str, params: Mapping,
         "wall_time_s": float(wall_time_s),
         "device": device_description(device),
         "versions": library_versions(),
-        "git_commit": git_commit(),
+        "git_commit": git_commit(state=git),
+        "git_dirty": git["dirty"],
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     if extra:

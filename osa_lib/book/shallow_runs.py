@@ -6,8 +6,6 @@ that it is tested and every number in the book comes from library code.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -15,10 +13,10 @@ from sklearn.cluster import KMeans
 from tqdm import tqdm
 
 from osa_lib.clustering import codes as analysis
-from osa_lib.data import ClusteringData
+from osa_lib.data import ClusteringData, train_validation_split
 from osa_lib.clustering.shallow import ShallowACRBM
 from osa_lib.metrics import clustering_scores
-from osa_lib.book.records import make_record, write_record
+from osa_lib.book.records import RunResult, make_record
 from osa_lib.book.profiles import check_profile, profile_settings
 
 #: What each profile runs for the shallow-ACRBM chapter. ``paper``: the paper's data
@@ -43,22 +41,16 @@ def clustering_settings(profile: str, **overrides) -> dict:
     return settings
 
 
-@dataclass
-class ClusteringRun:
-    """What :func:`run_clustering` returns: the record and the fitted models (one per seed)."""
-    record: dict
-    models: list
-    test_predictions: list
-
-
 def run_clustering(experiment: str, make_model: Callable[[int], object], data: ClusteringData, *,
                    seeds: Sequence[int], profile: str, params: dict, n_clusters: int,
                    device: str = "cpu", results_dir=None, n_parameters: Callable[[object], int] | None = None,
-                   progress: bool = True) -> ClusteringRun:
+                   progress: bool = True) -> RunResult:
     """Fit ``make_model(seed)`` on the training rows for each seed, score it on the test rows.
 
     Metrics per seed: :func:`osa_lib.metrics.clustering_scores` on the test set. The
-    record (SPEC §5) is written under ``results_dir`` when it is given.
+    record (SPEC §5) is written under ``results_dir`` when it is given. Returns the
+    record, the fitted models (one per seed, in seed order) and
+    ``outputs["test_predictions"]`` (one int64 array per seed).
     """
     check_profile(profile)
     runs, models, predictions = [], [], []
@@ -75,14 +67,12 @@ def run_clustering(experiment: str, make_model: Callable[[int], object], data: C
         params={**params, "n_clusters": n_clusters, "n_train": len(data.X_train), "n_test": len(data.X_test),
                 "evaluated_on": "test split", "mapping": "majority (accuracy_majority), one-to-one (accuracy_hungarian)"},
         seeds=seeds, runs=runs, n_parameters=None if n_parameters is None else n_parameters(models[0]),
-        wall_time_s=wall, device=device, extra={"data": data.provenance})
-    if results_dir is not None:
-        write_record(record, results_dir)
-    return ClusteringRun(record, models, predictions)
+        wall_time_s=wall, device=device, extra={"data": data.provenance}, results_dir=results_dir)
+    return RunResult(record, models, {"test_predictions": predictions})
 
 
 def run_kmeans(data: ClusteringData, *, seeds, profile: str, n_init: int, n_clusters: int = 10,
-               results_dir=None, progress: bool = True) -> ClusteringRun:
+               results_dir=None, progress: bool = True) -> RunResult:
     """Table 1's K-means row: scikit-learn KMeans on raw pixels, best of ``n_init`` by inertia (label-free)."""
     params = {"algorithm": "sklearn.cluster.KMeans (k-means++, lloyd)", "n_init": int(n_init),
               "selection": "lowest inertia (label-free)", "features": "raw pixels in [0, 1]"}
@@ -93,7 +83,7 @@ def run_kmeans(data: ClusteringData, *, seeds, profile: str, n_init: int, n_clus
 
 def run_shallow_acrbm(data: ClusteringData, *, n_clusters: int, seeds, profile: str, epochs: int,
                       device: str = "cpu", results_dir=None, progress: bool = True,
-                      experiment: str | None = None) -> ClusteringRun:
+                      experiment: str | None = None) -> RunResult:
     """Table 1's shallow-ACRBM rows: :class:`ShallowACRBM` with Table 3's optimiser settings."""
     template = ShallowACRBM(n_clusters, epochs=epochs, device=device, progress=False)
     params = {k: v for k, v in template.get_params().items() if k not in ("progress", "random_state", "device")}
@@ -108,11 +98,12 @@ def run_shallow_acrbm(data: ClusteringData, *, n_clusters: int, seeds, profile: 
 
 
 def sweep_n_clusters(data: ClusteringData, *, sizes, seeds, profile: str, epochs: int, device: str = "cpu",
-                     results_dir=None, progress: bool = True) -> tuple[dict, dict]:
+                     results_dir=None, progress: bool = True) -> RunResult:
     """Figure 9: accuracy (majority), mean confidence, cluster usage and reconstruction error against K.
 
-    Returns ``(record, models)`` where ``models[K]`` is the model of the first seed
-    for each size (reused by Figures 5, 6 and 8). Metric names carry the size:
+    Returns the record, ``models`` (the first seed's model of each size, in ``sizes``
+    order) and ``outputs["models_by_k"]`` (the same models keyed by K; reused by
+    Figures 5, 6 and 8). Metric names carry the size:
     ``accuracy_majority_k10``, ``confidence_k10``, ``cluster_usage_k10`` (fractions) and
     ``reconstruction_mse_k10`` (mean squared error per pixel of eq 9 on the test images).
     """
@@ -142,10 +133,8 @@ def sweep_n_clusters(data: ClusteringData, *, sizes, seeds, profile: str, epochs
               "n_test": len(data.X_test), "mapping": "majority"}
     record = make_record(experiment="shallow_acrbm_sweep", dataset=data.dataset, profile=profile, params=params,
                          seeds=seeds, runs=runs, n_parameters=None, wall_time_s=time.perf_counter() - start,
-                         device=device, extra={"data": data.provenance})
-    if results_dir is not None:
-        write_record(record, results_dir)
-    return record, models
+                         device=device, extra={"data": data.provenance}, results_dir=results_dir)
+    return RunResult(record, list(models.values()), {"models_by_k": models})
 
 
 #: What was tried when the 10-cluster shallow ACRBM fell short of the paper: each variant
@@ -160,27 +149,21 @@ SHALLOW_VARIANTS = {
 }
 
 
-def train_validation_split(X, y, n_validation: int, random_state: int = 0):
-    """A fixed random validation split carved from the training rows: (X_fit, y_fit, X_val, y_val)."""
-    if not 1 <= n_validation < len(X):
-        raise ValueError(f"n_validation must be in [1, {len(X) - 1}], got {n_validation}")
-    order = np.random.default_rng(random_state).permutation(len(X))
-    val, fit = np.sort(order[:n_validation]), np.sort(order[n_validation:])
-    return X[fit], y[fit], X[val], y[val]
-
-
 def shallow_sensitivity(data: ClusteringData, *, n_clusters: int, seeds, profile: str, epochs: int,
                         n_validation: int, variants: dict | None = None, device: str = "cpu",
-                        results_dir=None, progress: bool = True) -> dict:
+                        results_dir=None, progress: bool = True) -> RunResult:
     """Vary one Table 3 setting at a time; score on a validation split of the *training* set.
 
     The test set is not touched, so this can inform a choice without peeking. Metric
-    names: ``accuracy_majority[<variant>]`` and ``cluster_usage[<variant>]``.
+    names: ``accuracy_majority[<variant>]`` and ``cluster_usage[<variant>]``. Returns the
+    record and the fitted models (variant by variant, seeds within a variant), with
+    ``outputs["model_keys"]``: the ``(variant, seed)`` of each model.
     """
     check_profile(profile)
     variants = SHALLOW_VARIANTS if variants is None else variants
     X_fit, y_fit, X_val, y_val = train_validation_split(data.X_train, data.y_train, n_validation)
     runs = [dict() for _ in seeds]
+    models, keys = [], []
     start = time.perf_counter()
     bar = tqdm(total=len(variants) * len(seeds), desc="sensitivity", disable=not progress, leave=False)
     for name, change in variants.items():
@@ -192,6 +175,8 @@ def shallow_sensitivity(data: ClusteringData, *, n_clusters: int, seeds, profile
             H = model.transform(X_val)
             runs[i][f"accuracy_majority[{name}]"] = clustering_scores(y_val, H.argmax(1), n_clusters)["accuracy_majority"]
             runs[i][f"cluster_usage[{name}]"] = analysis.cluster_usage(H)
+            models.append(model)
+            keys.append((name, int(seed)))
             bar.update()
     bar.close()
     params = {"n_clusters": n_clusters, "epochs": epochs, "variants": {k: {kk: (list(vv) if isinstance(vv, tuple) else vv)
@@ -201,16 +186,21 @@ def shallow_sensitivity(data: ClusteringData, *, n_clusters: int, seeds, profile
               "mapping": "majority"}
     record = make_record(experiment=f"shallow_acrbm_{n_clusters}_sensitivity", dataset=data.dataset, profile=profile,
                          params=params, seeds=seeds, runs=runs, n_parameters=None,
-                         wall_time_s=time.perf_counter() - start, device=device, extra={"data": data.provenance})
-    if results_dir is not None:
-        write_record(record, results_dir)
-    return record
+                         wall_time_s=time.perf_counter() - start, device=device, extra={"data": data.provenance},
+                         results_dir=results_dir)
+    return RunResult(record, models, {"model_keys": keys})
 
 
-def sensitivity_table(record: dict):
-    """The sensitivity record as a DataFrame: one row per variant, validation accuracy and usage (percent)."""
+def _record(result) -> dict:
+    """The record of a :class:`RunResult`, or the record itself."""
+    return result.record if isinstance(result, RunResult) else result
+
+
+def sensitivity_table(result):
+    """The sensitivity record (or its RunResult) as a DataFrame: one row per variant, validation accuracy and usage (percent)."""
     import pandas as pd
 
+    record = _record(result)
     rows = []
     for name in record["params"]["variants"]:
         acc = record["metrics"][f"accuracy_majority[{name}]"]
@@ -220,10 +210,11 @@ def sensitivity_table(record: dict):
     return pd.DataFrame(rows)
 
 
-def sweep_table(record: dict):
-    """The sweep record as a DataFrame: one row per K, mean and std of each read-out (percent; MSE as is)."""
+def sweep_table(result):
+    """The sweep record (or its RunResult) as a DataFrame: one row per K, mean and std of each read-out (percent; MSE as is)."""
     import pandas as pd
 
+    record = _record(result)
     rows = []
     for k in record["params"]["sizes"]:
         row = {"K": k}
@@ -236,10 +227,3 @@ def sweep_table(record: dict):
             row["reconstruction MSE"] = mse["mean"]
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def resolve_results_dir(results_dir) -> Path:
-    """``results_dir`` as a Path (created when missing)."""
-    path = Path(results_dir)
-    path.mkdir(parents=True, exist_ok=True)
-    return path

@@ -21,21 +21,19 @@ from threadpoolctl import threadpool_limits
 from torch import nn
 
 from osa_lib.train import run_epochs, seeded_generator
+from osa_lib.validation import check_float, check_int
 
 
 def _init_weight(shape: tuple[int, int], init_std: float, generator: torch.Generator | None) -> nn.Parameter:
-    if not (np.isfinite(init_std) and init_std > 0):
-        raise ValueError(f"init_std must be a positive number, got {init_std!r}")
-    return nn.Parameter(torch.randn(*shape, generator=generator) * float(init_std))
+    init_std = check_float(init_std, "init_std", positive=True)
+    return nn.Parameter(torch.randn(*shape, generator=generator) * init_std)
 
 
 def _check_sizes(n_visible: int, n_latent: int) -> tuple[int, int]:
-    for name, value in (("n_visible", n_visible), ("n_latent", n_latent)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    n_visible, n_latent = check_int(n_visible, "n_visible"), check_int(n_latent, "n_latent")
     if n_latent > n_visible:
         raise ValueError(f"n_latent ({n_latent}) must not exceed n_visible ({n_visible})")
-    return int(n_visible), int(n_latent)
+    return n_visible, n_latent
 
 
 class TiedLinearAE(nn.Module):
@@ -209,10 +207,7 @@ def _top_eigen(X: np.ndarray, n_latent: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_latent(X: np.ndarray, n_latent) -> int:
-    if isinstance(n_latent, bool) or not isinstance(n_latent, (int, np.integer)) \
-            or not 1 <= n_latent <= min(X.shape):
-        raise ValueError(f"n_latent must be an integer in [1, {min(X.shape)}], got {n_latent!r}")
-    return int(n_latent)
+    return check_int(n_latent, "n_latent", minimum=1, maximum=min(X.shape))
 
 
 def principal_subspace(X, n_latent: int, *, center: bool = False) -> np.ndarray:

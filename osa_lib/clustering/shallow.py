@@ -12,41 +12,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from osa_lib.acrbm import ACRBM, acrbm_loss, confidence_loss, n_parameters
 from osa_lib.train import run_epochs, seeded_generator
+from osa_lib.validation import check_float, check_int, check_unit_interval
 
-
-def check_unit_interval(X, name: str = "X", n_features: int | None = None) -> np.ndarray:
-    """Validate rows of visible units: 2-D (n_samples, n_features), finite, values in [0, 1].
-
-    Returns a float32 C-contiguous copy-or-view. Raises ``ValueError`` naming the problem.
-    """
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise ValueError(f"{name} must be 2-D of shape (n_samples, n_features), got shape {X.shape}; "
-                         f"flatten images first (osa_lib.data.flatten_images)")
-    if X.shape[0] < 1 or X.shape[1] < 1:
-        raise ValueError(f"{name} is empty: shape {X.shape}")
-    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
-        raise ValueError(f"{name} must be real numbers, got dtype {X.dtype}")
-    X = np.ascontiguousarray(X, dtype=np.float32)
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"{name} contains NaN or infinite values ({int((~np.isfinite(X)).sum())} entries)")
-    lo, hi = float(X.min()), float(X.max())
-    if lo < 0.0 or hi > 1.0:
-        raise ValueError(f"{name} values must lie in [0, 1] (pixels scaled by 1/255), got range [{lo:g}, {hi:g}]")
-    if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(f"{name} has {X.shape[1]} features, but the model was fitted on {n_features}")
-    return X
+__all__ = ["LOSSES", "ShallowACRBM", "check_unit_interval"]
 
 
 #: The training objectives ``ShallowACRBM(loss=...)`` accepts: the paper's eq 13-14
 #: (the default) and eq 15 as printed (for the derivations chapter's comparison).
 LOSSES = {"acrbm": acrbm_loss, "confidence": confidence_loss}
-
-
-def _check_positive_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 class ShallowACRBM(ClusterMixin, BaseEstimator):
@@ -98,11 +71,10 @@ class ShallowACRBM(ClusterMixin, BaseEstimator):
         self.loss = loss
 
     def _validate_params(self) -> None:
-        _check_positive_int(self.n_clusters, "n_clusters", minimum=2)
-        _check_positive_int(self.epochs, "epochs")
-        _check_positive_int(self.batch_size, "batch_size")
-        if not (np.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        check_int(self.n_clusters, "n_clusters", minimum=2)
+        check_int(self.epochs, "epochs")
+        check_int(self.batch_size, "batch_size")
+        check_float(self.lr, "lr", positive=True)
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
         if not isinstance(self.loss, str) or self.loss not in LOSSES:

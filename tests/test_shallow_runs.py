@@ -1,16 +1,14 @@
-"""Experiment runners on tiny synthetic data: settings, records, sweep."""
+"""The shallow chapter's runners (osa_lib.book.shallow_runs) on tiny synthetic data: settings, records, sweep."""
 from __future__ import annotations
-
-import hashlib
 
 import numpy as np
 import pytest
 
 from osa_lib.book import shallow_runs as experiments
-from osa_lib.book.shallow_runs import (CLUSTERING_PROFILES, clustering_settings, resolve_results_dir, run_kmeans,
-                                      run_shallow_acrbm, sweep_n_clusters, sweep_table)
-from osa_lib.data import ClusteringData, data_provenance, load_clustering_data
-from osa_lib.book.records import REQUIRED_KEYS, read_record
+from osa_lib.book.shallow_runs import (CLUSTERING_PROFILES, clustering_settings, run_kmeans, run_shallow_acrbm,
+                                      sweep_n_clusters, sweep_table)
+from osa_lib.data import ClusteringData, load_clustering_data
+from osa_lib.book.records import REQUIRED_KEYS, RunResult, read_record
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +64,7 @@ def test_settings_errors():
 def test_run_shallow_acrbm_writes_a_record(tiny, tmp_path):
     run = run_shallow_acrbm(tiny, n_clusters=3, seeds=(0, 1), profile="ci", epochs=2, results_dir=tmp_path,
                             progress=False)
+    assert isinstance(run, RunResult)
     record = run.record
     assert all(key in record for key in REQUIRED_KEYS)
     assert record["experiment"] == "shallow_acrbm_3" and record["dataset"] == "synthetic"
@@ -78,12 +77,12 @@ def test_run_shallow_acrbm_writes_a_record(tiny, tmp_path):
     assert record["data"] == {"source": "tests"}
     assert len(run.models) == 2 and [m.random_state for m in run.models] == [0, 1]
     assert all(len(h.history_) == 2 for h in run.models)
-    assert [len(pred) for pred in run.test_predictions] == [90, 90]
+    assert [len(pred) for pred in run.outputs["test_predictions"]] == [90, 90]
     path = tmp_path / "ci" / "synthetic" / "shallow_acrbm_3.json"
     assert read_record(path)["metrics"] == record["metrics"]
     # the per-seed numbers are the scores of the returned predictions
     assert record["metrics"]["accuracy_majority"]["per_seed"][0] == pytest.approx(
-        experiments.clustering_scores(tiny.y_test, run.test_predictions[0])["accuracy_majority"])
+        experiments.clustering_scores(tiny.y_test, run.outputs["test_predictions"][0])["accuracy_majority"])
 
 
 def test_run_shallow_acrbm_named_experiment_without_results_dir(tiny, tmp_path, monkeypatch):
@@ -117,8 +116,10 @@ def test_runners_reject_unknown_profiles(tiny):
 # --------------------------------------------------------------------------- the K sweep (Figure 9)
 
 def test_sweep_and_its_table(tiny, tmp_path):
-    record, models = sweep_n_clusters(tiny, sizes=(2, 3), seeds=(0, 1), profile="ci", epochs=1,
-                                      results_dir=tmp_path, progress=False)
+    result = sweep_n_clusters(tiny, sizes=(2, 3), seeds=(0, 1), profile="ci", epochs=1,
+                              results_dir=tmp_path, progress=False)
+    record, models = result.record, result.outputs["models_by_k"]
+    assert isinstance(result, RunResult) and result.models == [models[2], models[3]]
     names = {f"{m}_k{k}" for m in ("accuracy_majority", "confidence", "cluster_usage") for k in (2, 3)}
     check_metrics(record, names, 2, exact=False)
     for k in (2, 3):
@@ -132,7 +133,8 @@ def test_sweep_and_its_table(tiny, tmp_path):
         assert all(1 / k - 1e-6 <= v <= 1 for v in record["metrics"][f"confidence_k{k}"]["per_seed"])
     assert (tmp_path / "ci" / "synthetic" / "shallow_acrbm_sweep.json").is_file()
 
-    table = sweep_table(record)
+    table = sweep_table(result)
+    assert table.equals(sweep_table(record))           # a RunResult or its record
     percent = ["accuracy_majority %", "accuracy_majority std", "confidence %", "confidence std",
                "cluster_usage %", "cluster_usage std"]
     assert list(table.columns[:7]) == ["K", *percent]
@@ -151,41 +153,23 @@ def test_load_clustering_data_and_provenance(tmp_path, fake_mnist_root):
     assert data.y_train.shape == (4,) and data.X_train.dtype == np.float32
     prov = data.provenance
     assert prov["data_root"] == str(tmp_path)
-    raw = tmp_path / "MNIST" / "raw"
-    assert prov["sha256"] == {f.name: hashlib.sha256(f.read_bytes()).hexdigest()[:16]
-                              for f in sorted(raw.iterdir())}
-    assert data_provenance("mnist", tmp_path / "elsewhere")["sha256"] == {}
-
-
-def test_resolve_results_dir_creates_it(tmp_path):
-    path = resolve_results_dir(tmp_path / "a" / "b")
-    assert path.is_dir() and path == tmp_path / "a" / "b"
-
-
-def test_train_validation_split_is_fixed_and_disjoint():
-    X = np.arange(40, dtype=np.float32).reshape(20, 2)
-    y = np.arange(20)
-    a = experiments.train_validation_split(X, y, 5, random_state=3)
-    b = experiments.train_validation_split(X, y, 5, random_state=3)
-    for u, v in zip(a, b):
-        np.testing.assert_array_equal(u, v)
-    X_fit, y_fit, X_val, y_val = a
-    assert len(y_val) == 5 and len(y_fit) == 15
-    assert not set(y_fit) & set(y_val)
-    with pytest.raises(ValueError, match="n_validation"):
-        experiments.train_validation_split(X, y, 20)
+    assert sorted(prov["files"]) == sorted(f.name for f in (tmp_path / "MNIST" / "raw").iterdir())
+    assert {f["canonical"] for f in prov["files"].values()} == {False}      # random bytes, not MNIST
 
 
 def test_shallow_sensitivity_scores_every_variant_on_validation(tiny, tmp_path):
     variants = {"base": {}, "small lr": {"lr": 1e-4}, "longer": {"epochs_factor": 2}}
-    rec = experiments.shallow_sensitivity(tiny, n_clusters=3, seeds=[0, 1], profile="ci", epochs=2,
-                                          n_validation=len(tiny.X_train) // 4, variants=variants,
-                                          results_dir=tmp_path, progress=False)
+    result = experiments.shallow_sensitivity(tiny, n_clusters=3, seeds=[0, 1], profile="ci", epochs=2,
+                                             n_validation=len(tiny.X_train) // 4, variants=variants,
+                                             results_dir=tmp_path, progress=False)
+    rec = result.record
+    assert result.outputs["model_keys"] == [(v, s) for v in variants for s in (0, 1)]
+    assert [m.epochs for m in result.models] == [2, 2, 2, 2, 4, 4]
     assert rec["experiment"] == "shallow_acrbm_3_sensitivity"
     assert rec["params"]["evaluated_on"].startswith("validation")
     assert rec["params"]["n_validation"] == len(tiny.X_train) // 4
     for name in variants:
         assert len(rec["metrics"][f"accuracy_majority[{name}]"]["per_seed"]) == 2
-    table = experiments.sensitivity_table(rec)
+    table = experiments.sensitivity_table(result)
     assert list(table["variant"]) == list(variants)
     assert (tmp_path / "ci" / tiny.dataset / "shallow_acrbm_3_sensitivity.json").exists()

@@ -8,7 +8,6 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from osa_lib import ShallowACRBM
-from osa_lib.clustering.shallow import check_unit_interval
 from osa_lib.metrics import clustering_scores
 
 
@@ -81,13 +80,6 @@ def test_predict_with_another_feature_count_is_refused(fitted):
 def test_unfitted_model_cannot_predict():
     with pytest.raises(NotFittedError):
         small_model().predict(np.full((3, 4), 0.5))
-
-
-def test_check_unit_interval_converts_to_float32_and_accepts_integers():
-    X = check_unit_interval(np.array([[0, 1], [1, 0]], dtype=np.int64))
-    assert X.dtype == np.float32 and X.flags["C_CONTIGUOUS"]
-    with pytest.raises(ValueError, match="X_test has 2 features, but the model was fitted on 3"):
-        check_unit_interval(X, name="X_test", n_features=3)
 
 
 # --------------------------------------------------------------------------- determinism

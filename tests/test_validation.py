@@ -1,0 +1,64 @@
+"""The shared argument checks (osa_lib.validation)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from osa_lib.validation import check_float, check_int, check_unit_interval
+
+
+@pytest.mark.parametrize("value", [3, np.int64(3), np.uint8(3)])
+def test_check_int_accepts_integers_and_returns_int(value):
+    out = check_int(value, "n")
+    assert out == 3 and type(out) is int
+
+
+@pytest.mark.parametrize("value,kwargs,message", [
+    (True, {}, r"n must be an integer >= 1, got True"),
+    (2.0, {}, r"n must be an integer >= 1, got 2.0"),
+    ("2", {}, r"got '2'"),
+    (1, {"minimum": 2}, r"n must be an integer >= 2, got 1"),
+    (-1, {"minimum": 0}, r">= 0, got -1"),
+    (9, {"minimum": 1, "maximum": 8}, r"n must be an integer in \[1, 8\], got 9"),
+    (9, {"minimum": None, "maximum": 8}, r"n must be an integer <= 8, got 9"),
+])
+def test_check_int_rejects_with_a_message_that_names_the_rule(value, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        check_int(value, "n", **kwargs)
+
+
+def test_check_int_without_bounds():
+    assert check_int(-7, "offset", minimum=None) == -7
+
+
+def test_check_float():
+    assert check_float(np.float32(0.5), "lr", positive=True) == 0.5
+    assert check_float(0, "decay", minimum=0.0) == 0.0
+    assert type(check_float(2, "x")) is float
+    for value, kwargs, message in [(0.0, {"positive": True}, "lr must be a finite number > 0, got 0.0"),
+                                   (float("nan"), {}, "finite number, got nan"),
+                                   (float("inf"), {"positive": True}, "got inf"),
+                                   ("0.1", {}, "lr must be a number, got '0.1'"),
+                                   (None, {}, "must be a number"),
+                                   (True, {}, "must be a number"),
+                                   (-0.5, {"minimum": 0.0}, ">= 0.0, got -0.5"),
+                                   (1.0, {"minimum": 0.0, "maximum": 0.99}, ">= 0.0 and <= 0.99, got 1.0")]:
+        with pytest.raises(ValueError, match=message):
+            check_float(value, "lr", **kwargs)
+
+
+def test_check_unit_interval_converts_to_float32_and_accepts_integers():
+    X = check_unit_interval(np.array([[0, 1], [1, 0]], dtype=np.int64))
+    assert X.dtype == np.float32 and X.flags.c_contiguous
+    with pytest.raises(ValueError, match="X_test has 2 features, but the model was fitted on 3"):
+        check_unit_interval(X, name="X_test", n_features=3)
+
+
+@pytest.mark.parametrize("X,message", [
+    (np.zeros((2, 1, 2, 2)), "2-D"), (np.zeros(3), "2-D"), (np.zeros((0, 3)), "empty"),
+    (np.array([["a", "b"]]), "real numbers"), (np.array([[0.5, np.nan]]), "NaN or infinite"),
+    (np.array([[0.5, 2.0]]), r"\[0, 1\]"), (np.array([[1 + 0j, 0j]]), "real numbers"),
+])
+def test_check_unit_interval_rejects(X, message):
+    with pytest.raises(ValueError, match=message):
+        check_unit_interval(X)
