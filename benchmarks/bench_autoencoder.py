@@ -1,10 +1,11 @@
-"""Training throughput of Table 1's AE models (samples per second, one epoch on the CPU).
+"""Seconds per epoch of Table 1's AE models, dense and conv, and the implied time of one 500-epoch seed.
 
-For each model (``ae_kmeans``, ``ae_acrbm_10``, ``ae_acrbm_30``) and each thread count,
-times one epoch of ``AEACRBM``/``AEKMeans`` training (reconstruction + ACRBM loss for the
-ACRBM models, i.e. the joint phase; no K-means) on the first ``--n-train`` flattened
-MNIST training images, after one untimed warm-up epoch; with ``--repeats N`` the
-median of N epochs.
+For each architecture (``dense``, the paper's; ``conv``, the ablation), each model
+(``ae_kmeans``, ``ae_acrbm_10``, ``ae_acrbm_30``) and each thread count, times one epoch
+of training on the paper's protocol (joint reconstruction + ACRBM loss, lambda = 1; no
+K-means) on the first ``--n-train`` flattened MNIST training images, after one untimed
+epoch; with ``--repeats N`` the median of N epochs. Also prints the implied time of one
+500-epoch seed and of the 15 paper-profile jobs on the given number of workers.
 
     python benchmarks/bench_autoencoder.py --data-dir ../shared/data --threads 1 2 --out bench.json
 
@@ -42,6 +43,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--repeats", type=int, default=1, help="timed epochs per setting; the median is reported")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--architectures", nargs="+", default=["dense", "conv"], choices=["dense", "conv"])
+    parser.add_argument("--epochs", type=int, default=500, help="epochs of one seed, for the implied time")
+    parser.add_argument("--workers", type=int, default=2, help="jobs at a time, for the implied time of 15 jobs")
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON here (default: print only)")
     args = parser.parse_args(argv)
     if args.n_train < 256 or args.repeats < 1 or min(args.threads) < 1:
@@ -49,16 +53,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def make_model(name: str, epochs: int, device: str):
+def make_model(name: str, epochs: int, device: str, architecture: str):
     if name == "ae_kmeans":
-        return AEKMeans(10, epochs=epochs, kmeans_n_init=1, kmeans_max_samples=1000, device=device, progress=False)
+        return AEKMeans(10, architecture=architecture, epochs=epochs, kmeans_n_init=1, kmeans_max_samples=1000,
+                        device=device, progress=False)
     k = int(name.rsplit("_", 1)[1])
-    return AEACRBM(k, epochs=epochs, warmup_epochs=0, lam=0.1, standardize=True, device=device, progress=False)
+    return AEACRBM(k, architecture=architecture, epochs=epochs, lam=1.0, device=device, progress=False)
 
 
-def epoch_times(name: str, X: np.ndarray, repeats: int, device: str) -> tuple[list[float], int]:
+def epoch_times(name: str, X: np.ndarray, repeats: int, device: str, architecture: str) -> tuple[list[float], int]:
     """Per-epoch training times (seconds, from ``history_``) after one untimed epoch."""
-    model = make_model(name, 1 + repeats, device).fit(X)
+    model = make_model(name, 1 + repeats, device, architecture).fit(X)
     return [h["time_s"] for h in model.history_[1:]], n_parameters(model.module_)
 
 
@@ -67,15 +72,26 @@ def main(argv=None) -> dict:
     X, _ = load_dataset("mnist", train=True, data_dir=args.data_dir)
     X = flatten_images(X)[:args.n_train]
     results = []
-    for threads in args.threads:
-        limit_threads(threads)
-        for name in args.models:
-            times, n_params = epoch_times(name, X, args.repeats, args.device)
-            t = statistics.median(times)
-            results.append({"model": name, "threads": threads, "n_parameters": n_params, "epoch_s": t,
-                            "samples_per_s": len(X) / t, "epoch_times_s": times})
-            print(f"{name:12s} threads={threads}  {n_params:9,d} params  epoch {t:7.2f} s  "
-                  f"{len(X) / t:8.0f} samples/s", flush=True)
+    scale = 60_000 / len(X)          # the implied times are for the full training split
+    torch.set_flush_denormal(True)
+    for architecture in args.architectures:
+        for threads in args.threads:
+            limit_threads(threads)
+            for name in args.models:
+                times, n_params = epoch_times(name, X, args.repeats, args.device, architecture)
+                t = statistics.median(times)
+                results.append({"architecture": architecture, "model": name, "threads": threads,
+                                "n_parameters": n_params, "epoch_s": t, "samples_per_s": len(X) / t,
+                                "seed_minutes": t * scale * args.epochs / 60, "epoch_times_s": times})
+                print(f"{architecture:5s} {name:12s} threads={threads}  {n_params:9,d} params  epoch {t:6.2f} s  "
+                      f"one {args.epochs}-epoch seed on 60k images {t * scale * args.epochs / 60:6.1f} min",
+                      flush=True)
+    for architecture in args.architectures:
+        one = [r for r in results if r["architecture"] == architecture and r["threads"] == 1]
+        if len(one) == len(MODELS):   # 5 seeds per row, args.workers single-thread jobs at a time
+            total = 5 * sum(r["seed_minutes"] for r in one) / args.workers
+            print(f"{architecture}: the 15 paper-profile jobs take about {total:.0f} min on {args.workers} "
+                  f"single-thread workers")
     report = {"benchmark": "bench_autoencoder", "n_train": len(X), "device": args.device,
               "machine": f"{platform.machine()}, {os.cpu_count()} logical CPUs",
               "load_average": list(os.getloadavg()), "torch": torch.__version__, "osa_lib": __version__,

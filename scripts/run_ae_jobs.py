@@ -18,7 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from osa_lib.book.ae_jobs import EXPERIMENTS, paper_jobs, read_job, run_jobs  # noqa: E402
+from osa_lib.book.ae_jobs import EXPERIMENTS, gather_record, paper_jobs, read_job, run_jobs  # noqa: E402
+from osa_lib.book.records import write_record  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -37,13 +38,19 @@ def main(argv=None) -> int:
     parser.add_argument("--results-dir", default=str(ROOT / "results"))
     parser.add_argument("--data-dir", default=None, help="data root (default: $OSA_DATA_DIR, else data/)")
     parser.add_argument("--status", action="store_true", help="print each job's state and exit")
+    parser.add_argument("--gather-only", action="store_true", help="write the rows' records from finished seeds")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     jobs = paper_jobs(args.experiments, args.seeds, dataset=args.dataset, epochs=args.epochs,
                       architecture=args.architecture, eval_every=args.eval_every, device=args.device)
-    if not args.status:
+    if not (args.status or args.gather_only):
         run_jobs(jobs, args.results_dir, data_dir=args.data_dir, n_workers=args.workers,
                  budget_minutes=args.budget_minutes, chunk_minutes=args.chunk_minutes, threads=args.threads)
+    if not args.status:     # each row's record from the seeds that are done (Table 1 reads these)
+        for experiment in args.experiments:
+            record = gather_record(args.results_dir, "paper", args.dataset, experiment, seeds=args.seeds)
+            if record is not None:
+                print("wrote", write_record(record, args.results_dir))
     for job in jobs:
         state = read_job(job, args.results_dir) or {"status": "not started", "epochs_done": 0}
         print(f"{job.experiment:12s} seed {job.seed}: {state['status']:11s} {state['epochs_done']:4d}/{job.epochs} "

@@ -183,8 +183,6 @@ def run_job(job: AEJob, results_dir, *, data_dir=None, deadline: float | None = 
     from osa_lib.book.records import device_description, git_commit, library_versions
     from osa_lib.runtime import limit_threads
 
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     state = read_job(job, results_dir)
     if state is not None and not job.matches(state.get("job", {})):
         raise ValueError(f"job file {job.result_path(results_dir)} belongs to another job configuration "
@@ -236,12 +234,12 @@ def run_job(job: AEJob, results_dir, *, data_dir=None, deadline: float | None = 
 
 
 def run_jobs(jobs, results_dir, *, data_dir=None, n_workers: int = 2, budget_minutes: float | None = None,
-             chunk_minutes: float = 3.0, threads: int = 1) -> list[dict]:
+             chunk_minutes: float = 3.0, threads: int = 1, log: bool = True) -> list[dict]:
     """Run every unfinished job of ``jobs`` on a joblib process pool; return their files in job order.
 
     Each worker runs one job at a time with ``threads`` threads. With ``budget_minutes``
     every job stops (checkpointed) at that deadline; jobs not started by then are left
-    for the next call.
+    for the next call. ``log``: a line per ``eval_every`` epochs and per finished job (logging, INFO).
     """
     from joblib import Parallel, delayed
 
@@ -252,14 +250,16 @@ def run_jobs(jobs, results_dir, *, data_dir=None, n_workers: int = 2, budget_min
     logger.info("%d of %d jobs to run, %d workers", len(pending), len(jobs), n_workers)
     # Processes, not threads: each job sets its own thread limits and owns its torch state.
     Parallel(n_jobs=n_workers, backend="loky")(
-        delayed(_run_before_deadline)(job, str(results_dir), data_dir, deadline, chunk_minutes, threads)
+        delayed(_run_before_deadline)(job, str(results_dir), data_dir, deadline, chunk_minutes, threads, log)
         for job in pending)
     return [read_job(job, results_dir) for job in jobs]
 
 
-def _run_before_deadline(job, results_dir, data_dir, deadline, chunk_minutes, threads):
+def _run_before_deadline(job, results_dir, data_dir, deadline, chunk_minutes, threads, log):
     if deadline is not None and time.time() > deadline:
         return read_job(job, results_dir)
+    if log and not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     return run_job(job, results_dir, data_dir=data_dir, deadline=deadline, chunk_minutes=chunk_minutes,
                    threads=threads)

@@ -49,6 +49,91 @@ def ae_settings(profile: str, **overrides) -> dict:
     return settings
 
 
+def row_text(record: dict | None, metric: str = "accuracy_majority", planned_epochs: int | None = None) -> str:
+    """``"61.23 ± 1.05 % (5 seeds, 500 of 500 epochs)"`` from a row's record; ``"not run yet"`` without one."""
+    from osa_lib.book.records import NOT_RUN
+
+    if record is None:
+        return NOT_RUN
+    m = record["metrics"][metric]
+    epochs = record.get("epochs_per_seed") or [record["params"]["epochs"]]
+    planned = planned_epochs or record["params"]["epochs"]
+    ran = f"{min(epochs)}" if min(epochs) == max(epochs) else f"{min(epochs)}–{max(epochs)}"
+    n = len(record["seeds"])
+    return (f"{100 * m['mean']:.2f} ± {100 * m['std']:.2f} % ({n} seed{'s' if n != 1 else ''}, "
+            f"{ran} of {planned} epochs)")
+
+
+def answer_sentence(paper_records: Mapping[str, dict | None], paper: Mapping[str, float | None],
+                    planned_epochs: int) -> str:
+    """The chapter's answer in one paragraph, from the rows' paper-profile records (Markdown)."""
+    done = {row: rec for row, rec in paper_records.items() if rec is not None}
+    if not done:
+        return "No paper-profile seed has finished yet: there is no answer yet."
+
+    def mean(row, metric="accuracy_majority"):
+        return 100 * done[row]["metrics"][metric]["mean"]
+
+    parts = []
+    for row, rec in done.items():
+        epochs = min(rec.get("epochs_per_seed") or [rec["params"]["epochs"]])
+        metric = "accuracy_majority_best_of_inits" if row == "ae_kmeans" else "accuracy_majority"
+        gap = mean(row, metric) - paper[row] if paper.get(row) is not None else None
+        text = f"{ROW_LABELS[row]} ends {abs(gap):.1f} points {'below' if gap < 0 else 'above'} the paper" \
+            if gap is not None else f"{ROW_LABELS[row]} has no paper number to compare with"
+        if epochs < planned_epochs:
+            text += f" after {epochs} of {planned_epochs} epochs (not tested at the paper's budget)"
+        parts.append(text + f" ({len(rec['seeds'])} seeds)")
+    sentence = "; ".join(parts) + "."
+    if "ae_kmeans" in done and "ae_acrbm_10" in done:
+        acrbm, km, km_best = mean("ae_acrbm_10"), mean("ae_kmeans"), mean("ae_kmeans", "accuracy_majority_best_of_inits")
+        verdict = "beats" if acrbm > km_best else "does not beat"
+        sentence += (f" The headline comparison: AE + ACRBM (10) at {acrbm:.2f} % {verdict} AE + K-means at "
+                     f"{km_best:.2f} % with the paper's selection ({km:.2f} % label-free).")
+    return sentence
+
+
+def job_status_table(jobs: Mapping[str, list], planned_epochs: int):
+    """One row per AE row: seeds done, seeds running (with their epochs), training time per finished seed."""
+    import pandas as pd
+
+    rows = []
+    for row, states in jobs.items():
+        done = [s for s in states if s["status"] == "done"]
+        running = [s for s in states if s["status"] != "done"]
+        rows.append({"row": ROW_LABELS.get(row, row),
+                     "seeds done (500 epochs)" if planned_epochs == 500 else "seeds done": ", ".join(
+                         str(s["seed"]) for s in done) or "none",
+                     "seeds running (epochs reached)": ", ".join(f"{s['seed']} ({s['epochs_done']})" for s in running)
+                     or "none",
+                     "training minutes per seed": ", ".join(f"{s['train_time_s'] / 60:.0f}" for s in done) or "—",
+                     "device": done[0]["device"] if done else (running[0]["device"] if running else "—")})
+    return pd.DataFrame(rows)
+
+
+#: The ablation records of our recipes (convolutional AE, 10 epochs): experiment -> what it is.
+ABLATION_ROWS = {
+    "ae_kmeans_conv_10ep": "AE + K-means, standardised h_AE (conv AE)",
+    "ae_acrbm_10_recipe_conv_10ep": "AE + ACRBM (10): warm-up, then joint with λ = 0.1 on batch-normalised h_AE",
+    "ae_acrbm_30_frozen_kmeans_head_conv_10ep": "AE + ACRBM (30): K-means-initialised head on a frozen AE",
+}
+
+
+def ablation_table(results_dir, dataset: str = "mnist"):
+    """Our recipe rows (labelled ablations, never Table 1's rows): accuracy, seeds, epochs, architecture."""
+    import pandas as pd
+
+    from osa_lib.book.records import NOT_RUN, load_record
+
+    rows = []
+    for experiment, label in ABLATION_ROWS.items():
+        rec = load_record(results_dir, "paper", dataset, experiment)
+        rows.append({"ablation (not the paper's protocol)": label,
+                     "accuracy % (majority)": NOT_RUN if rec is None else row_text(rec),
+                     "architecture": "—" if rec is None else rec["params"].get("architecture", "conv")})
+    return pd.DataFrame(rows)
+
+
 def run_or_read(results_dir, profile: str, dataset: str, experiment: str, run: Callable[[], RunResult], *,
                 rerun: bool | None = None) -> dict:
     """The record of ``experiment``: run it (``run()``) or read the committed one.
@@ -70,7 +155,7 @@ def run_or_read(results_dir, profile: str, dataset: str, experiment: str, run: C
 def run_paper_protocol(dataset: str, *, profile: str, results_dir, data_dir=None, seeds=None, epochs=None,
                        eval_every=None, kmeans_n_init=None, n_train=None, n_test=None, device: str = "cpu",
                        architecture: str = "dense", budget_minutes: float | None = None,
-                       n_workers: int = 1) -> dict[str, RunResult]:
+                       n_workers: int = 1, log: bool = False) -> dict[str, RunResult]:
     """Run (or resume) every job of Table 1's AE rows, then write each row's record from its finished seeds.
 
     ``budget_minutes=0`` runs nothing and only gathers (the ``paper`` profile's jobs run
@@ -84,7 +169,7 @@ def run_paper_protocol(dataset: str, *, profile: str, results_dir, data_dir=None
                       architecture=architecture, n_train=settings["n_train"], n_test=settings["n_test"],
                       eval_every=settings["eval_every"], device=device, kmeans_n_init=settings["kmeans_n_init"])
     if budget_minutes is None or budget_minutes > 0:
-        run_jobs(jobs, results_dir, data_dir=data_dir, n_workers=n_workers, budget_minutes=budget_minutes)
+        run_jobs(jobs, results_dir, data_dir=data_dir, n_workers=n_workers, budget_minutes=budget_minutes, log=log)
     out = {}
     for experiment in EXPERIMENTS:
         record = gather_record(results_dir, profile, dataset, experiment, seeds=settings["seeds"])
