@@ -8,7 +8,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PROFILE ?= ci
 
-.PHONY: book test paper bench check-pages clean
+.PHONY: book test paper paper-ae bench check-pages clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,15 @@ test: $(VENV)/.installed
 # builds the book from those runs.
 paper: $(VENV)/.installed
 	$(PY) scripts/build_book.py --profile paper
+
+# Table 1's AE rows on the paper's protocol: 15 resumable (row, seed) jobs of 500 epochs.
+# Runs what is missing, resumes what is unfinished, writes the rows' records. Options:
+#   make paper-ae WORKERS=2 BUDGET=120      (stop, checkpointed, after 120 minutes)
+#   make paper-ae DEVICE=cuda WORKERS=1
+WORKERS ?= 2
+DEVICE  ?= cpu
+paper-ae: $(VENV)/.installed
+	$(PY) scripts/run_ae_jobs.py --workers $(WORKERS) --device $(DEVICE) $(if $(BUDGET),--budget-minutes $(BUDGET))
 
 # Headless-Chromium check of the built pages (needs Debian's chromium).
 check-pages: $(VENV)/.installed
