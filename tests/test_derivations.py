@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 import torch
 
-from osa_lib.book import derivations as book_derivations
 from osa_lib import ShallowACRBM
 from osa_lib.clustering import codes as analysis, derivations, linear_ae
 from osa_lib.train import seeded_generator
@@ -207,15 +206,6 @@ def test_gram_summary_of_one_hot_and_uniform_codes():
     assert one_hot == {"diagonal_mass": 1.0, "offdiag_norm_share": 0.0, "offdiag_small_fraction": 1.0}
     uniform = derivations.gram_summary(np.full((8, 4), 0.25))
     assert uniform["diagonal_mass"] == pytest.approx(0.25) and uniform["offdiag_small_fraction"] == 0.0
-
-
-def test_derivation_settings():
-    assert book_derivations.derivation_settings("ci", epochs=3)["epochs"] == 3
-    assert book_derivations.derivation_settings("ci", epochs=None)["epochs"] == book_derivations.DERIVATION_PROFILES["ci"]["epochs"]
-    with pytest.raises(ValueError, match="unknown setting"):
-        book_derivations.derivation_settings("ci", epoch=3)
-    with pytest.raises(ValueError, match="profile"):
-        book_derivations.derivation_settings("fast")
 
 
 # --------------------------------------------------------------------------- ShallowACRBM(loss=...)
