@@ -85,3 +85,38 @@ def test_ae_kmeans_job_scores_every_reading_and_run_jobs_uses_processes(tmp_path
     assert record["params"]["kmeans_reading"] in ae_jobs.KMEANS_READINGS
     assert "accuracy_majority_best_of_inits" in record["metrics"]
     json.dumps(record)
+
+
+def test_a_killed_job_resumes_from_its_last_checkpoint(tmp_path, data_root):
+    """SIGKILL a job mid-run; the rerun resumes from the checkpoint and ends as an uninterrupted run does."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    job = AEJob("ae_acrbm_10", 0, epochs=40, eval_every=1, n_train=60, n_test=40)
+    code = ("import sys; from osa_lib.book.ae_jobs import AEJob, run_job; "
+            f"run_job(AEJob('ae_acrbm_10', 0, epochs=40, eval_every=1, n_train=60, n_test=40), sys.argv[1], "
+            f"data_dir=sys.argv[2], chunk_minutes=1e-4)")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "killed"), str(data_root)])
+    try:
+        for _ in range(600):
+            state = read_job(job, tmp_path / "killed") if job.result_path(tmp_path / "killed").exists() else None
+            if state is not None and 2 <= state["epochs_done"] < 40:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.skip("the job finished before it could be killed")
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    killed_at = read_job(job, tmp_path / "killed")
+    assert killed_at["status"] == "running" and killed_at["epochs_done"] < 40
+    resumed = run_job(job, tmp_path / "killed", data_dir=data_root)
+    straight = run_job(job, tmp_path / "straight", data_dir=data_root)
+    assert [c["epoch"] for c in resumed["curve"]] == list(range(1, 41))
+    drop = ("time_s",)
+    assert [{k: v for k, v in c.items() if k not in drop} for c in resumed["curve"]] == \
+        [{k: v for k, v in c.items() if k not in drop} for c in straight["curve"]]
+    assert resumed["metrics"] == straight["metrics"]
