@@ -1,21 +1,16 @@
-"""LOC (eq 19-22): the observer, the hinged loss, label extraction, median binarisation, training;
-the segmentation baselines and the Table 2 builder."""
+"""osa_lib.segmentation.loc (eq 19-22): the observer, the hinged loss, label extraction, median
+binarisation, input validation and the LOC estimator."""
 from __future__ import annotations
-
-import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-from osa_lib.book.tables import paper_results
 import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
-from osa_lib.segmentation.loc import (LOC, LOCObserver, border_mask, count_clusters, extract_labels, loc_error, loc_loss,
-                         median_binarize, n_parameters, normalize_images, observe)
-from osa_lib.segmentation.baselines import (centre_window, grabcut_masks, kmeans_centre_masks, kmeans_labels,
-                                            kmeans_masks)
+from osa_lib.segmentation.loc import (LOC, LOCObserver, border_mask, calibrate_batch_norm, check_images,
+                                      count_clusters, extract_labels, loc_error, loc_loss, median_binarize,
+                                      n_parameters, normalize_images, observe)
 
 
 # --------------------------------------------------------------------------- observer
@@ -283,110 +278,86 @@ def test_loc_bad_arguments():
         LOC(reduction="pixel", progress=False).fit(X)
     with pytest.raises(ValueError, match=r"\(N, 3, H, W\)"):
         LOC(progress=False).fit(X[:, :1])
-    with pytest.raises(RuntimeError, match="not fitted"):
-        LOC().predict_G(X)
+    with pytest.raises(ValueError, match="epochs"):
+        LOC(epochs=-1, progress=False).fit(X)
+    with pytest.raises(ValueError, match="batch_size"):
+        LOC(batch_size=0, progress=False).fit(X)
+    with pytest.raises(ValueError, match="rho"):
+        LOC(rho=float("nan"), progress=False).fit(X)
+    with pytest.raises(ValueError, match="betas"):
+        LOC(betas=(0.9,), progress=False).fit(X)
 
 
-# --------------------------------------------------------------------------- baselines
-
-def _two_colour_image(size: int = 24) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(0)
-    mask = np.zeros((size, size), dtype=np.uint8)
-    mask[6:18, 7:17] = 1
-    img = np.empty((3, size, size), dtype=np.float32)
-    img[:] = np.array([0.1, 0.5, 0.1], dtype=np.float32)[:, None, None]          # green background
-    img[:, mask == 1] = np.array([0.95, 0.85, 0.1], dtype=np.float32)[:, None]   # yellow flower
-    img = np.clip(img + rng.normal(0, 0.02, img.shape), 0, 1).astype(np.float32)
-    return img[None], mask[None]
+@pytest.mark.parametrize("method", ["predict", "predict_G", "predict_labels", "error"])
+def test_not_fitted_error_before_fit(method):
+    with pytest.raises(NotFittedError):
+        getattr(LOC(), method)(_toy_images(2))
 
 
-def test_kmeans_finds_the_two_colours():
-    X, mask = _two_colour_image()
-    labels = kmeans_labels(X, 2)
-    assert labels.shape == mask.shape and count_clusters(labels)[0] == 2
-    fg = labels == labels[0, 12, 12]
-    np.testing.assert_array_equal(fg[0], mask[0].astype(bool))
-    m = kmeans_masks(X, 2)
-    assert np.array_equal(m, mask) or np.array_equal(m, 1 - mask)      # label order is arbitrary
-    np.testing.assert_array_equal(kmeans_centre_masks(X), mask)          # the centre picks the flower
-    assert count_clusters(kmeans_labels(X, [3]))[0] == 3
-    np.testing.assert_array_equal(kmeans_labels(X, 2), kmeans_labels(X, 2))   # seeded
+@pytest.mark.parametrize("bad, message", [
+    (np.zeros((2, 16, 16, 3), np.float32), r"transpose \(N, H, W, 3\)"),
+    (np.zeros((2, 16, 16), np.float32), r"\(N, 3, H, W\)"),
+    (np.zeros((0, 3, 16, 16), np.float32), "empty"),
+    (np.full((2, 3, 4, 4), np.nan, np.float32), "NaN"),
+    (np.full((2, 3, 4, 4), 255.0, np.float32), r"\[0, 1\].*255"),
+    (np.full((2, 3, 4, 4), "a"), "real numbers"),
+])
+def test_input_validation_names_the_problem(bad, message):
+    with pytest.raises(ValueError, match=message):
+        check_images(bad)
+    with pytest.raises(ValueError, match=message):
+        LOC(epochs=1, progress=False).fit(bad)
 
 
-def test_kmeans_flat_image_and_bad_inputs():
-    flat = np.full((1, 3, 8, 8), 0.5, dtype=np.float32)
-    assert kmeans_labels(flat, 2).max() == 0
-    with pytest.raises(ValueError, match=r"\(N, 3, H, W\)"):
-        kmeans_labels(np.zeros((2, 8, 8)))
+def test_predict_validates_its_input():
+    model = LOC(epochs=0, filters=(4, 4, 4), progress=False).fit(_toy_images(4))
+    with pytest.raises(ValueError, match="NaN"):
+        model.predict(np.full((1, 3, 16, 16), np.nan, np.float32))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        kmeans_labels(np.full((1, 3, 4, 4), 2.0))
-    with pytest.raises(ValueError, match="one value per image"):
-        kmeans_labels(flat, [2, 3])
-    with pytest.raises(ValueError, match="fraction"):
-        centre_window(8, 8, 0)
+        model.predict_G(2 * _toy_images(2))
 
 
-def test_grabcut_recovers_a_centred_flower():
-    X, mask = _two_colour_image(32)
-    pred = grabcut_masks(X, margin=0.1)
-    assert pred.shape == mask.shape
-    inter, union = (pred & mask).sum(), (pred | mask).sum()
-    assert inter / union > 0.9
-    with pytest.raises(ValueError, match="margin"):
-        grabcut_masks(X, margin=0.5)
+def test_sklearn_params_and_clone():
+    model = LOC(rho=0.3, normalization="border", filters=(4, 4, 4), epochs=2, random_state=5)
+    params = model.get_params()
+    assert params["rho"] == 0.3 and params["filters"] == (4, 4, 4) and params["random_state"] == 5
+    assert {"device", "progress", "betas", "border", "max_label"} <= set(params)
+    model.set_params(rho=0.7, epochs=1)
+    assert model.rho == 0.7 and model.epochs == 1
+    fitted = LOC(epochs=1, batch_size=8, filters=(4, 4, 4), progress=False, random_state=2).fit(_toy_images(8))
+    copy = clone(fitted)
+    assert copy.get_params() == fitted.get_params() and not hasattr(copy, "observer_")
+    np.testing.assert_array_equal(copy.fit(_toy_images(8)).predict_G(_toy_images(2)),
+                                  fitted.predict_G(_toy_images(2)))
 
 
-# --------------------------------------------------------------------------- Table 2 from records
-
-def test_segmentation_table_not_run_yet(tmp_path):
-    from osa_lib.book.tables import segmentation_table
-
-    table = segmentation_table(tmp_path, build_profile="ci")
-    assert len(table) > 0
-    text = table.to_string()
-    assert "not run yet" in text
-    paper = paper_results()["table2"]["rows"]
-    assert paper["loc"]["iou"] in text and paper["kmeans_segmentation"]["dice"] in text
+def test_fit_leaves_the_global_torch_generator_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    LOC(epochs=1, batch_size=8, filters=(4, 4, 4), progress=False, random_state=0).fit(_toy_images(8))
+    assert torch.equal(torch.rand(3), expected)
 
 
-def test_segmentation_table_reads_records(tmp_path):
-    from osa_lib.book.records import make_record, write_record
-    from osa_lib.book.tables import segmentation_table
-
-    runs = [{"pixel_accuracy": 0.9, "iou": 0.7, "dice": 0.8, "pixel_accuracy_band_as_background": 0.85,
-             "iou_band_as_background": 0.6, "dice_band_as_background": 0.7}] * 2
-    rec = make_record(experiment="loc", dataset="flowers17", profile="paper", params={"epochs": 50},
-                      seeds=[0, 1], runs=runs, n_parameters=10, wall_time_s=1.0, device="cpu")
-    write_record(rec, tmp_path)
-    table = segmentation_table(tmp_path, build_profile="ci").reset_index()
-    loc = table[table["method"].str.startswith("LOC (")]
-    acc = loc[loc["metric"] == "accuracy"].iloc[0]
-    iou = loc[loc["metric"] == "IoU"].iloc[0]
-    assert acc["ours: Oxford 17, band ignored"] == "90.00 ± 0.00"
-    assert iou["ours: Oxford 17, band = background"] == "60.00 ± 0.00"
-    assert iou["ours: Oxford 102"] == "not run yet"
-    assert iou["paper (Oxford 102)"] == paper_results()["table2"]["rows"]["loc"]["iou"]
+def test_untrained_observer_keeps_its_initial_weights():
+    """epochs=0: the seeded initialisation of the trained model, batch norm statistics from the data."""
+    X = _toy_images(16)
+    kw = dict(normalization="border", batch_size=8, filters=(4, 4, 4), progress=False, random_state=4)
+    untrained, trained = LOC(epochs=0, **kw).fit(X), LOC(epochs=3, **kw).fit(X)
+    assert untrained.history_ == [] and untrained.weight_change_ == 0.0 and trained.weight_change_ > 0
+    torch.manual_seed(4)
+    init = LOCObserver(3, (3, 3, 3), (1, 1, 1), (4, 4, 4))
+    for p0, p1 in zip(init.parameters(), untrained.observer_.parameters()):
+        assert torch.equal(p0, p1)
+    bn = untrained.observer_.blocks[1]
+    assert bn.momentum == 0.1 and not torch.equal(bn.running_var, torch.ones_like(bn.running_var))
+    assert untrained.predict(X).shape == (16, 16, 16)
 
 
-# --------------------------------------------------------------------------- the chapter
+def test_calibrate_batch_norm_gives_the_data_statistics():
+    net = torch.nn.Sequential(torch.nn.BatchNorm2d(3))
+    V = torch.randn(10, 3, 4, 4) * 2 + 1
+    calibrate_batch_norm(net, V, batch_size=5)
+    np.testing.assert_allclose(net[0].running_mean, V.mean(dim=(0, 2, 3)), atol=1e-5)
+    assert net[0].momentum == 0.1
 
-@pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("OSA_DATA_DIR") or
-                    not (Path(os.environ.get("OSA_DATA_DIR", ".")) / "flowers17" / "trimaps").is_dir(),
-                    reason="OSA_DATA_DIR with flowers17 is needed")
-def test_loc_notebook_runs_with_tiny_parameters(tmp_path):
-    pm = pytest.importorskip("papermill")
-    root = Path(__file__).resolve().parents[1]
-    results = tmp_path / "results"
-    pm.execute_notebook(str(root / "notebooks" / "loc.ipynb"), str(tmp_path / "out.ipynb"),
-                        cwd=str(root / "notebooks"),
-                        parameters={"profile": "ci", "results_dir": str(results), "n_train": 48, "n_test": 16,
-                                    "n_val": 16, "image_size": 32, "epochs": 1, "study_epochs": 1,
-                                    "rho_values": [0.3, 0.5], "seeds": [0]},
-                        progress_bar=False, kernel_name="python3")
-    for experiment in ("loc", "kmeans_segmentation", "grabcut", "loc_rho_study"):
-        record = json.loads((results / "ci" / "flowers17" / f"{experiment}.json").read_text())
-        assert record["seeds"] == [0]
-        assert set(record["metrics"]) >= {"pixel_accuracy", "iou", "dice"} or experiment == "loc_rho_study"
-    nb = json.loads((tmp_path / "out.ipynb").read_text())
-    assert not any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", []))

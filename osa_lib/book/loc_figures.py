@@ -28,8 +28,16 @@ def mask_with_band(mask: np.ndarray, ignore: np.ndarray | None) -> np.ndarray:
     return out
 
 
+def sharp_inline_figures() -> None:
+    """Inline figures as 2x PNGs shown at their nominal size ("retina"): at the book style's 110 dpi
+    they carry 220 pixels per displayed inch, and their fonts keep their point size on the page."""
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("retina")
+
+
 def panel_grid(images: np.ndarray, rows: Mapping[str, np.ndarray], *, kinds: Mapping[str, str] | None = None,
-               cell: float = 0.95, label_width: float = 1.5):
+               cell: float = 0.85, label_width: float = 1.5):
     """Row 1: the RGB images (N, 3, H, W); then one row per entry of ``rows`` (N, H, W each).
 
     ``kinds[name]``: ``"mask"`` (binary, black/white; 2 = grey band), ``"labels"`` (integer
@@ -42,7 +50,7 @@ def panel_grid(images: np.ndarray, rows: Mapping[str, np.ndarray], *, kinds: Map
     fig, axes = plt.subplots(n_rows, n, figsize=(cell * n + label_width, cell * n_rows + 0.3), squeeze=False)
     for c in range(n):
         axes[0, c].imshow(np.clip(images[c].transpose(1, 2, 0), 0, 1))
-    axes[0, 0].set_ylabel("image", rotation=0, ha="right", va="center", fontsize=8)
+    axes[0, 0].set_ylabel("image", rotation=0, ha="right", va="center", fontsize=9)
     for r, (name, arr) in enumerate(rows.items(), start=1):
         kind = kinds.get(name, "mask")
         arr = np.asarray(arr)
@@ -57,7 +65,7 @@ def panel_grid(images: np.ndarray, rows: Mapping[str, np.ndarray], *, kinds: Map
             cmap, vmin, vmax = _MASK_CMAP, 0, 2
         for c in range(n):
             axes[r, c].imshow(arr[c], cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
-        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
     for ax in axes.ravel():
         _blank(ax)
     fig.subplots_adjust(left=label_width / (cell * n + label_width), right=0.995, top=0.995, bottom=0.005,
@@ -73,7 +81,7 @@ def training_curves(curves: Mapping[str, Sequence[float]], *, ylabel: str = "sha
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.set_ylim(-3, 103)
-    ax.legend(fontsize=7, loc="center right")
+    ax.legend(fontsize=9, loc="center right")
     fig.tight_layout()
     return fig
 
@@ -92,7 +100,7 @@ def training_panels(active: Mapping[str, Sequence[float]], error: Mapping[str, S
     axes[1].set_yscale("log")
     for ax in axes:
         ax.set_xlabel("epoch")
-    axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    axes[1].legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     fig.tight_layout()
     return fig
 
@@ -106,7 +114,7 @@ def value_histograms(maps: Mapping[str, np.ndarray], *, bins: int = 80, edges=(0
         ax.hist(g, bins=bins, color="C0", alpha=0.8)
         for e in edges:
             ax.axvline(e, color="k", ls="--", lw=0.8)
-        ax.set_title(name, fontsize=8)
+        ax.set_title(name, fontsize=9)
         ax.set_xlabel("G")
         ax.set_yticks([])
     fig.tight_layout()
@@ -128,16 +136,16 @@ def cluster_histograms(hist: Mapping[str, Mapping[int, int]], extra: Mapping[str
         bottom += share
     ax.set_ylabel("images (%)")
     ax.set_ylim(0, 100)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    ax.tick_params(axis="x", labelsize=7, rotation=30)
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    ax.tick_params(axis="x", labelsize=9, rotation=30)
     if extra:
         ax2 = axes[0, 1]
         for (label, values), style in zip(extra.items(), ["o-", "s--", "^-.", "v:"] * 2):
             ax2.plot(names, values, style, ms=4, label=label)
         ax2.set_ylabel("percent")
         ax2.set_ylim(0, 100)
-        ax2.legend(fontsize=7)
-        ax2.tick_params(axis="x", labelsize=7, rotation=30)
+        ax2.legend(fontsize=9)
+        ax2.tick_params(axis="x", labelsize=9, rotation=30)
     fig.tight_layout()
     return fig
 
@@ -154,45 +162,54 @@ def per_image_scatter(x: np.ndarray, y: np.ndarray, *, xlabel: str, ylabel: str)
 
 
 def loc_graph():
-    """Figure 7: LOC's computational graph, as read in this book (boxes and arrows)."""
-    fig, ax = plt.subplots(figsize=(9.2, 3.8))
-    ax.set_xlim(0, 100), ax.set_ylim(0, 42)
+    """Figure 7: LOC's computational graph, as read in this book (boxes and arrows; fonts 9 pt).
+
+    Top row: the forward pass; middle row: the training loss, whose gradient (dashed) reaches the
+    observer only while the hinge fires; bottom row: inference (labels and the binary mask).
+    """
+    fig, ax = plt.subplots(figsize=(6.9, 4.4))
+    ax.set_xlim(0, 76), ax.set_ylim(0, 48)
     _blank(ax)
+    w, h = 14, 8
 
-    def box(x, y, w, h, text, colour):
-        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.6", fc=colour, ec="0.3", lw=0.8))
-        ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=7.5)
+    def box(x, y, text, colour):
+        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.5", fc=colour, ec="0.3", lw=0.8))
+        ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=9, linespacing=1.15)
 
-    def arrow(points, text=None, at=None):
+    def arrow(points, colour="0.2", style="-"):
         xs, ys = zip(*points)
         if len(points) > 2:
-            ax.plot(xs[:-1], ys[:-1], color="0.2", lw=0.9)
-        ax.add_patch(FancyArrowPatch(points[-2], points[-1], arrowstyle="-|>", mutation_scale=9, lw=0.9,
-                                     color="0.2", shrinkA=0, shrinkB=0))
-        if text:
-            ax.text(*at, text, ha="center", va="center", fontsize=7, color="0.25")
+            ax.plot(xs[:-1], ys[:-1], color=colour, lw=1.0, ls=style)
+        ax.add_patch(FancyArrowPatch(points[-2], points[-1], arrowstyle="-|>", mutation_scale=10, lw=1.0,
+                                     color=colour, ls=style, shrinkA=0, shrinkB=0))
 
-    y0, h = 25, 7
-    box(1, y0, 9, h, "image x\n(3, H, W) in [0, 1]", "#f2f2f2")
-    box(15, y0, 11, h, "normalise\nv = n(x)", "#dbe9f6")
-    box(31, y0, 16, h, "observer: [conv k, s, nf\n+ BN + ReLU] x 3, 1x1 conv", "#fde2c8")
-    box(52, y0, 8, h, "G\n(1, H, W)", "#fde2c8")
-    box(65, y0, 10, h, "K = v * G\n(eq 19)", "#e3f1dc")
-    box(80, y0, 13, h, "eps = mean (v - K)^2\n(eq 20, MSE)", "#e3f1dc")
-    box(80, 11, 13, h, "loss = eps if eps > rho\nelse 0 (eq 21)", "#f6d5d5")
-    box(50, 1, 12, h, "labels =\nround(clip(G, 0))", "#ece0f3")
-    box(67, 1, 11, h, "median rule\n-> binary mask", "#ece0f3")
-    mid = y0 + h / 2
-    arrow([(10.6, mid), (14.4, mid)])
-    arrow([(26.6, mid), (30.4, mid)])
-    arrow([(47.6, mid), (51.4, mid)])
-    arrow([(60.6, mid), (64.4, mid)])
-    arrow([(75.6, mid), (79.4, mid)])
-    arrow([(20.5, y0 + h + 0.6), (20.5, 38), (70, 38), (70, y0 + h + 0.6)], "v", (45, 39.6))
-    arrow([(86.5, y0 - 0.6), (86.5, 11 + h + 0.6)])
-    arrow([(79.4, 14.5), (39, 14.5), (39, y0 - 0.6)], "training: gradient only\nwhile the hinge fires",
-          (47.5, 18.5))
-    arrow([(56, y0 - 0.6), (56, 1 + h + 0.6)], "inference", (61.5, 11.5))
-    arrow([(62.6, 4.5), (66.4, 4.5)])
+    top, mid, low = 37, 20, 2
+    xs = (1, 20, 39, 58)
+    box(xs[0], top, "image x\n(3, H, W)\nin [0, 1]", "#f2f2f2")
+    box(xs[1], top, "normalise\nv = n(x)", "#dbe9f6")
+    box(xs[2], top, "observer:\n3 x (conv + BN\n+ ReLU), 1x1 conv", "#fde2c8")
+    box(xs[3], top, "G\n(1, H, W)", "#fde2c8")
+    box(xs[1], mid, "K = v * G\n(eq 19)", "#e3f1dc")
+    box(xs[2], mid, "eps = mean\n(v - K)^2 (eq 20)", "#e3f1dc")
+    box(xs[3], mid, "loss = eps if\neps > rho, else 0\n(eq 21)", "#f6d5d5")
+    box(xs[3], low, "labels =\nround(clip(G, 0))", "#ece0f3")
+    box(xs[2], low, "median rule\n-> binary mask", "#ece0f3")
+    yc = top + h / 2
+    for a, b in zip(xs[:-1], xs[1:]):
+        arrow([(a + w + 0.7, yc), (b - 0.7, yc)])
+    ym = mid + h / 2
+    arrow([(xs[1] + w + 0.7, ym), (xs[2] - 0.7, ym)])
+    arrow([(xs[2] + w + 0.7, ym), (xs[3] - 0.7, ym)])
+    arrow([(xs[1] + 4, top - 0.7), (xs[1] + 4, mid + h + 0.7)])                          # v -> K
+    ax.text(xs[1] + 3, top - 4.5, "v", ha="right", va="center", fontsize=9, color="0.25")
+    arrow([(xs[3] + 4, top - 0.7), (xs[3] + 4, 32), (xs[1] + 10, 32), (xs[1] + 10, mid + h + 0.7)])   # G -> K
+    ax.text(xs[3] + 4.8, 33.5, "G", ha="left", va="center", fontsize=9, color="0.25")
+    arrow([(xs[3] + 10, mid + h + 0.7), (xs[3] + 10, 34.5), (xs[2] + 10, 34.5), (xs[2] + 10, top - 0.7)],
+          colour="#b2182b", style="--")                                                    # gradient
+    ax.text(xs[0], low + h / 2, "red dashes: the gradient,\nwhich reaches the observer\nonly while the hinge fires",
+            ha="left", va="center", fontsize=9, color="#b2182b")
+    arrow([(xs[3] + w + 0.7, top + 2), (76, top + 2), (76, low + 2.5), (xs[3] + w + 0.7, low + 2.5)])  # inference
+    ax.text(73.5, 12.5, "inference", ha="right", va="center", fontsize=9, color="0.25")
+    arrow([(xs[3] - 0.7, low + h / 2), (xs[2] + w + 0.7, low + h / 2)])
     fig.tight_layout()
     return fig

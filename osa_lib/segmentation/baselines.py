@@ -5,7 +5,7 @@ All take images of shape (N, 3, H, W) float in [0, 1] and return uint8 masks (N,
 
 * :func:`kmeans_labels` clusters each image's pixel colours (RGB in [0, 1]) with OpenCV's
   ``cv2.kmeans``; :func:`kmeans_masks` binarises the labels with LOC's median rule
-  (:func:`osa_lib.loc.median_binarize`). K-means label ids carry no order (they depend on the
+  (:func:`osa_lib.segmentation.loc.median_binarize`). K-means label ids carry no order (they depend on the
   initialisation), so that rule amounts to an arbitrary choice of the foreground cluster for
   ``k = 2``: this is what "binarised by the same median rule" means for K-means.
 * :func:`kmeans_centre_masks`: ``k = 2``, the cluster that holds most pixels of a central window
@@ -20,16 +20,7 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
-from osa_lib.segmentation.loc import median_binarize
-
-
-def _check_images(X) -> np.ndarray:
-    X = np.asarray(X)
-    if X.ndim != 4 or X.shape[1] != 3:
-        raise ValueError(f"images must have shape (N, 3, H, W), got {X.shape}")
-    if not np.all(np.isfinite(X)) or X.min() < 0 or X.max() > 1:
-        raise ValueError("images must hold values in [0, 1]")
-    return X
+from osa_lib.segmentation.loc import check_images, median_binarize
 
 
 def _k_per_image(k, n: int) -> np.ndarray:
@@ -53,7 +44,7 @@ def kmeans_labels(X, k=2, *, random_state: int = 0, n_init: int = 3, max_iter: i
     """
     import cv2
 
-    X = _check_images(X)
+    X = check_images(X)
     N, C, H, W = X.shape
     ks = _k_per_image(k, N)
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, int(max_iter), 1e-4)
@@ -106,7 +97,7 @@ def grabcut_masks(X, *, margin: float = 0.1, iterations: int = 5, random_state: 
     """
     import cv2
 
-    X = _check_images(X)
+    X = check_images(X)
     if not 0 <= margin < 0.5:
         raise ValueError(f"margin must lie in [0, 0.5), got {margin}")
     if iterations < 1:

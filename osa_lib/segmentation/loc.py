@@ -31,8 +31,13 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from torch import nn
 import torch.nn.functional as F
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+from osa_lib.acrbm import n_parameters
+from osa_lib.train import run_epochs, seeded_generator
 
 NORMALIZATIONS = ("unit", "image", "border")
 REDUCTIONS = ("image", "batch")
@@ -91,10 +96,6 @@ class LOCObserver(nn.Module):
         if g.shape[-2:] != (H, W):
             g = F.interpolate(g, size=(H, W), mode="bilinear", align_corners=False)
         return g                                            # (B, out, H, W)
-
-
-def n_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 # --------------------------------------------------------------------------- normalisation of v
@@ -190,7 +191,11 @@ def loc_loss(v: torch.Tensor, G: torch.Tensor, rho: float, reduction: str = "ima
         raise ValueError(f"rho must be a finite number >= 0, got {rho!r}")
     if reduction not in REDUCTIONS:
         raise ValueError(f"unknown reduction {reduction!r}; use one of {REDUCTIONS}")
-    eps = loc_error(v, G, product)
+    return _hinge(loc_error(v, G, product), rho, reduction)
+
+
+def _hinge(eps: torch.Tensor, rho: float, reduction: str) -> torch.Tensor:
+    """Eq 21 on per-image errors ``eps`` (B,): per image then the mean, or on the batch mean."""
     if reduction == "image":
         return torch.where(eps > rho, eps, torch.zeros_like(eps)).mean()
     e = eps.mean()
@@ -271,6 +276,38 @@ def count_clusters(labels) -> np.ndarray:
     return counts[0] if single else counts
 
 
+# --------------------------------------------------------------------------- input validation
+
+def check_images(X, name: str = "X") -> np.ndarray:
+    """Validate RGB images of shape (N, 3, H, W), finite, values in [0, 1]; return float32.
+
+    Raises ``ValueError`` naming the problem (shape, dtype, NaN, range).
+    """
+    X = np.asarray(X.detach().cpu() if torch.is_tensor(X) else X)
+    if X.ndim != 4 or X.shape[1] != 3:
+        hint = "; channels come second (N, 3, H, W): transpose (N, H, W, 3) images first" \
+            if X.ndim == 4 and X.shape[-1] == 3 else ""
+        raise ValueError(f"{name} must have shape (N, 3, H, W), got {X.shape}{hint}")
+    if X.shape[0] < 1 or X.shape[2] < 1 or X.shape[3] < 1:
+        raise ValueError(f"{name} is empty: shape {X.shape}")
+    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
+        raise ValueError(f"{name} must hold real numbers, got dtype {X.dtype}")
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    bad = ~np.isfinite(X)
+    if bad.any():
+        raise ValueError(f"{name} contains NaN or infinite values ({int(bad.sum())} entries)")
+    lo, hi = float(X.min()), float(X.max())
+    if lo < 0.0 or hi > 1.0:
+        raise ValueError(f"{name} values must lie in [0, 1] (pixels scaled by 1/255), got range [{lo:g}, {hi:g}]")
+    return X
+
+
+def _check_int(value, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
 # --------------------------------------------------------------------------- training and inference
 
 def _bn_state(model: nn.Module) -> list[tuple[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor]]:
@@ -283,7 +320,84 @@ def _restore_bn_state(model: nn.Module, saved) -> None:
         m.running_mean.copy_(mean), m.running_var.copy_(var), m.num_batches_tracked.copy_(n)
 
 
-class LOC:
+@torch.no_grad()
+def calibrate_batch_norm(model: nn.Module, V: torch.Tensor, batch_size: int) -> None:
+    """Set batch norm's running statistics to their average over one pass of ``V``; no weight changes.
+
+    Used for the untrained observer (``LOC(epochs=0)``): the network keeps its random weights and
+    sees the data only through batch norm's statistics, as an observer whose hinge never fires does.
+    """
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in bns]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None                       # cumulative average over the pass
+    model.train()
+    try:
+        for s in range(0, len(V), batch_size):
+            model(V[s:s + batch_size])
+    finally:
+        for m, momentum in zip(bns, momenta):
+            m.momentum = momentum
+
+
+class _HingeTraining:
+    """Per-batch loss of :class:`LOC` for :func:`osa_lib.train.run_epochs`, and its per-epoch diagnostics.
+
+    A batch whose hinge is off everywhere has an exactly zero gradient, so it returns
+    ``0 * sum(weights)``: backward gives Adam the same zero gradients as backpropagating the zero
+    loss would, without the pass through the network. After an epoch in which at most half of the
+    batches fired, batches are first run without autograd (cheaper); a batch whose hinge turns
+    out to fire is run again with it, with batch norm's running statistics restored first, so the
+    result is unchanged.
+    """
+
+    def __init__(self, observer: nn.Module, V: torch.Tensor, *, rho: float, reduction: str, product: str,
+                 n_batches: int):
+        self.observer, self.V, self.rho = observer, V, float(rho)
+        self.reduction, self.product, self.n_batches = reduction, product, n_batches
+        self.params = list(observer.parameters())
+        self.idle = False
+        self.active, self.error, self.fired = [], [], []
+        self._n_active, self._err_sum, self._n_fired = 0, 0.0, 0
+
+    def _fires(self, eps: torch.Tensor) -> bool:
+        return bool((eps > self.rho).any()) if self.reduction == "image" else float(eps.mean()) > self.rho
+
+    def _count(self, eps: torch.Tensor, fired: bool) -> None:
+        self._n_active += int((eps > self.rho).sum())
+        self._err_sum += float(eps.sum())
+        self._n_fired += int(fired)
+
+    def _zero(self) -> torch.Tensor:
+        return 0.0 * sum(p.sum() for p in self.params)
+
+    def batch_loss(self, idx: torch.Tensor) -> torch.Tensor:
+        v = self.V[idx.to(self.V.device)]
+        if self.idle:
+            saved = _bn_state(self.observer)
+            with torch.no_grad():
+                eps = loc_error(v, self.observer(v), self.product)
+            if not self._fires(eps):
+                self._count(eps, False)
+                return self._zero()
+            _restore_bn_state(self.observer, saved)
+        eps = loc_error(v, self.observer(v), self.product)
+        loss = _hinge(eps, self.rho, self.reduction)
+        fired = float(loss.detach()) > 0
+        self._count(eps.detach(), fired)
+        return loss if fired else self._zero()
+
+    def end_epoch(self, epoch: int, mean_loss: float) -> None:
+        N = len(self.V)
+        self.active.append(self._n_active / N)
+        self.error.append(self._err_sum / N)
+        self.fired.append(self._n_fired)
+        self.idle = self._n_fired <= self.n_batches // 2
+        self._n_active, self._err_sum, self._n_fired = 0, 0.0, 0
+
+
+class LOC(BaseEstimator):
     """A LOC segmenter: observer + hinged loss, trained with Adam (Table 4), scikit-learn style.
 
     Parameters
@@ -298,28 +412,38 @@ class LOC:
         The reading of ``*`` in eq 19 (:func:`observe`).
     kernel_sizes, strides, filters
         Observer blocks (:class:`LOCObserver`).
-    epochs, batch_size, lr, betas
-        Table 4: 50 epochs, batch 64, Adam lr 1e-3, betas (0.9, 0.999).
+    epochs : int >= 0
+        Table 4: 50. ``0`` gives the **untrained observer**: the seeded random initialisation,
+        with batch norm's running statistics averaged over one pass of the training images
+        (:func:`calibrate_batch_norm`) and no weight update: the control that shows what
+        training adds to the normalisation.
+    batch_size, lr, betas
+        Table 4: batch 64, Adam lr 1e-3, betas (0.9, 0.999).
     max_label : int or None
         Upper clip of :func:`extract_labels` (None: clip at 0 only).
+    border : float
+        Frame width of ``normalization="border"`` (a fraction of the side).
     random_state : int or None
-        Seeds the weights and the batch order.
+        Seeds the weights (in a forked torch RNG; the global generator is left alone) and the
+        batch order.
     device : str
     progress : bool
         A tqdm bar over epochs.
 
+    Images are float arrays of shape (N, 3, H, W) with values in [0, 1].
+
     Fitted attributes: ``observer_``, ``history_`` (mean loss per epoch), ``active_``
     (share of training images whose hinge was on, per epoch), ``error_`` (mean ``eps_i`` per
     epoch, measured on the training batches), ``fired_batches_`` (mini-batches per epoch whose
-    loss was not zero: the only Adam steps with a gradient), ``weight_change_`` (largest absolute change of any
-    weight during training; 0 when the hinge never fired), ``fit_time_s_``.
+    loss was not zero: the only Adam steps with a gradient), ``weight_change_`` (largest absolute
+    change of any weight during training; 0 when the hinge never fired), ``n_parameters_``,
+    ``fit_time_s_``.
     """
 
-    def __init__(self, rho: float = 0.5, normalization: str = "image", reduction: str = "image",
-                 product: str = "elementwise", *,
-                 kernel_sizes=(3, 3, 3), strides=(1, 1, 1), filters=(16, 16, 16), epochs: int = 50,
-                 batch_size: int = 64, lr: float = 1e-3, betas=(0.9, 0.999), max_label: int | None = None,
-                 border: float = 0.1, random_state: int | None = 0, device: str = "cpu", progress: bool = True):
+    def __init__(self, rho=0.5, normalization="image", reduction="image", product="elementwise", *,
+                 kernel_sizes=(3, 3, 3), strides=(1, 1, 1), filters=(16, 16, 16), epochs=50,
+                 batch_size=64, lr=1e-3, betas=(0.9, 0.999), max_label=None,
+                 border=0.1, random_state=0, device="cpu", progress=True):
         self.rho = rho
         self.normalization = normalization
         self.reduction = reduction
@@ -337,119 +461,80 @@ class LOC:
         self.device = device
         self.progress = progress
 
-    def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in ("rho", "normalization", "reduction", "product", "kernel_sizes", "strides",
-                                              "filters", "epochs", "batch_size", "lr", "betas", "max_label",
-                                              "border", "random_state")}
-
-    def _v(self, X) -> torch.Tensor:
-        return normalize_images(X, self.normalization, border=self.border)
-
-    def fit(self, X, y=None):
-        """Train the observer on images ``X`` (N, 3, H, W) in [0, 1]; ``y`` is ignored.
-
-        Mini-batches are shuffled by a generator seeded with ``random_state``; the last,
-        smaller batch of an epoch is kept. A batch whose hinge is off everywhere has an exactly
-        zero gradient: its backward pass is skipped and Adam steps with zero gradients, which is
-        the same update that backpropagating the zero loss gives (only faster).
-        """
-        from tqdm import tqdm
-
-        from osa_lib.train import seeded_generator
-
+    def _check_params(self) -> None:
         if self.normalization not in NORMALIZATIONS:
             raise ValueError(f"unknown normalisation {self.normalization!r}; use one of {NORMALIZATIONS}")
         if self.reduction not in REDUCTIONS:
             raise ValueError(f"unknown reduction {self.reduction!r}; use one of {REDUCTIONS}")
         if self.product not in PRODUCTS:
             raise ValueError(f"unknown product {self.product!r}; use one of {PRODUCTS}")
-        if int(self.epochs) < 1 or int(self.batch_size) < 1:
-            raise ValueError(f"epochs and batch_size must be >= 1, got {self.epochs}, {self.batch_size}")
-        X = torch.as_tensor(np.asarray(X), dtype=torch.float32)
-        if X.ndim != 4 or X.shape[1] != 3 or len(X) == 0:
-            raise ValueError(f"X must have shape (N, 3, H, W) with N >= 1, got {tuple(X.shape)}")
-        gen = seeded_generator(self.random_state)
-        if self.random_state is not None:
-            torch.manual_seed(int(self.random_state))
+        if isinstance(self.rho, bool) or not isinstance(self.rho, (int, float)) or not math.isfinite(self.rho) \
+                or self.rho < 0:
+            raise ValueError(f"rho must be a finite number >= 0, got {self.rho!r}")
+        _check_int(self.epochs, "epochs", 0)
+        _check_int(self.batch_size, "batch_size", 1)
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
+        if self.max_label is not None:
+            _check_int(self.max_label, "max_label", 0)
+
+    def _v(self, X: np.ndarray) -> torch.Tensor:
+        return normalize_images(X, self.normalization, border=self.border)
+
+    def fit(self, X, y=None):
+        """Train the observer on images ``X`` (N, 3, H, W) in [0, 1]; ``y`` is ignored.
+
+        Mini-batches are shuffled by a generator seeded with ``random_state``; the last,
+        smaller batch of an epoch is kept (:func:`osa_lib.train.run_epochs`).
+        """
+        self._check_params()
+        X = check_images(X)
         device = torch.device(self.device)
+        generator = seeded_generator(self.random_state)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(generator.initial_seed()))
+            observer = LOCObserver(3, self.kernel_sizes, self.strides, self.filters)
+        observer.to(device)
         V = self._v(X).to(device)                                   # (N, 3, H, W)
-        N = len(V)
-        self.observer_ = LOCObserver(3, self.kernel_sizes, self.strides, self.filters).to(device)
-        params = list(self.observer_.parameters())
+        params = list(observer.parameters())
         initial = [p.detach().clone() for p in params]
-        opt = torch.optim.Adam(params, lr=self.lr, betas=tuple(self.betas))
-        self.history_, self.active_, self.error_, self.fired_batches_ = [], [], [], []
-        fired_last_epoch = None
-        n_batches = math.ceil(N / int(self.batch_size))
+        batch_size = int(self.batch_size)
         start = time.perf_counter()
-        self.observer_.train()
-        bar = tqdm(range(int(self.epochs)), desc="LOC", disable=not self.progress, leave=False)
-        for epoch in bar:
-            order = torch.randperm(N, generator=gen)
-            total, n_active, err_sum, n_fired = 0.0, 0, 0.0, 0
-            # After an epoch in which at most half of the batches fired, batches are first run
-            # without autograd (cheaper); a batch whose hinge turns out to fire is run again with
-            # it, with batch norm's running statistics restored first, so the result is unchanged.
-            idle = epoch > 0 and fired_last_epoch <= n_batches // 2
-            for s in range(0, N, int(self.batch_size)):
-                v = V[order[s:s + int(self.batch_size)].to(device)]
-                if idle:
-                    saved = _bn_state(self.observer_)
-                    with torch.no_grad():
-                        eps = loc_error(v, self.observer_(v), self.product)
-                    fires = bool((eps > self.rho).any()) if self.reduction == "image" else float(eps.mean()) > self.rho
-                    if fires:
-                        _restore_bn_state(self.observer_, saved)
-                if not idle or fires:
-                    G = self.observer_(v)
-                    loss = loc_loss(v, G, float(self.rho), self.reduction, self.product)
-                    eps = loc_error(v, G.detach(), self.product)
-                    value = float(loss.detach())
-                else:
-                    value = 0.0
-                n_active += int((eps > self.rho).sum())
-                err_sum += float(eps.sum())
-                opt.zero_grad(set_to_none=False)
-                if value > 0:
-                    n_fired += 1
-                    loss.backward()
-                else:
-                    for p in params:
-                        if p.grad is None:
-                            p.grad = torch.zeros_like(p)
-                opt.step()
-                total += value * len(v)
-            mean_loss = total / N
-            if not math.isfinite(mean_loss):
-                raise FloatingPointError(f"LOC: the loss became {mean_loss} in epoch {epoch + 1}")
-            self.history_.append(mean_loss)
-            self.active_.append(n_active / N)
-            self.error_.append(err_sum / N)
-            self.fired_batches_.append(n_fired)
-            fired_last_epoch = n_fired
-            bar.set_postfix(loss=f"{mean_loss:.4f}", active=f"{n_active / N:.2f}")
+        if int(self.epochs) == 0:
+            calibrate_batch_norm(observer, V, batch_size)
+            self.history_, self.active_, self.error_, self.fired_batches_ = [], [], [], []
+        else:
+            training = _HingeTraining(observer, V, rho=float(self.rho), reduction=self.reduction,
+                                      product=self.product, n_batches=math.ceil(len(V) / batch_size))
+            optimizer = torch.optim.Adam(params, lr=self.lr, betas=tuple(self.betas))
+            observer.train()
+            self.history_ = run_epochs(training.batch_loss, optimizer, len(V), epochs=int(self.epochs),
+                                       batch_size=batch_size, generator=generator, desc="LOC",
+                                       progress=self.progress, on_epoch_end=training.end_epoch)
+            self.active_, self.error_, self.fired_batches_ = training.active, training.error, training.fired
         self.fit_time_s_ = time.perf_counter() - start
         self.weight_change_ = max(float((p.detach() - p0).abs().max()) for p, p0 in zip(params, initial))
-        self.observer_.eval()
+        observer.eval()
+        self.observer_ = observer
+        self.n_parameters_ = n_parameters(observer)
         return self
 
     @torch.no_grad()
     def predict_G(self, X, batch_size: int = 128) -> np.ndarray:
         """The observer's output ``G`` (N, H, W) float32 (eval mode: batch norm's running statistics)."""
-        if not hasattr(self, "observer_"):
-            raise RuntimeError("LOC is not fitted yet; call fit(X) first")
-        X = torch.as_tensor(np.asarray(X), dtype=torch.float32)
-        out = []
-        for start in range(0, len(X), batch_size):
-            v = self._v(X[start:start + batch_size]).to(self.device)
-            out.append(self.observer_(v)[:, 0].cpu())
+        check_is_fitted(self, "observer_")
+        X = check_images(X)
+        device = next(self.observer_.parameters()).device
+        out = [self.observer_(self._v(X[s:s + batch_size]).to(device))[:, 0].cpu()
+               for s in range(0, len(X), batch_size)]
         return torch.cat(out).numpy()
 
     def error(self, X, batch_size: int = 128) -> np.ndarray:
         """Per-image ``eps_i`` of eq 20 at the fitted observer: (N,)."""
-        X = torch.as_tensor(np.asarray(X), dtype=torch.float32)
         G = torch.as_tensor(self.predict_G(X, batch_size))[:, None]
-        return loc_error(self._v(X), G, self.product).numpy()
+        return loc_error(self._v(check_images(X)), G, self.product).numpy()
 
     def predict_labels(self, X) -> np.ndarray:
         """Multi-class labels (N, H, W) int64: :func:`extract_labels` of ``G``."""
