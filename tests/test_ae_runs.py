@@ -4,11 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ae_data import blob_images
 from osa_lib.book.ae_runs import (RECIPES, ae_settings, budget_table, recipe_params, recipe_table, run_or_read,
-                                  split_train_validation, stops_improving)
+                                  stops_improving)
 from osa_lib.book.records import RunResult
-from osa_lib.data import ClusteringData
 
 
 def test_settings_recipes_and_split():
@@ -20,13 +18,6 @@ def test_settings_recipes_and_split():
     with pytest.raises(ValueError, match="unknown recipe"):
         recipe_params("magic")
     assert all("from_scratch" not in recipe_params(name) for name in RECIPES)
-    X, y = blob_images(60)
-    data = ClusteringData("mnist", X, y, X[:5], y[:5])
-    (Xf, _), (Xv, _) = split_train_validation(data, 40, 20)
-    assert len(Xf) == 40 and len(Xv) == 20
-    assert not ({r.tobytes() for r in Xf} & {r.tobytes() for r in Xv})
-    with pytest.raises(ValueError, match="exceeds"):
-        split_train_validation(data, 50, 20)
 
 def test_recipe_table_reads_a_search_record():
     record = {"metrics": {"10/a/accuracy_majority": {"per_seed": [0.5, 0.7], "mean": 0.6, "std": 0.14},

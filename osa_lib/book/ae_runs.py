@@ -25,6 +25,7 @@ from osa_lib.book.records import RunResult, make_record, read_record, record_pat
 from osa_lib.clustering.ae_estimators import AEACRBM, AEKMeans
 from osa_lib.clustering.autoencoder import TABLE3_BETA1, TABLE3_SIZES, parameter_counts
 from osa_lib.data import ClusteringData
+from osa_lib.data.splits import train_validation_split
 from osa_lib.metrics import clustering_scores
 
 #: What each profile runs. ``paper``: the paper's data sizes and Table 3 (500 epochs, 500
@@ -248,16 +249,6 @@ def _ae_acrbm(n_clusters: int, *, epochs: int, warmup_epochs: int, recipe: str, 
                    random_state=seed, device=device, progress=False, **params)
 
 
-def split_train_validation(data: ClusteringData, n_fit: int, n_val: int, seed: int = 0):
-    """Carve a fit split and a validation split, disjoint, from the TRAINING rows only."""
-    n = len(data.X_train)
-    if n_fit + n_val > n:
-        raise ValueError(f"n_fit + n_val = {n_fit + n_val} exceeds the {n} training rows")
-    order = np.random.default_rng(seed).permutation(n)
-    fit, val = order[:n_fit], order[n_fit:n_fit + n_val]
-    return (data.X_train[fit], data.y_train[fit]), (data.X_train[val], data.y_train[val])
-
-
 def run_recipe_search(data: ClusteringData, *, profile: str, n_fit: int, n_val: int, seeds: Sequence[int],
                       warmup_epochs: int, finetune_epochs: int, plan: dict | None = None, device: str = "cpu",
                       results_dir=None, progress: bool = True, experiment: str = "ae_acrbm_recipe_search",
@@ -276,7 +267,7 @@ def run_recipe_search(data: ClusteringData, *, profile: str, n_fit: int, n_val: 
     """
     check_profile(profile)
     plan = SEARCH_PLAN[profile] if plan is None else plan
-    (X_fit, _), (X_val, y_val) = split_train_validation(data, n_fit, n_val)
+    X_fit, _, X_val, y_val = train_validation_split(data.X_train, data.y_train, n_val, n_fit=n_fit)
     total = warmup_epochs + finetune_epochs
     runs, curves = [], {}
     start = time.perf_counter()

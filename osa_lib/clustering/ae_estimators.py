@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from osa_lib.acrbm import acrbm_loss, n_parameters
 from osa_lib.clustering.autoencoder import TABLE3_BETA1, TABLE3_SIZES, Autoencoder, check_architecture
-from osa_lib.clustering.shallow import check_unit_interval
+from osa_lib.validation import check_float, check_int, check_unit_interval
 from osa_lib.metrics import clustering_scores
 from osa_lib.train import run_epochs, seeded_generator
 
@@ -36,23 +36,6 @@ RECONSTRUCTION_LOSSES = ("mse", "bce")
 _RUNTIME_PARAMS = ("progress", "device", "checkpoint", "epochs", "eval_every", "checkpoint_every")
 logger = logging.getLogger(__name__)
 _CHUNK = 4096
-
-
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_float(value, name: str, *, positive: bool = False, minimum: float | None = None) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(v) or (positive and v <= 0) or (minimum is not None and v < minimum):
-        bound = "> 0" if positive else f">= {minimum}"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
-    return v
 
 
 def _fork_seed(generator: torch.Generator) -> int:
@@ -69,7 +52,7 @@ class _AEBase(ClusterMixin, BaseEstimator):
     def _sizes(self) -> tuple[int, int, int]:
         given = (self.encoder_units, self.latent_dim, self.decoder_units)
         if all(v is not None for v in given):
-            return tuple(_check_int(v, n, 1) for v, n in zip(given, ("encoder_units", "latent_dim",
+            return tuple(check_int(v, n, minimum=1) for v, n in zip(given, ("encoder_units", "latent_dim",
                                                                        "decoder_units")))
         if any(v is not None for v in given):
             raise ValueError("give all of encoder_units, latent_dim, decoder_units, or none (Table 3's sizes)")
@@ -88,19 +71,19 @@ class _AEBase(ClusterMixin, BaseEstimator):
         return tuple(float(b) for b in self.betas)
 
     def _validate_common(self) -> None:
-        _check_int(self.n_clusters, "n_clusters", 2)
+        check_int(self.n_clusters, "n_clusters", minimum=2)
         check_architecture(self.architecture)
-        _check_int(self.epochs, "epochs", 1)
-        _check_int(self.batch_size, "batch_size", 1)
-        _check_int(self.eval_every, "eval_every", 1)
-        _check_int(self.checkpoint_every, "checkpoint_every", 1)
-        _check_float(self.lr, "lr", positive=True)
+        check_int(self.epochs, "epochs", minimum=1)
+        check_int(self.batch_size, "batch_size", minimum=1)
+        check_int(self.eval_every, "eval_every", minimum=1)
+        check_int(self.checkpoint_every, "checkpoint_every", minimum=1)
+        check_float(self.lr, "lr", positive=True)
         if self.reconstruction not in RECONSTRUCTION_LOSSES:
             raise ValueError(f"reconstruction must be one of {RECONSTRUCTION_LOSSES}, got {self.reconstruction!r}")
         if len(tuple(self.conv_channels)) != 2:
             raise ValueError(f"conv_channels must be two widths (c1, c2), got {self.conv_channels!r}")
         for c in self.conv_channels:
-            _check_int(c, "conv_channels entry", 1)
+            check_int(c, "conv_channels entry", minimum=1)
         self._sizes()
         self._betas()
 
@@ -362,8 +345,6 @@ class _AEBase(ClusterMixin, BaseEstimator):
                 out.append(module.head_input(h_ae).cpu())
             elif what == "head":
                 out.append(module.head_activation(h_ae).cpu())
-            elif what == "latent_and_head":
-                out.append(torch.cat([h_ae, module.head_activation(h_ae)], dim=1).cpu())
             else:  # reconstruction
                 out.append(module.decode(h_ae, module.head_activation(h_ae)).flatten(1).cpu())
         return torch.cat(out).numpy()
@@ -576,10 +557,10 @@ class AEACRBM(_AEBase):
         return {"standardize": bool(self.standardize), "temperature": float(self.temperature)}
 
     def _validate_extra(self) -> None:
-        _check_int(self.warmup_epochs, "warmup_epochs", 0)
-        _check_int(self.ramp_epochs, "ramp_epochs", 0)
-        _check_float(self.lam, "lam", minimum=0.0)
-        _check_float(self.temperature, "temperature", positive=True)
+        check_int(self.warmup_epochs, "warmup_epochs", minimum=0)
+        check_int(self.ramp_epochs, "ramp_epochs", minimum=0)
+        check_float(self.lam, "lam", minimum=0.0)
+        check_float(self.temperature, "temperature", positive=True)
         if self.finetune not in ("joint", "head"):
             raise ValueError(f"finetune must be 'joint' or 'head', got {self.finetune!r}")
         if self.head_init not in ("random", "kmeans"):
@@ -712,10 +693,10 @@ class AEKMeans(_AEBase):
         return int(self.head_units)
 
     def _validate_extra(self) -> None:
-        _check_int(self.head_units, "head_units", 1)
-        _check_int(self.kmeans_n_init, "kmeans_n_init", 1)
+        check_int(self.head_units, "head_units", minimum=1)
+        check_int(self.kmeans_n_init, "kmeans_n_init", minimum=1)
         if self.kmeans_max_samples is not None:
-            _check_int(self.kmeans_max_samples, "kmeans_max_samples", self.n_clusters)
+            check_int(self.kmeans_max_samples, "kmeans_max_samples", minimum=self.n_clusters)
         if self.kmeans_space not in ("latent", "head"):
             raise ValueError(f"kmeans_space must be 'latent' (h_AE) or 'head' (the ReLU head), "
                              f"got {self.kmeans_space!r}")

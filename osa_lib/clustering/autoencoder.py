@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from osa_lib.acrbm import n_parameters
+from osa_lib.validation import check_int
 
 #: Table 3's dense sizes ``(encoder_units, latent_dim, decoder_units)`` per Table 1 row.
 TABLE3_SIZES = {
@@ -59,12 +60,6 @@ def check_architecture(architecture: str) -> str:
         raise ValueError(f"unknown architecture {architecture!r}; use 'dense' (the paper's, fixed by "
                          f"Table 1's parameter counts) or 'conv' (an ablation)")
     return architecture
-
-
-def _positive(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
 
 
 class Autoencoder(nn.Module):
@@ -96,10 +91,10 @@ class Autoencoder(nn.Module):
         check_architecture(architecture)
         if head not in HEADS:
             raise ValueError(f"unknown head {head!r}; use one of {HEADS}")
-        _positive(n_head, "n_head", 2 if head == "acrbm" else 1)
+        check_int(n_head, "n_head", minimum=2 if head == "acrbm" else 1)
         for value, name in ((encoder_units, "encoder_units"), (latent_dim, "latent_dim"),
                             (decoder_units, "decoder_units"), (image_size, "image_size")):
-            _positive(value, name)
+            check_int(value, name)
         if not (float(temperature) > 0):
             raise ValueError(f"temperature must be > 0, got {temperature!r}")
         self.architecture, self.n_head, self.head_kind = architecture, n_head, head
@@ -123,7 +118,7 @@ class Autoencoder(nn.Module):
                 raise ValueError(f"image_size must be divisible by 4 (two stride-2 layers), got {image_size}")
             if len(conv_channels) != 2:
                 raise ValueError(f"conv_channels must be two widths (c1, c2), got {conv_channels!r}")
-            c1, c2 = (_positive(c, "conv_channels entry") for c in conv_channels)
+            c1, c2 = (check_int(c, "conv_channels entry") for c in conv_channels)
             s = image_size // 4
             self.encoder = nn.Sequential(
                 nn.Conv2d(1, c1, 3, stride=2, padding=1), nn.ReLU(),
