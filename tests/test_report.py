@@ -1,48 +1,192 @@
-"""Verdicts of the reproduction report follow their stated rules."""
+"""Verdicts of the reproduction report follow their stated rules (synthetic records in tmp_path)."""
+import itertools
+import json
+
+import numpy as np
 import pytest
 
 from osa_lib.book import records, report, tables
 from osa_lib.runtime import limit_threads
 
+#: Verdicts from the most to the least favourable (for the monotonicity checks).
+RANK = {report.REPRODUCED: 0, report.PARTLY: 1, report.NOT_REPRODUCED: 2}
 
-def write(tmp_path, experiment, per_seed, dataset="mnist", profile="paper", **extra_metrics):
+
+def write(tmp_path, experiment, per_seed, dataset="mnist", profile="paper", params=None, extra=None,
+          **extra_metrics):
     runs = [{"accuracy_majority": a, **{k: v[i] for k, v in extra_metrics.items()}} for i, a in enumerate(per_seed)]
-    rec = records.make_record(experiment=experiment, dataset=dataset, profile=profile, params={"epochs": 20},
-                              seeds=list(range(len(per_seed))), runs=runs, n_parameters=100, wall_time_s=1.0,
-                              device="cpu")
+    rec = records.make_record(experiment=experiment, dataset=dataset, profile=profile,
+                              params={"epochs": 20, "n_train": 60000} if params is None else params,
+                              seeds=list(range(len(per_seed))), runs=runs, n_parameters=7850, wall_time_s=60.0,
+                              device="cpu", extra=extra)
     records.write_record(rec, tmp_path)
+    return rec
 
 
-@pytest.mark.parametrize("ours, std, paper, verdict", [
-    (61.0, 0.5, 60.0, report.REPRODUCED),      # within 2 points
-    (70.0, 0.5, 60.0, report.REPRODUCED),      # above the paper
-    (57.0, 4.0, 60.0, report.REPRODUCED),      # within one standard deviation
-    (52.5, 4.0, 60.0, report.PARTLY),          # within two standard deviations
-    (57.0, 0.5, 60.0, report.PARTLY),          # within 5 points
-    (50.0, 0.5, 60.0, report.NOT_REPRODUCED),
+def paper_pct(experiment):
+    return float(tables.paper_results()["table1"]["rows"][experiment]["accuracy"])
+
+
+# --------------------------------------------------------------------------- the Table 1 rule
+
+@pytest.mark.parametrize("ours, std, n, paper, verdict", [
+    (61.0, 0.5, 5, 60.0, report.REPRODUCED),      # above the paper
+    (58.5, 0.5, 5, 60.0, report.REPRODUCED),      # within 2 points, tight
+    (58.5, 4.0, 5, 60.0, report.PARTLY),          # same mean, noisy: mean − 2 SE = 54.9
+    (57.0, 0.5, 5, 60.0, report.PARTLY),          # within 5 points
+    (54.0, 0.1, 5, 60.0, report.NOT_REPRODUCED),
+    (54.0, 9.0, 5, 60.0, report.NOT_REPRODUCED),  # noise does not rescue it
+    (61.0, 0.0, 1, 60.0, report.PARTLY),          # one seed cannot establish reproduction
 ])
-def test_table1_rule(ours, std, paper, verdict):
-    assert report.table1_verdict(ours, std, paper) == verdict
+def test_table1_rule(ours, std, n, paper, verdict):
+    assert report.table1_verdict(ours, std, n, paper) == verdict
 
+
+def test_more_seed_noise_never_gives_a_more_favourable_verdict():
+    paper = 60.0
+    for mean, (s1, s2), n in itertools.product(np.arange(50, 66, 0.25), itertools.combinations(
+            [0, 0.5, 1, 2, 3, 5, 10], 2), (2, 3, 5, 10)):
+        quiet, noisy = report.table1_verdict(mean, s1, n, paper), report.table1_verdict(mean, s2, n, paper)
+        assert RANK[noisy] >= RANK[quiet], (mean, s1, s2, n)
+    # fewer seeds (same mean and std) never helps either
+    for mean, std in itertools.product(np.arange(50, 66, 0.5), (0.5, 2, 5)):
+        assert RANK[report.table1_verdict(mean, std, 2, paper)] >= RANK[report.table1_verdict(mean, std, 10, paper)]
+
+
+def test_two_records_same_mean_larger_std_not_more_favourable(tmp_path):
+    p = paper_pct("shallow_acrbm_30") / 100
+    mean = p - 0.015                                  # 1.5 points below the paper
+    write(tmp_path / "quiet", "shallow_acrbm_30", [mean - 0.001, mean, mean + 0.001])
+    write(tmp_path / "noisy", "shallow_acrbm_30", [mean - 0.05, mean, mean + 0.05])
+    quiet = next(r for r in report.table1_claims(tmp_path / "quiet") if r["key"] == "t1-shallow_acrbm_30")
+    noisy = next(r for r in report.table1_claims(tmp_path / "noisy") if r["key"] == "t1-shallow_acrbm_30")
+    assert quiet["verdict"] == report.REPRODUCED
+    assert noisy["verdict"] == report.PARTLY
+
+
+def test_comparison_rule_gets_stricter_with_noise():
+    assert report.comparison_verdict(3.0, 1.0) == report.REPRODUCED
+    assert report.comparison_verdict(3.0, 2.0) == report.PARTLY
+    assert report.comparison_verdict(3.0, float("nan")) == report.PARTLY     # one seed
+    assert report.comparison_verdict(-1.0, 0.1) == report.NOT_REPRODUCED
+    for gap, (s1, s2) in itertools.product(np.arange(-3, 8, 0.5), itertools.combinations([0, 0.5, 1, 2, 4], 2)):
+        assert RANK[report.comparison_verdict(gap, s2)] >= RANK[report.comparison_verdict(gap, s1)]
+
+
+# --------------------------------------------------------------------------- budgets
+
+def test_below_the_papers_epochs_is_not_tested_never_not_reproduced(tmp_path):
+    # an old 10-epoch AE record far below the paper: no verdict on the paper's claim
+    write(tmp_path, "ae_acrbm_10", [0.40, 0.41, 0.42], params={"epochs": 10, "n_train": 60000})
+    row = next(r for r in report.table1_claims(tmp_path) if r["key"] == "t1-ae_acrbm_10")
+    assert row["verdict"] == report.NOT_AT_BUDGET
+    assert "10 of the paper's 500 epochs" in row["detail"]
+    assert "10 of 500" in row["budget"]
+    # shallow rows need Table 3's 20 epochs and the 60,000 training images
+    write(tmp_path, "shallow_acrbm_10", [0.3, 0.31], params={"epochs": 19, "n_train": 60000})
+    write(tmp_path, "shallow_acrbm_30", [0.3, 0.31], params={"epochs": 20, "n_train": 10000})
+    rows = {r["key"]: r for r in report.table1_claims(tmp_path)}
+    assert rows["t1-shallow_acrbm_10"]["verdict"] == report.NOT_AT_BUDGET
+    assert rows["t1-shallow_acrbm_30"]["verdict"] == report.NOT_AT_BUDGET
+
+
+def test_resumable_job_records_count_the_epochs_each_seed_ran(tmp_path):
+    # gather_record's format: params.epochs is the plan (500), epochs_per_seed what finished seeds ran
+    p = paper_pct("ae_acrbm_10") / 100
+    extra = {"seeds_planned": [0, 1, 2, 3, 4], "epochs_per_seed": [500, 500], "unfinished": []}
+    write(tmp_path, "ae_acrbm_10", [p, p + 0.002], params={"epochs": 500, "n_train": 60000,
+                                                           "architecture": "dense"}, extra=extra)
+    row = next(r for r in report.table1_claims(tmp_path) if r["key"] == "t1-ae_acrbm_10")
+    assert row["verdict"] == report.REPRODUCED
+    assert row["budget"] == "2 of 5 · 500 · 60k"
+    extra["epochs_per_seed"] = [500, 350]
+    write(tmp_path, "ae_acrbm_10", [p, p + 0.002], params={"epochs": 500, "n_train": 60000}, extra=extra)
+    row = next(r for r in report.table1_claims(tmp_path) if r["key"] == "t1-ae_acrbm_10")
+    assert row["verdict"] == report.NOT_AT_BUDGET
+
+
+def test_kmeans_has_no_epoch_budget(tmp_path):
+    p = paper_pct("kmeans") / 100
+    write(tmp_path, "kmeans", [p, p + 0.001], params={"n_train": 60000})
+    row = next(r for r in report.table1_claims(tmp_path) if r["key"] == "t1-kmeans")
+    assert row["verdict"] == report.REPRODUCED
+    assert row["budget"] == "2 · — · 60k"
+
+
+# --------------------------------------------------------------------------- AE + ACRBM vs AE + K-means
+
+def ae_params():
+    return {"epochs": 500, "n_train": 60000, "architecture": "dense"}
+
+
+def test_ae_claim_compares_label_free_and_shows_the_papers_protocol(tmp_path):
+    extra = {"seeds_planned": [0, 1, 2], "epochs_per_seed": [500, 500, 500]}
+    write(tmp_path, "ae_acrbm_10", [0.70, 0.71, 0.72], params=ae_params(), extra=extra)
+    write(tmp_path, "ae_kmeans", [0.60, 0.61, 0.62], params={**ae_params(), "kmeans_reading": "latent_raw"},
+          extra=extra, accuracy_majority_best_of_inits=[0.75, 0.76, 0.77])
+    row = report.ae_acrbm_beats_ae_kmeans(tmp_path)
+    assert row["verdict"] == report.REPRODUCED                 # +10 points against the label-free start
+    assert "label-free" in row["detail"] and "best of its starts by test accuracy" in row["detail"]
+    assert "-5.00 points" in row["detail"]                     # against the paper's protocol
+    # the Table 1 row of AE + K-means compares like with like with the paper: best of the starts
+    t1 = next(r for r in report.table1_claims(tmp_path) if r["key"] == "t1-ae_kmeans")
+    assert "accuracy_majority_best_of_inits" in t1["detail"]
+    assert t1["ours"].startswith("76.00")
+
+
+def test_ae_claim_below_budget_and_missing(tmp_path):
+    assert report.ae_acrbm_beats_ae_kmeans(tmp_path)["verdict"] == records.NOT_RUN
+    write(tmp_path, "ae_acrbm_10", [0.30, 0.31], params={"epochs": 10, "n_train": 60000})
+    write(tmp_path, "ae_kmeans", [0.60, 0.61], params={"epochs": 10, "n_train": 60000})
+    row = report.ae_acrbm_beats_ae_kmeans(tmp_path)
+    assert row["verdict"] == report.NOT_AT_BUDGET
+
+
+def test_job_progress_is_reported_while_no_seed_has_finished(tmp_path):
+    folder = tmp_path / "paper" / "mnist" / "ae_jobs" / "ae_acrbm_10"
+    folder.mkdir(parents=True)
+    (folder / "seed0.json").write_text(json.dumps({"seed": 0, "epochs_done": 120, "epochs": 500,
+                                                   "status": "running", "n_parameters": 197984}))
+    row = next(r for r in report.table1_claims(tmp_path) if r["key"] == "t1-ae_acrbm_10")
+    assert row["verdict"] == records.NOT_RUN
+    assert "seed 0: 120 of 500 epochs" in row["detail"]
+
+
+# --------------------------------------------------------------------------- the whole report
 
 def test_report_without_records_says_not_run_yet(tmp_path):
     table = report.reproduction_report(tmp_path)
     assert set(table["verdict"]) == {records.NOT_RUN}
     assert len(table) == len(tables.TABLE1_ROWS) + len(report.CLAIMS) + 2
+    assert set(report.EVIDENCE) == set(table["key"])
+    assert sum(report.verdict_counts(table).values()) == len(table)
+
+
+def test_verdict_categories_are_exactly_the_six():
+    assert report.VERDICTS == ("reproduced", "partly reproduced", "not reproduced", "refuted",
+                               "not tested at the paper's budget", "not run yet")
+    assert set(report.COLOURS) == set(report.VERDICTS)
 
 
 def test_report_uses_paper_records_and_the_papers_numbers(tmp_path):
-    paper = float(tables.paper_results()["table1"]["rows"]["shallow_acrbm_10"]["accuracy"]) / 100
+    paper = paper_pct("shallow_acrbm_10") / 100
     write(tmp_path, "shallow_acrbm_10", [paper - 0.001, paper + 0.001])
-    write(tmp_path, "kmeans", [paper - 0.20, paper - 0.21], profile="ci")
-    table = report.reproduction_report(tmp_path, build_profile="ci").set_index("evidence")
-    row = table.loc["results/paper/mnist/shallow_acrbm_10.json"]
+    write(tmp_path, "kmeans", [paper - 0.20, paper - 0.21], profile="ci", params={"n_train": 60000})
+    table = report.reproduction_report(tmp_path, build_profile="ci").set_index("key")
+    row = table.loc["t1-shallow_acrbm_10"]
     assert row["verdict"] == report.REPRODUCED
-    assert "paper profile" in row["detail"]
-    # the K-means row has only a ci record: the report says so in its evidence
-    assert "results/ci/mnist/kmeans.json" in table.index
-    beats = report.shallow_beats_kmeans(tmp_path)
-    assert beats["verdict"] == report.REPRODUCED
+    assert "paper-profile record" in row["detail"]
+    assert row["evidence"] == "results/paper/mnist/shallow_acrbm_10.json"
+    # the K-means row has only a ci record: the report says so
+    assert table.loc["t1-kmeans", "evidence"] == "results/ci/mnist/kmeans.json"
+    assert "(ci)" in table.loc["t1-kmeans", "ours"]
+    assert report.shallow_beats_kmeans(tmp_path)["verdict"] == report.REPRODUCED
+
+
+def test_evidence_links_are_relative_to_the_page():
+    row = {"page": "notebooks/loc", "anchor": "table-2"}
+    assert report.evidence_href(row, "book/report") == "../notebooks/loc.html#table-2"
+    assert report.evidence_href({"page": "notebooks/loc", "anchor": None}, "book/intro") == "../notebooks/loc.html"
 
 
 def test_trend_claims(tmp_path):
@@ -51,21 +195,21 @@ def test_trend_claims(tmp_path):
              "confidence_k5": 0.9, "confidence_k10": 0.8, "confidence_k30": 0.85,
              "reconstruction_mse_k5": 0.2, "reconstruction_mse_k10": 0.19, "reconstruction_mse_k30": 0.18}]
     rec = records.make_record(experiment="shallow_acrbm_sweep", dataset="mnist", profile="paper",
-                              params={"sizes": sizes}, seeds=[0], runs=runs, n_parameters=None, wall_time_s=1,
-                              device="cpu")
+                              params={"sizes": sizes, "epochs": 20, "n_train": 60000}, seeds=[0], runs=runs,
+                              n_parameters=None, wall_time_s=1, device="cpu")
     records.write_record(rec, tmp_path)
     assert report.larger_latent_better_reconstruction(tmp_path)["verdict"] == report.REPRODUCED
     # confidence is not monotone (0.8 -> 0.85) but falls overall: partly
     assert report.more_clusters_more_accuracy(tmp_path)["verdict"] == report.PARTLY
 
 
-def test_eq15_claim_reads_the_derivations_record(tmp_path):
+def test_eq15_is_refuted_by_the_derivations_record(tmp_path):
     runs = [{"eq14_cluster_usage": 1.0, "eq15_cluster_usage": 0.1, "eq14_accuracy_majority": 0.55,
              "eq15_accuracy_majority": 0.11, "eq16_diagonal_mass_k10": 0.95, "eq16_diagonal_mass_k30": 0.7}]
     rec = records.make_record(experiment="derivations", dataset="mnist", profile="ci", params={}, seeds=[0],
                               runs=runs, n_parameters=None, wall_time_s=1, device="cpu")
     records.write_record(rec, tmp_path)
-    assert report.eq15_reformulates_eq14(tmp_path)["verdict"] == report.NOT_REPRODUCED
+    assert report.eq15_reformulates_eq14(tmp_path)["verdict"] == report.REFUTED
     assert report.eq16_diagonal(tmp_path)["verdict"] == report.PARTLY
 
 
@@ -76,20 +220,49 @@ def test_limit_threads_rejects_bad_values():
     limit_threads(1)
 
 
-def test_loc_claims_read_the_flowers_records(tmp_path):
-    def seg(experiment, value, **extra):
-        runs = [{"pixel_accuracy": value, "iou": value, "dice": value}] * 2
-        rec = records.make_record(experiment=experiment, dataset="flowers17", profile="paper", params={},
-                                  seeds=[0, 1], runs=runs, n_parameters=None, wall_time_s=1, device="cpu",
-                                  extra=extra)
-        records.write_record(rec, tmp_path)
+# --------------------------------------------------------------------------- LOC
 
-    seg("kmeans_segmentation", 0.40)
-    seg("loc", 0.99)
+def seg(tmp_path, experiment, value, band=None, epochs=50, **extra):
+    band = value if band is None else band
+    runs = [{"pixel_accuracy": value, "iou": value, "dice": value, "pixel_accuracy_band_as_background": band,
+             "iou_band_as_background": band, "dice_band_as_background": band}] * 2
+    rec = records.make_record(experiment=experiment, dataset="flowers17", profile="paper",
+                              params={"epochs": epochs, "n_train": 1106}, seeds=[0, 1], runs=runs,
+                              n_parameters=None, wall_time_s=1, device="cpu", extra=extra)
+    records.write_record(rec, tmp_path)
+
+
+def test_loc_claim_needs_both_band_conventions(tmp_path):
+    seg(tmp_path, "kmeans_segmentation", 0.40)
+    seg(tmp_path, "loc", 0.99)
     assert report.loc_beats_kmeans(tmp_path)["verdict"] == report.REPRODUCED
-    seg("loc", 0.45)
+    seg(tmp_path, "loc", 0.99, band=0.60)          # below the paper's LOC when the band counts as background
     assert report.loc_beats_kmeans(tmp_path)["verdict"] == report.PARTLY
-    seg("loc_rho_study", 0.5, table={"variant": ["rho=0.1", "rho=0.9"], "clusters / image": [2.0, 2.2]})
-    assert report.loc_chooses_clusters(tmp_path)["verdict"] == report.PARTLY
-    seg("loc_rho_study", 0.5, table={"variant": ["rho=0.1", "rho=0.9"], "clusters / image": [2.0, 4.0]})
-    assert report.loc_chooses_clusters(tmp_path)["verdict"] == report.REPRODUCED
+    seg(tmp_path, "loc", 0.45, band=0.45)
+    assert report.loc_beats_kmeans(tmp_path)["verdict"] == report.PARTLY
+    seg(tmp_path, "loc", 0.99, epochs=5)
+    assert report.loc_beats_kmeans(tmp_path)["verdict"] == report.NOT_AT_BUDGET
+
+
+def test_loc_claim_against_the_untrained_control(tmp_path):
+    seg(tmp_path, "kmeans_segmentation", 0.40)
+    seg(tmp_path, "loc", 0.99)
+    seg(tmp_path, "loc_untrained", 0.99)           # training adds nothing to the prior
+    row = report.loc_beats_kmeans(tmp_path)
+    assert row["verdict"] == report.PARTLY
+    assert "untrained observer" in row["detail"]
+
+
+def test_rho_claim(tmp_path):
+    base = {"epochs": 50, "n_train": 1106}
+    for clusters, verdict in (([2.0, 2.2], report.NOT_REPRODUCED), ([2.0, 2.6], report.PARTLY),
+                              ([2.0, 4.0], report.REPRODUCED)):
+        rec = records.make_record(experiment="loc_rho_study", dataset="flowers17", profile="paper",
+                                  params={"base": base}, seeds=[0], runs=[{"x": 0.5}], n_parameters=None,
+                                  wall_time_s=1, device="cpu",
+                                  extra={"table": {"variant": ["rho=0.1", "rho=0.9"], "clusters / image": clusters}})
+        records.write_record(rec, tmp_path)
+        assert report.loc_chooses_clusters(tmp_path)["verdict"] == verdict
+    rec["params"] = {"base": {"epochs": 5}}
+    records.write_record(rec, tmp_path)
+    assert report.loc_chooses_clusters(tmp_path)["verdict"] == report.NOT_AT_BUDGET
