@@ -4,10 +4,12 @@
 
 Steps: copy the book's sources into _build/src/; execute each notebook with
 papermill into that copy (working directory = the notebook's own folder, so
-relative paths resolve as they do in Jupyter); hide the injected-parameters cells;
-run ``jupyter-book build`` (warnings are errors); check the built summary page.
-The repository's notebooks stay output-free. Execution times go to
-_build/execution_times.json. Exits non-zero when a notebook raises or a check fails.
+relative paths resolve as they do in Jupyter); hide the injected-parameters cells
+and drop stderr outputs (progress bars, warnings); run ``jupyter-book build``
+(warnings are errors); check the built summary page.
+The kernels run with ``OSA_PROGRESS=0`` and ``TQDM_DISABLE=1`` (no progress bars), and the
+log holds one line per notebook. The repository's notebooks stay output-free. Execution
+times go to _build/execution_times.json. Exits non-zero when a notebook raises or a check fails.
 """
 from __future__ import annotations
 
@@ -38,17 +40,20 @@ NOTEBOOKS = [
     ("derivations", "notebooks/derivations.ipynb", "notebooks/derivations.ipynb", {}, None),
     ("ae_acrbm", "notebooks/ae_acrbm.ipynb", "notebooks/ae_acrbm.ipynb", {"dataset": "mnist"}, None),
     ("loc", "notebooks/loc.ipynb", "notebooks/loc.ipynb", {"dataset": "flowers17"}, None),
+    ("intro", "book/intro.ipynb", "book/intro.ipynb", {}, None),
     ("summary", "book/summary.ipynb", "book/summary.ipynb", {}, None),
     ("report", "book/report.ipynb", "book/report.ipynb", {}, None),
     ("rerun", "book/rerun.ipynb", "book/rerun.ipynb", {}, None),
 ]
 #: Notebooks whose parameters cell takes ``build_profile`` instead of ``profile``.
-BOOK_PAGES = {"summary", "report"}
+BOOK_PAGES = {"intro", "summary", "report"}
 #: Notebooks without a profile parameter.
 NO_PROFILE = {"rerun"}
 
 #: Strings the built summary page must contain (the CI check of Table 1).
 SUMMARY_MUST_CONTAIN = ("Table 1", "Shallow ACRBM", "K-means", "AE + ACRBM", "Table 2", "LOC")
+#: Environment of the papermill kernels: no progress bars (chapters read OSA_PROGRESS; tqdm reads TQDM_DISABLE).
+KERNEL_ENV = {"OSA_PROGRESS": "0", "TQDM_DISABLE": "1"}
 
 
 def stage_sources(clean: bool = True) -> None:
@@ -85,19 +90,29 @@ def retitle(path: Path, label: str, title: str) -> None:
     nbformat.write(nb, path)
 
 
-def hide_injected_parameters(path: Path) -> None:
+def clean_executed(path: Path) -> int:
+    """Hide the injected-parameters cells and drop stderr stream outputs (progress bars, warnings)
+    of an executed notebook; return how many stderr outputs were dropped."""
     nb = nbformat.read(path, as_version=4)
+    dropped = 0
     for cell in nb.cells:
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
             cell.metadata["tags"] = tags + ["remove-cell"]
+        if cell.cell_type == "code":
+            kept = [o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream"
+                                                                and o.get("name") == "stderr")]
+            dropped += len(cell.get("outputs", [])) - len(kept)
+            cell["outputs"] = kept
     nbformat.write(nb, path)
+    return dropped
 
 
 def execute(profile: str, only: list[str] | None, kernel: str | None) -> dict:
     # A non-inline backend (e.g. MPLBACKEND=Agg from a headless shell) would keep every
     # figure out of the executed notebooks; the kernels must use Jupyter's inline backend.
     os.environ.pop("MPLBACKEND", None)
+    os.environ.update(KERNEL_ENV)          # the kernels inherit this environment
     times = {}
     for name, source, page, params, title in NOTEBOOKS:
         if only and name not in only:
@@ -108,17 +123,18 @@ def execute(profile: str, only: list[str] | None, kernel: str | None) -> dict:
             parameters["build_profile"] = profile
         elif name not in NO_PROFILE:
             parameters["profile"] = profile
-        print(f"== executing {source} -> {page} with {parameters}", flush=True)
         start = time.perf_counter()
         pm.execute_notebook(str(src), str(out), parameters=parameters, cwd=str(src.parent),
-                            kernel_name=kernel, log_output=False, progress_bar=False)
+                            kernel_name=kernel, log_output=False, progress_bar=False,
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])   # no kernel banner lines
         times[name] = round(time.perf_counter() - start, 1)
-        print(f"   done in {times[name]} s", flush=True)
         # written after every notebook, so that the rerun page (executed last) can show them
         TIMES.write_text(json.dumps({"profile": profile, "seconds": times}, indent=2))
         if title:
             retitle(out, *title)
-        hide_injected_parameters(out)
+        dropped = clean_executed(out)
+        print(f"== {page}: executed in {times[name]} s with {parameters}"
+              + (f", {dropped} stderr output(s) dropped" if dropped else ""), flush=True)
     return times
 
 
