@@ -111,3 +111,15 @@ def test_metrics_have_the_names_the_report_reads_and_the_record_round_trips(chap
     facts = book.summary_facts(metrics)
     assert "K = 3: diagonal mass" in facts["sum-eq16"] and "K = 4" in facts["sum-eq16"]
     assert facts["sum-e14-usage"] == pytest.approx(100 * metrics["eq14_cluster_usage"])
+
+
+def test_every_glue_fact_is_a_python_literal(chapter):
+    """myst-nb formats ``{glue:text}`key:.2f``` from the value's repr; ``np.float64(...)`` would not parse."""
+    facts = {**book.linear_ae_facts(chapter["ae"]), **book.forward_facts(chapter["acrbms"][4], chapter["batch"]),
+             **book.eq11_facts(chapter["eq11"]), **book.free_code_facts(chapter["free"]),
+             **book.eq15_facts(chapter["readouts"], 4)}
+    metrics = book.derivations_metrics(chapter["ae"]["table"], chapter["eq11"], chapter["free"],
+                                       chapter["readouts"], chapter["grams"])
+    facts.update(book.summary_facts(metrics))
+    assert all(type(v) in (int, float, str, bool) for v in facts.values()), \
+        {k: type(v) for k, v in facts.items() if type(v) not in (int, float, str, bool)}

@@ -33,6 +33,12 @@ EQ14, EQ15 = "eq 14 (loss='acrbm')", "eq 15 (loss='confidence')"
 HEAD_START = "head start for cluster 0"
 
 
+def plain(facts: Mapping) -> dict:
+    """``facts`` with numpy scalars turned into Python ``int``/``float``: glue's ``{glue:text}`` formats
+    only Python literals (``np.float64(0.5)`` would not format)."""
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in facts.items()}
+
+
 def derivation_settings(profile: str, **overrides) -> dict:
     """The settings of ``profile`` with any non-None ``overrides`` (unknown names raise ValueError)."""
     return profile_settings(DERIVATION_PROFILES, profile, overrides)
@@ -80,7 +86,7 @@ def linear_ae_facts(study: Mapping) -> dict[str, float]:
     t = study["table"]
     tied, untied, init = t.loc[(TIED, "trained")], t.loc[(UNTIED, "trained")], t.loc[(TIED, "at init")]
     eig_t, eig_u, eig_w = (np.asarray(v) for v in study["spectra"].values())
-    return {"ae-optimum": study["optimum"], "ae-optimum-pca": study["optimum_pca"],
+    return plain({"ae-optimum": study["optimum"], "ae-optimum-pca": study["optimum_pca"],
             "tied-above-optimum": 100 * (tied["mse / optimum"] - 1),
             "untied-above-optimum": 100 * (untied["mse / optimum"] - 1),
             "tied-projection-defect": tied["projection_defect"], "init-projection-defect": init["projection_defect"],
@@ -91,7 +97,7 @@ def linear_ae_facts(study: Mapping) -> dict[str, float]:
             "untied-eig-min": float(eig_u.real.min()), "untied-eig-max": float(eig_u.real.max()),
             "untied-eig-imag": float(np.abs(eig_u.imag).max()),
             "encoder-eig-min": float(eig_w.min()), "encoder-eig-max": float(eig_w.max()),
-            "tied-overlap": tied["subspace_overlap"], "untied-overlap": untied["subspace_overlap"]}
+            "tied-overlap": tied["subspace_overlap"], "untied-overlap": untied["subspace_overlap"]})
 
 
 # --------------------------------------------------------------------------- eq 8-12
@@ -104,10 +110,10 @@ def forward_facts(model, V) -> dict[str, float]:
     pre = H @ W.T
     u = maths.gram_summary(H)
     sizes = np.diag(H.T @ H)
-    return {"pre-min": float(pre.min()), "pre-max": float(pre.max()), "vhat-min": float(v_hat.min()),
+    return plain({"pre-min": float(pre.min()), "pre-max": float(pre.max()), "vhat-min": float(v_hat.min()),
             "vhat-max": float(v_hat.max()), "batch-diagonal-mass": u["diagonal_mass"],
             "batch-offdiag-share": u["offdiag_norm_share"], "batch-size-min": float(sizes.min()),
-            "batch-size-max": float(sizes.max())}
+            "batch-size-max": float(sizes.max())})
 
 
 def eq11_table(model, V, clips: Sequence[float] = EQ11_CLIPS):
@@ -126,9 +132,9 @@ def eq11_table(model, V, clips: Sequence[float] = EQ11_CLIPS):
 def eq11_facts(table) -> dict[str, float]:
     """The numbers the eq 11 text quotes, from :func:`eq11_table`."""
     own, data = table.iloc[0], table.iloc[1:]
-    return {"eq11-gap-model": own["relative_gap"], "eq11-gap-data-min": data["relative_gap"].min(),
+    return plain({"eq11-gap-model": own["relative_gap"], "eq11-gap-data-min": data["relative_gap"].min(),
             "eq11-gap-data-max": data["relative_gap"].max(), "eq11-norm-ratio-max": 100 * data["norm_ratio"].max(),
-            "eq11-cos-min": data["cosine"].min(), "eq11-cos-max": data["cosine"].max()}
+            "eq11-cos-min": data["cosine"].min(), "eq11-cos-max": data["cosine"].max()})
 
 
 # --------------------------------------------------------------------------- eq 13-15
@@ -156,11 +162,11 @@ def free_code_facts(table) -> dict[str, float]:
     """The numbers the free-code text quotes, from :func:`free_code_table` (usages in percent)."""
     rand, h14, h15 = (table.loc[key] for key in (("eq 14", "random start"), ("eq 14", HEAD_START),
                                                   ("eq 15", HEAD_START)))
-    return {"free14-start": rand["loss at start"], "free14-final": rand["final loss"],
+    return plain({"free14-start": rand["loss at start"], "free14-final": rand["final loss"],
             "free14-least-conf": rand["least_confidence"], "free14-usage": 100 * rand["cluster_usage"],
             "free14-head-usage": 100 * h14["cluster_usage"], "free14-head-final": h14["final loss"],
             "free15-head-usage": 100 * h15["cluster_usage"], "free15-head-final": h15["final loss"],
-            "free15-head-eq14": h15["eq14"]}
+            "free15-head-eq14": h15["eq14"]})
 
 
 def eq15_readouts(models: Mapping[str, object], X, y) -> dict[str, dict]:
@@ -179,11 +185,11 @@ def readout_table(readouts: Mapping[str, Mapping]):
 def eq15_facts(readouts: Mapping[str, Mapping], n_clusters: int) -> dict[str, float]:
     """The numbers the eq 14 vs eq 15 text quotes (percent where a share), from :func:`eq15_readouts`."""
     e14, e15 = readouts[EQ14], readouts[EQ15]
-    return {"e14-usage": 100 * e14["cluster_usage"], "e15-usage": 100 * e15["cluster_usage"],
+    return plain({"e14-usage": 100 * e14["cluster_usage"], "e15-usage": 100 * e15["cluster_usage"],
             "e14-largest": int(np.max(e14["cluster_sizes"])), "e15-largest": int(np.max(e15["cluster_sizes"])),
             "n-readout": int(np.sum(e14["cluster_sizes"])), "e14-conf": e14["mean_confidence"],
             "e15-conf": e15["mean_confidence"], "e14-acc": 100 * e14["accuracy_majority"],
-            "e15-acc": 100 * e15["accuracy_majority"], "k-eq15": int(n_clusters)}
+            "e15-acc": 100 * e15["accuracy_majority"], "k-eq15": int(n_clusters)})
 
 
 # --------------------------------------------------------------------------- eq 16
@@ -258,4 +264,4 @@ def summary_facts(metrics: Mapping[str, float]) -> dict[str, float]:
         f"K = {k}: diagonal mass {metrics[f'eq16_diagonal_mass_k{k}']:.3f}, "
         f"{100 * metrics[f'eq16_offdiag_small_fraction_k{k}']:.0f} % of the off-diagonal entries below 1e-3 "
         f"of the largest" for k in sizes)
-    return facts
+    return plain(facts)
