@@ -14,6 +14,7 @@ times go to _build/execution_times.json. Exits non-zero when a notebook raises o
 from __future__ import annotations
 
 import argparse
+import logging
 import json
 import os
 import shutil
@@ -113,6 +114,7 @@ def execute(profile: str, only: list[str] | None, kernel: str | None) -> dict:
     # figure out of the executed notebooks; the kernels must use Jupyter's inline backend.
     os.environ.pop("MPLBACKEND", None)
     os.environ.update(KERNEL_ENV)          # the kernels inherit this environment
+    logging.getLogger("papermill").setLevel(logging.ERROR)   # one log line per notebook, ours
     times = {}
     for name, source, page, params, title in NOTEBOOKS:
         if only and name not in only:

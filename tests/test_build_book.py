@@ -1,0 +1,35 @@
+"""The book build's post-processing of executed notebooks, and its kernel environment."""
+import importlib.util
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def build_book():
+    spec = importlib.util.spec_from_file_location("build_book", ROOT / "scripts" / "build_book.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_clean_executed_drops_stderr_and_hides_injected_parameters(tmp_path):
+    injected = new_code_cell("profile = 'ci'", metadata={"tags": ["injected-parameters"]})
+    noisy = new_code_cell("fit()", outputs=[new_output("stream", name="stderr", text="45%|####      | 9/20"),
+                                            new_output("stream", name="stdout", text="done\n")])
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(new_notebook(cells=[injected, noisy]), path)
+    assert build_book().clean_executed(path) == 1
+    nb = nbformat.read(path, as_version=4)
+    assert "remove-cell" in nb.cells[0].metadata["tags"]
+    assert [o["name"] for o in nb.cells[1].outputs] == ["stdout"]
+
+
+def test_kernels_run_without_progress_bars():
+    module = build_book()
+    assert module.KERNEL_ENV == {"OSA_PROGRESS": "0", "TQDM_DISABLE": "1"}
+    names = [n for n, *_ in module.NOTEBOOKS]
+    assert {"intro", "summary", "report", "rerun"} <= set(names)
+    assert names[-1] == "rerun"          # executed last: it shows the others' execution times
