@@ -6,7 +6,8 @@ import math
 import pytest
 import torch
 
-from osa_lib.acrbm import ACRBM, EPS, acrbm_loss, cluster_gram, confidence_loss, n_parameters
+from osa_lib.acrbm import (ACRBM, EPS, acrbm_loss, cluster_gram, confidence_loss, loss_and_logit_grad, n_parameters,
+                           softmax_rows)
 
 
 def literal_acrbm_loss(h: torch.Tensor, eps: float = EPS) -> torch.Tensor:
@@ -250,3 +251,28 @@ def test_module_rejects_fewer_than_two_clusters(k):
 def test_module_rejects_empty_visible_layer():
     with pytest.raises(ValueError, match="n_visible"):
         ACRBM(0, 10)
+
+
+# --------------------------------------------------------------------------- hand-written gradients
+
+@pytest.mark.parametrize("loss,fn", [("acrbm", acrbm_loss), ("confidence", confidence_loss)])
+@pytest.mark.parametrize("scale", [0.1, 5.0, 40.0])      # soft to nearly one-hot rows
+def test_loss_and_logit_grad_match_autograd(loss, fn, scale):
+    z = (torch.randn(64, 7, generator=torch.Generator().manual_seed(3), dtype=torch.float64) * scale)
+    z.requires_grad_()
+    value = fn(torch.softmax(z, dim=1))
+    value.backward()
+    with torch.no_grad():
+        hand_value, dz = loss_and_logit_grad(softmax_rows(z), loss)
+        # a cluster-major (transposed) layout gives the same numbers
+        value_t, dz_t = loss_and_logit_grad(softmax_rows(z.T.contiguous().T), loss)
+    torch.testing.assert_close(hand_value, value.detach(), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(dz, z.grad, rtol=1e-9, atol=1e-12)
+    torch.testing.assert_close(dz_t, dz, rtol=1e-12, atol=1e-15)
+
+
+def test_softmax_rows_equals_torch_softmax_and_rejects_unknown_losses():
+    z = torch.randn(50, 10) * 20
+    torch.testing.assert_close(softmax_rows(z), torch.softmax(z, dim=1))
+    with pytest.raises(ValueError, match="eq16"):
+        loss_and_logit_grad(torch.softmax(z, dim=1), "eq16")

@@ -95,6 +95,47 @@ def test_same_seed_same_model(clusters):
     assert torch.equal(a.module_.weight, b.module_.weight)
 
 
+@pytest.mark.parametrize("loss", ["acrbm", "confidence"])
+def test_hand_written_training_equals_autograd_and_torch_adam(clusters, loss):
+    """fit's gradient and Adam step (no autograd) reproduce acrbm_loss/confidence_loss + torch.optim.Adam."""
+    from osa_lib.acrbm import ACRBM, acrbm_loss, confidence_loss
+    from osa_lib.train import run_epochs, seeded_generator
+
+    X, _ = clusters
+    X = X[:200]
+    model = small_model(3, epochs=2, batch_size=64, random_state=5, loss=loss).fit(X)
+    generator = seeded_generator(5)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(generator.initial_seed()))
+        reference = ACRBM(X.shape[1], 3)
+    objective = {"acrbm": acrbm_loss, "confidence": confidence_loss}[loss]
+    data = torch.from_numpy(X)
+    optimizer = torch.optim.Adam(reference.parameters(), lr=1e-2, betas=(0.01, 0.999), foreach=False)
+    history = run_epochs(lambda idx: objective(reference(data[idx])), optimizer, len(X), epochs=2, batch_size=64,
+                         generator=generator, progress=False)
+    np.testing.assert_allclose(model.history_, history, rtol=1e-5)
+    torch.testing.assert_close(model.module_.weight, reference.weight.detach(), rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(model.module_.hidden_bias, reference.hidden_bias.detach(), rtol=1e-4, atol=1e-5)
+
+
+def test_fit_uses_n_threads_and_restores_the_setting(clusters, monkeypatch):
+    X, _ = clusters
+    seen = []
+    real = ShallowACRBM._train
+
+    def spy(self, *args):
+        seen.append(torch.get_num_threads())
+        return real(self, *args)
+
+    monkeypatch.setattr(ShallowACRBM, "_train", spy)
+    before = torch.get_num_threads()
+    small_model(n_threads=2, epochs=1).fit(X)
+    small_model(n_threads=None, epochs=1).fit(X)
+    assert seen == [2, before] and torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="n_threads"):
+        small_model(n_threads=0).fit(X)
+
+
 def test_different_seeds_differ(clusters):
     X, _ = clusters
     a = small_model(random_state=0).fit(X)

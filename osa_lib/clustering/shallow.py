@@ -5,13 +5,18 @@ into ``module_`` and trains it; learned state ends in ``_``.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
 
-from osa_lib.acrbm import ACRBM, acrbm_loss, confidence_loss, n_parameters
-from osa_lib.train import run_epochs, seeded_generator
+from tqdm import tqdm
+
+from osa_lib.acrbm import ACRBM, acrbm_loss, confidence_loss, loss_and_logit_grad, n_parameters, softmax_rows
+from osa_lib.runtime import flush_denormal, torch_threads
+from osa_lib.train import seeded_generator
 from osa_lib.validation import check_float, check_int, check_unit_interval
 
 __all__ = ["LOSSES", "ShallowACRBM", "check_unit_interval"]
@@ -20,6 +25,24 @@ __all__ = ["LOSSES", "ShallowACRBM", "check_unit_interval"]
 #: The training objectives ``ShallowACRBM(loss=...)`` accepts: the paper's eq 13-14
 #: (the default) and eq 15 as printed (for the derivations chapter's comparison).
 LOSSES = {"acrbm": acrbm_loss, "confidence": confidence_loss}
+
+
+class _Adam:
+    """Adam (Kingma & Ba; ``torch.optim.Adam``'s update, eps outside the square root) on one tensor, in place."""
+
+    def __init__(self, param: torch.Tensor, lr: float, betas, eps: float = 1e-8):
+        self.param, self.lr, self.eps = param, float(lr), float(eps)
+        self.beta1, self.beta2 = (float(b) for b in betas)
+        self.exp_avg = torch.zeros_like(param)
+        self.exp_avg_sq = torch.zeros_like(param)
+        self.steps = 0
+
+    def step(self, grad: torch.Tensor) -> None:
+        self.steps += 1
+        self.exp_avg.lerp_(grad, 1 - self.beta1)
+        self.exp_avg_sq.mul_(self.beta2).addcmul_(grad, grad, value=1 - self.beta2)
+        denom = self.exp_avg_sq.sqrt().div_(math.sqrt(1 - self.beta2 ** self.steps)).add_(self.eps)
+        self.param.addcdiv_(self.exp_avg, denom, value=-self.lr / (1 - self.beta1 ** self.steps))
 
 
 class ShallowACRBM(ClusterMixin, BaseEstimator):
@@ -48,6 +71,12 @@ class ShallowACRBM(ClusterMixin, BaseEstimator):
     loss : {"acrbm", "confidence"}, default "acrbm"
         The training objective: ``"acrbm"`` is eq 13-14 (:func:`osa_lib.acrbm.acrbm_loss`),
         ``"confidence"`` is eq 15 as printed (:func:`osa_lib.acrbm.confidence_loss`).
+        Training uses their hand-written gradients (:func:`osa_lib.acrbm.loss_and_logit_grad`).
+    n_threads : int or None, default 1
+        torch threads while fitting on the CPU (restored afterwards); None keeps torch's
+        setting. A batch's work (256 x 784 x K) is too small to share: with 2 threads on
+        2 busy cores a step took 30x longer. One thread also makes the fitted model the
+        same on every machine, whatever its core count.
 
     Attributes
     ----------
@@ -59,7 +88,7 @@ class ShallowACRBM(ClusterMixin, BaseEstimator):
     """
 
     def __init__(self, n_clusters=10, *, epochs=20, batch_size=256, lr=1e-2, betas=(0.01, 0.999),
-                 random_state=0, device="cpu", progress=True, loss="acrbm"):
+                 random_state=0, device="cpu", progress=True, loss="acrbm", n_threads=1):
         self.n_clusters = n_clusters
         self.epochs = epochs
         self.batch_size = batch_size
@@ -69,6 +98,7 @@ class ShallowACRBM(ClusterMixin, BaseEstimator):
         self.device = device
         self.progress = progress
         self.loss = loss
+        self.n_threads = n_threads
 
     def _validate_params(self) -> None:
         check_int(self.n_clusters, "n_clusters", minimum=2)
@@ -77,6 +107,8 @@ class ShallowACRBM(ClusterMixin, BaseEstimator):
         check_float(self.lr, "lr", positive=True)
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
+        if self.n_threads is not None:
+            check_int(self.n_threads, "n_threads")
         if not isinstance(self.loss, str) or self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {self.loss!r}")
 
@@ -91,30 +123,50 @@ class ShallowACRBM(ClusterMixin, BaseEstimator):
             module = ACRBM(X.shape[1], self.n_clusters)
         module.to(device)
         data = torch.from_numpy(X).to(device)
-        optimizer = torch.optim.Adam(module.parameters(), lr=self.lr, betas=tuple(self.betas), fused=True)
-
-        objective = LOSSES[self.loss]   # eq 14 (default) or eq 15
-
-        def batch_loss(idx):
-            return objective(module(data.index_select(0, idx.to(device))))
-
         module.train()
-        # Confident softmax rows hold subnormal floats, which make CPU kernels ~25 %
-        # slower; flushing them to zero changes no result we could measure.
-        torch.set_flush_denormal(True)
-        try:
-            self.history_ = run_epochs(batch_loss, optimizer, len(X), epochs=self.epochs,
-                                       batch_size=self.batch_size, generator=generator,
-                                       desc=f"ShallowACRBM(K={self.n_clusters}, loss={self.loss})",
-                                       progress=self.progress)
-        finally:
-            torch.set_flush_denormal(False)
+        threads = self.n_threads if device.type == "cpu" else None
+        with torch_threads(threads), flush_denormal(), torch.no_grad():
+            self.history_ = self._train(module, data, generator)
         module.eval()
         self.module_ = module
         self.n_features_in_ = X.shape[1]
         self.n_parameters_ = n_parameters(module)
         self.labels_ = self.transform(X).argmax(axis=1)
         return self
+
+    def _train(self, module: ACRBM, data: torch.Tensor, generator: torch.Generator) -> list[float]:
+        """Mini-batch Adam on eq 14 (or eq 15) with the hand-written gradient; the mean loss of each epoch.
+
+        The same schedule as :func:`osa_lib.train.run_epochs` (a seeded permutation per epoch,
+        the last smaller batch kept, ``FloatingPointError`` on a non-finite epoch loss), but
+        no autograd and no optimizer object: a step is ~25 tensor operations, about 5x
+        faster than autograd plus ``torch.optim.Adam`` (issue 8). The parameters live in
+        one (K, V + 1) tensor ``[W^T | b]``, so one Adam update covers both; Adam is
+        elementwise, so this is the same update as on two tensors. Cluster-major layouts
+        (``z^T = W^T v^T``) make both products about 1.6x faster than ``v W``.
+        """
+        n, n_visible = data.shape
+        params = torch.cat([module.weight.T, module.hidden_bias[:, None]], dim=1).contiguous()   # (K, V + 1)
+        weight_t, bias = params[:, :n_visible], params[:, n_visible:]
+        adam = _Adam(params, self.lr, self.betas)
+        history = []
+        desc = f"ShallowACRBM(K={self.n_clusters}, loss={self.loss})"
+        for epoch in tqdm(range(self.epochs), desc=desc, disable=not self.progress, leave=False):
+            order = torch.randperm(n, generator=generator).to(data.device)
+            summed = torch.zeros((), device=data.device)
+            for start in range(0, n, self.batch_size):
+                v = data.index_select(0, order[start:start + self.batch_size])             # (B, V)
+                h = softmax_rows(torch.addmm(bias, weight_t, v.T).T)                       # (B, K), eq 8
+                value, dz = loss_and_logit_grad(h, self.loss)
+                dz_t = dz.T                                                                 # (K, B)
+                adam.step(torch.cat([dz_t @ v, dz_t.sum(dim=1, keepdim=True)], dim=1))
+                summed += value * len(v)
+            history.append(summed.item() / n)
+            if not np.isfinite(history[-1]):
+                raise FloatingPointError(f"{desc}: the loss became {history[-1]} in epoch {epoch + 1}")
+        module.weight.copy_(weight_t.T)
+        module.hidden_bias.copy_(bias[:, 0])
+        return history
 
     @torch.no_grad()
     def transform(self, X) -> np.ndarray:
