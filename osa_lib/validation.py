@@ -46,16 +46,14 @@ def check_float(value, name: str, *, positive: bool = False, minimum: float | No
     return v
 
 
-def check_unit_interval(X, name: str = "X", n_features: int | None = None) -> np.ndarray:
-    """Validate rows of visible units: 2-D (n_samples, n_features), finite, values in [0, 1].
+def check_unit_range(X, name: str = "X") -> np.ndarray:
+    """Validate an array of any shape: non-empty real numbers, finite, values in [0, 1].
 
-    Returns a float32 C-contiguous copy-or-view. Raises ``ValueError`` naming the problem.
+    Returns a float32 C-contiguous copy-or-view. Callers check the shape first
+    (:func:`check_unit_interval` for rows; image checks for (N, C, H, W)).
     """
     X = np.asarray(X)
-    if X.ndim != 2:
-        raise ValueError(f"{name} must be 2-D of shape (n_samples, n_features), got shape {X.shape}; "
-                         f"flatten images first (osa_lib.data.flatten_images)")
-    if X.shape[0] < 1 or X.shape[1] < 1:
+    if X.size == 0:
         raise ValueError(f"{name} is empty: shape {X.shape}")
     if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
         raise ValueError(f"{name} must be real numbers, got dtype {X.dtype}")
@@ -65,6 +63,19 @@ def check_unit_interval(X, name: str = "X", n_features: int | None = None) -> np
     lo, hi = float(X.min()), float(X.max())
     if lo < 0.0 or hi > 1.0:
         raise ValueError(f"{name} values must lie in [0, 1] (pixels scaled by 1/255), got range [{lo:g}, {hi:g}]")
+    return X
+
+
+def check_unit_interval(X, name: str = "X", n_features: int | None = None) -> np.ndarray:
+    """Validate rows of visible units: 2-D (n_samples, n_features), finite, values in [0, 1].
+
+    Returns a float32 C-contiguous copy-or-view. Raises ``ValueError`` naming the problem.
+    """
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D of shape (n_samples, n_features), got shape {X.shape}; "
+                         f"flatten images first (osa_lib.data.flatten_images)")
+    X = check_unit_range(X, name)
     if n_features is not None and X.shape[1] != n_features:
         raise ValueError(f"{name} has {X.shape[1]} features, but the model was fitted on {n_features}")
     return X

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from osa_lib.validation import check_float, check_int, check_unit_interval
+from osa_lib.validation import check_float, check_int, check_unit_interval, check_unit_range
 
 
 @pytest.mark.parametrize("value", [3, np.int64(3), np.uint8(3)])
@@ -62,3 +62,12 @@ def test_check_unit_interval_converts_to_float32_and_accepts_integers():
 def test_check_unit_interval_rejects(X, message):
     with pytest.raises(ValueError, match=message):
         check_unit_interval(X)
+
+
+def test_check_unit_range_takes_any_shape():
+    images = check_unit_range(np.full((2, 3, 4, 4), 0.5, dtype=np.float64), "images")
+    assert images.dtype == np.float32 and images.shape == (2, 3, 4, 4)
+    with pytest.raises(ValueError, match=r"images values must lie in \[0, 1\]"):
+        check_unit_range(np.full((1, 3, 2, 2), 2.0), "images")
+    with pytest.raises(ValueError, match="images is empty"):
+        check_unit_range(np.zeros((0, 3, 2, 2)), "images")

@@ -112,8 +112,7 @@ def fit_linear_ae(model: nn.Module, X, *, epochs: int, batch_size: int = 128, lr
     X = _as_rows(X, "X")
     if X.shape[1] != model.n_visible:
         raise ValueError(f"X has {X.shape[1]} columns, the model expects {model.n_visible}")
-    if not (np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    lr = check_float(lr, "lr", positive=True)
     device = torch.device(device)
     model.to(device)
     data = torch.from_numpy(X.astype(np.float32)).to(device)
