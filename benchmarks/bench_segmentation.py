@@ -2,8 +2,8 @@
 
 All methods segment the same images: the Oxford 17 test split (254 images), resized to
 ``--size`` pixels. LOC's time covers normalisation, the observer's forward pass (eval mode, in
-batches of ``--batch-size``), label extraction and median binarisation; the observer is freshly
-initialised (inference cost does not depend on the weights; training is timed in the chapter's
+batches of ``--batch-size``), label extraction and median binarisation; the observer is
+untrained (``LOC(epochs=0)``; inference cost does not depend on the weights; training is timed in the chapter's
 records). K-means: per-image ``cv2.kmeans`` with k = 2 and 3 k-means++ starts (median rule and
 centre-cluster variants). GrabCut: OpenCV, centred rectangle, 5 iterations. Each method is run
 ``--repeats`` times after one warm-up pass; the median wall time is reported.
@@ -28,7 +28,7 @@ import torch
 
 from osa_lib import __version__
 from osa_lib.data.mnist import DATA_ENV
-from osa_lib.segmentation.loc import LOC, LOCObserver, extract_labels, median_binarize
+from osa_lib.segmentation.loc import LOC, extract_labels, median_binarize
 from osa_lib.segmentation.baselines import grabcut_masks, kmeans_centre_masks, kmeans_masks
 from osa_lib.data.flowers import Flowers17Segmentation
 
@@ -64,10 +64,10 @@ def main(argv=None) -> dict:
     n = len(ds) if args.n_images is None else min(args.n_images, len(ds))
     X, _, _ = ds.load_arrays(range(n))
 
+    # epochs=0: the untrained observer (seeded weights, batch norm statistics from X); inference
+    # cost does not depend on the weights
     loc = LOC(normalization="border", strides=(2, 1, 1), filters=(16, 16, 16), batch_size=args.batch_size,
-              progress=False)
-    torch.manual_seed(0)
-    loc.observer_ = LOCObserver(3, loc.kernel_sizes, loc.strides, loc.filters).eval()
+              epochs=0, random_state=0, progress=False).fit(X)
     methods = {
         "loc_inference": lambda: median_binarize(extract_labels(loc.predict_G(X, batch_size=args.batch_size))),
         "kmeans_k2_median_rule": lambda: kmeans_masks(X, 2, random_state=0, n_init=3),
@@ -81,7 +81,7 @@ def main(argv=None) -> dict:
         print(f"{name:26s} {n / median:9.1f} images/s   ({median:.3f} s for {n} images, median of {args.repeats})")
     report = {
         "n_images": n, "image_size": args.size, "batch_size": args.batch_size, "repeats": args.repeats,
-        "loc_observer_parameters": int(sum(p.numel() for p in loc.observer_.parameters())),
+        "loc_observer_parameters": loc.n_parameters_,
         "results": results,
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),

@@ -48,7 +48,7 @@ def compare_by_contrast(contrast, scores: Mapping[str, np.ndarray]) -> dict:
     """How per-image scores of several methods move with the energy contrast.
 
     Returns ``{"q_low", "q_high"}`` (the contrast's quartiles) and per method ``name``:
-    ``spearman_<name>`` (rank correlation of score and contrast), ``low_<name>`` and
+    ``spearman_<name>`` (rank correlation of score and contrast; 0 when either is constant), ``low_<name>`` and
     ``high_<name>`` (mean score on the images at or below the lower quartile / at or above the
     upper one). Images with a NaN contrast are left out.
     """
@@ -63,8 +63,8 @@ def compare_by_contrast(contrast, scores: Mapping[str, np.ndarray]) -> dict:
         s = np.asarray(s, float)
         if s.shape != contrast.shape:
             raise ValueError(f"scores {name!r} have shape {s.shape}, the contrast {contrast.shape}")
-        rho = spearmanr(contrast[ok], s[ok]).statistic
-        out[f"spearman_{name}"] = float(rho) if np.isfinite(rho) else 0.0
+        constant = np.ptp(s[ok]) == 0 or np.ptp(contrast[ok]) == 0
+        out[f"spearman_{name}"] = 0.0 if constant else float(spearmanr(contrast[ok], s[ok]).statistic)
         out[f"low_{name}"], out[f"high_{name}"] = float(s[low].mean()), float(s[high].mean())
     return out
 

@@ -1,0 +1,274 @@
+"""osa_lib.book.loc_runs: the LOC chapter's runners on tiny synthetic images (no real data), the
+numbers its text quotes, Table 2 from their records, and the chapter notebook on real data."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from osa_lib.book import loc_runs as lr
+from osa_lib.book.records import RunResult, load_record, make_record
+from osa_lib.book.tables import TABLE2_ROWS, paper_results, segmentation_table
+
+ROOT = Path(__file__).resolve().parents[1]
+SIX = {"pixel_accuracy", "iou", "dice", "pixel_accuracy_band_as_background", "iou_band_as_background",
+       "dice_band_as_background"}
+
+
+def _images(n: int, size: int, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bright centred squares (flowers) on a dark, noisy background; a one-pixel band around each square."""
+    X = (0.25 * rng.random((n, 3, size, size)) + 0.05).astype(np.float32)
+    M = np.zeros((n, size, size), np.uint8)
+    I = np.zeros((n, size, size), bool)
+    a, b = size // 4, 3 * size // 4
+    for i in range(n):
+        X[i, :, a:b, a:b] = rng.uniform(0.7, 1.0, size=(3, 1, 1))
+        M[i, a:b, a:b] = 1
+        I[i, a - 1:b + 1, a - 1:b + 1] = True
+        I[i, a + 1:b - 1, a + 1:b - 1] = False
+    return X, M, I
+
+
+@pytest.fixture(scope="module")
+def data() -> lr.SegmentationData:
+    rng = np.random.default_rng(0)
+    X_train, _, _ = _images(16, 16, rng)
+    X_val, M_val, I_val = _images(6, 16, rng)
+    X_test, M_test, I_test = _images(6, 16, rng)
+    return lr.SegmentationData("flowers17", X_train, X_val, M_val, I_val, X_test, M_test, I_test,
+                               {"image_size": 16, "data_root": "synthetic"})
+
+
+@pytest.fixture(scope="module")
+def settings() -> dict:
+    return lr.loc_settings("ci", seeds=(0, 1), epochs=2, study_epochs=1, batch_size=8, filters=(4, 4, 4),
+                           rho=0.2, rho_values=(0.3, 0.5, 0.7))
+
+
+@pytest.fixture(scope="module")
+def table2(data, settings, tmp_path_factory) -> tuple[Path, dict[str, RunResult]]:
+    results = tmp_path_factory.mktemp("results")
+    loc = lr.run_loc(data, seeds=settings["seeds"], profile="ci", loc_params=lr.loc_kwargs(settings, normalization="border"),
+                     results_dir=results, progress=False)
+    untrained = lr.run_loc_untrained(data, settings, profile="ci", results_dir=results, progress=False)
+    runs = {"loc": loc, "loc_untrained": untrained,
+            **lr.run_baselines(data, settings, profile="ci", loc_run=loc, results_dir=results, progress=False)}
+    return results, runs
+
+
+# --------------------------------------------------------------------------- settings
+
+def test_settings_accept_papermill_strings_and_reject_unknown_names():
+    s = lr.loc_settings("ci", seeds="[0, 1]", rho_values="[0.2, 0.4]", epochs=3)
+    assert s["seeds"] == (0, 1) and s["rho_values"] == (0.2, 0.4) and s["epochs"] == 3
+    assert lr.loc_settings("ci", seeds=3)["seeds"] == (3,)
+    with pytest.raises(ValueError, match="seeds must be a list"):
+        lr.loc_settings("ci", seeds="[0, 1")
+    with pytest.raises(ValueError, match="unknown setting"):
+        lr.loc_settings("ci", epoch=3)
+    with pytest.raises(ValueError, match="epochs must be >= 1"):
+        lr.loc_settings("ci", epochs=0)
+    with pytest.raises(ValueError, match="seeds must not be empty"):
+        lr.loc_settings("ci", seeds=[])
+
+
+def test_progress_follows_the_parameter_and_the_environment(monkeypatch):
+    monkeypatch.delenv(lr.PROGRESS_ENV, raising=False)
+    assert lr.progress_enabled(True) and not lr.progress_enabled(False)
+    monkeypatch.setenv(lr.PROGRESS_ENV, "0")
+    assert not lr.progress_enabled(True)
+    monkeypatch.setenv(lr.PROGRESS_ENV, "1")
+    assert lr.progress_enabled(True)
+
+
+# --------------------------------------------------------------------------- Table 2 runners
+
+def test_runners_return_run_results_and_write_records(data, settings, table2):
+    results, runs = table2
+    assert set(runs) == {"loc", "loc_untrained", "kmeans_segmentation", "kmeans_segmentation_loc_k",
+                         "kmeans_segmentation_centre", "grabcut"}
+    for name, run in runs.items():
+        assert isinstance(run, RunResult)
+        rec = load_record(results, "ci", "flowers17", name)
+        assert rec is not None and rec["metrics"] == run.record["metrics"], name
+        assert set(rec["metrics"]) == SIX and rec["seeds"] == [0, 1]       # both trimap conventions
+        assert len(run.outputs["masks"]) == 2 and run.outputs["masks"][0].shape == data.M_test.shape
+        assert rec["params"]["evaluated_on"] == "test split" and rec["params"]["n_test"] == 6
+    loc = runs["loc"]
+    assert len(loc.models) == 2 and len(loc.outputs["labels"]) == 2
+    assert [m.random_state for m in loc.models] == [0, 1]
+    assert loc.record["n_parameters"] == loc.models[0].n_parameters_
+    assert {"device", "progress", "random_state"}.isdisjoint(loc.record["params"])
+
+
+def test_untrained_control_is_the_trained_models_initialisation(table2):
+    _, runs = table2
+    untrained, loc = runs["loc_untrained"], runs["loc"]
+    rec = untrained.record
+    assert rec["experiment"] == "loc_untrained" and rec["params"]["epochs"] == 0
+    assert rec["params"]["normalization"] == loc.record["params"]["normalization"] == "border"
+    assert "untrained" in rec["params"]["note"]
+    assert all(m.weight_change_ == 0.0 and m.history_ == [] for m in untrained.models)
+    assert all(m.weight_change_ > 0 for m in loc.models)
+
+
+def test_scores_match_the_masks(data, table2):
+    _, runs = table2
+    grab = runs["grabcut"]
+    for seed_index, masks in enumerate(grab.outputs["masks"]):
+        scores = lr.score_masks(data, masks)
+        for metric, value in scores.items():
+            assert grab.record["metrics"][metric]["per_seed"][seed_index] == pytest.approx(value)
+    perfect = lr.score_masks(data, data.M_test)
+    assert perfect["iou"] == 1.0 and perfect["iou_band_as_background"] < 1.0       # the band is in the mask
+    np.testing.assert_allclose(lr.per_image_iou(data, data.M_test), 1.0)
+
+
+def test_per_seed_table(table2):
+    _, runs = table2
+    table = lr.per_seed_table(runs)
+    assert list(table.columns) == ["seed 0", "seed 1", "mean", "std"]
+    row = table.loc[("grabcut", "iou")]
+    assert row["mean"] == round(100 * runs["grabcut"].record["metrics"]["iou"]["mean"], 2)
+
+
+def test_table2_shows_the_control_row(table2):
+    results, runs = table2
+    rows = dict(TABLE2_ROWS)
+    assert "untrained" in rows["loc_untrained"] and list(rows).index("loc_untrained") == list(rows).index("loc") + 1
+    table = segmentation_table(results, build_profile="ci").reset_index()
+    control = table[table["method"] == rows["loc_untrained"]]
+    assert list(control["metric"]) == ["accuracy", "IoU", "Dice"]
+    iou = control[control["metric"] == "IoU"].iloc[0]
+    expected = 100 * runs["loc_untrained"].record["metrics"]["iou"]["mean"]
+    assert f"{expected:.2f}" in " ".join(map(str, iou.values))                  # this build's run
+
+
+def test_median_rule_table_and_limits(data, table2):
+    _, runs = table2
+    table = lr.median_rule_table(data, runs["loc"])
+    assert list(table.index) == [0, 1]
+    assert np.allclose(table["IoU % (median rule)"],
+                       [100 * v for v in runs["loc"].record["metrics"]["iou"]["per_seed"]])
+    limits = lr.limits_analysis(data, runs["loc"].outputs["masks"][0], runs["grabcut"].outputs["masks"][0])
+    assert limits["iou_loc"].shape == (6,) and 0 <= limits["loc_wins"] <= 1
+    assert sorted(limits["worst"]) == list(range(6))
+    assert np.all(limits["contrast"] > 1)                       # bright flowers on a dark edge
+
+
+# --------------------------------------------------------------------------- studies
+
+def test_study_variants_and_rho_study(data, settings, tmp_path):
+    variants = lr.open_question_variants(settings)
+    assert list(variants) == [label for label, _ in lr.OPEN_QUESTIONS.values()]
+    assert variants["wider observer, nf = 32 (edge-centred v)"]["filters"] == (32, 32, 32)
+    assert variants["literal: v in [0, 1]"]["normalization"] == "unit"
+    two = dict(list(variants.items())[:2])
+    study = lr.study_variants(data, two, seed=0, profile="ci", results_dir=tmp_path, progress=False)
+    assert isinstance(study, RunResult) and list(study.outputs["table"].index) == list(two)
+    assert set(study.outputs["model"]) == set(two) and len(study.models) == 2
+    rec = load_record(tmp_path, "ci", "flowers17", "loc_open_questions")
+    assert f"{next(iter(two))}__iou" in rec["metrics"]
+    pd_table = lr.study_table(rec)
+    assert pd_table.loc[next(iter(two)), "iou %"] == pytest.approx(study.outputs["table"].iloc[0]["iou %"])
+
+    base = lr.loc_kwargs(settings, epochs=1, normalization="border")
+    rho = lr.rho_study(data, settings, rho_values=(0.3, 0.5, 0.7), seed=0, profile="ci", base=base,
+                       results_dir=tmp_path, progress=False)
+    rec = load_record(tmp_path, "ci", "flowers17", "loc_rho_study")
+    assert list(rec["cluster_histograms"]) == ["rho=0.3", "rho=0.5", "rho=0.7"]
+    assert "iou_rho_0.5" in rec["metrics"] and len(rho.models) == 3
+    summary = lr.rho_summary(rec)
+    assert summary["rho_low"] == 0.3 and summary["rho_high"] == 0.7
+    assert summary["clusters_min"] <= summary["clusters_first"] <= summary["clusters_max"]
+    assert summary["best_rho"] in (0.3, 0.5, 0.7)
+
+
+def test_rho_summary_by_hand():
+    table = {"variant": ["rho=0.1", "rho=0.5", "rho=0.9"], "clusters / image": [2.0, 2.1, 2.3],
+             "foreground %": [50.0, 30.0, 10.0], "iou %": [40.0, 60.0, 20.0]}
+    rec = {"params": {"rho_values": [0.1, 0.5, 0.9]}, "table": table,
+           "cluster_histograms": {"rho=0.1": {"2": 10}, "rho=0.5": {"2": 9, "3": 1}, "rho=0.9": {"2": 7, "3": 3}}}
+    s = lr.rho_summary(rec)
+    assert s["spearman"] == pytest.approx(1.0) and s["best_rho"] == 0.5 and s["best_iou"] == 60.0
+    assert (s["two_min"], s["two_max"]) == (70.0, 100.0)
+    assert (s["foreground_first"], s["foreground_last"]) == (50.0, 10.0)
+
+
+# --------------------------------------------------------------------------- the numbers the text quotes
+
+def _record(experiment, **metrics):
+    runs = [{k: v for k, v in metrics.items()}]
+    return make_record(experiment=experiment, dataset="flowers17", profile="paper",
+                       params={"epochs": 50, "n_train": 100, "batch_size": 64, "n_test": 10, "image_size": 96},
+                       seeds=[0], runs=runs, n_parameters=None, wall_time_s=1.0, device="cpu")
+
+
+def test_chapter_numbers_and_verdict_evidence():
+    six = lambda a: {m: a for m in SIX}                                              # noqa: E731
+    records = {"loc": _record("loc", **six(0.6)), "loc_untrained": _record("loc_untrained", **six(0.1)),
+               "kmeans_segmentation": _record("kmeans_segmentation", **six(0.5)),
+               "grabcut": _record("grabcut", **six(0.7))}
+    records["loc"]["training_per_seed"] = [{"fired_batches": [3, 1, 0]}]
+    n = lr.chapter_numbers(records)
+    assert n["loc_iou"] == pytest.approx(60.0) and n["loc_iou_std"] == 0.0
+    assert n["gain_iou_band_as_background"] == pytest.approx(50.0)
+    assert (n["loc_steps_min"], n["loc_steps_max"], n["loc_batches"]) == (4, 4, 2)
+    assert n["loc_seeds"] == 1 and n["loc_epochs"] == 50
+    assert not any(k.startswith(("oq_", "rho_")) for k in n)                         # no study records given
+    ev = lr.verdict_evidence(records)
+    assert ev["holds_both_conventions"] is True
+    assert ev["loc_minus_grabcut_iou_band_as_background"] == pytest.approx(-10.0)
+    assert ev["loc_minus_untrained_dice"] == pytest.approx(50.0)
+    del records["kmeans_segmentation"]
+    assert lr.verdict_evidence(records)["holds_both_conventions"] is False
+
+
+def test_committed_paper_records_support_the_chapter_text():
+    """The chapter's prose states these qualitative facts about the committed paper-profile records."""
+    records = lr.load_chapter_records(ROOT / "results", "paper", "flowers17")
+    if set(records) != {*lr.TABLE2_EXPERIMENTS, "loc_open_questions", "loc_rho_study"}:
+        pytest.fail(f"paper-profile records missing: {sorted(set(lr.TABLE2_EXPERIMENTS) - set(records))}")
+    n = lr.chapter_numbers(records)
+    paper = {m: float(v) for m, v in paper_results()["table2"]["rows"]["loc"].items() if m != "method"}
+    assert n["oq_literal_steps"] == 0 and n["oq_literal_weight_change"] == 0       # "exactly the random network"
+    assert n["oq_conv_error_last"] > n["oq_image_error_last"] and n["oq_conv_iou"] < 5
+    assert n["oq_border_iou"] > n["oq_image_iou"] and n["oq_border_iou"] > n["oq_batch_iou"]
+    assert n["oq_nohinge_error_last"] < n["oq_border_error_last"]
+    assert all(n[f"loc_{m}"] > paper[m] for m in paper)                               # band ignored: above the paper
+    assert n["loc_pixel_accuracy_band_as_background"] > paper["pixel_accuracy"]
+    assert n["loc_iou_band_as_background"] < paper["iou"] and n["loc_dice_band_as_background"] < paper["dice"]
+    ev = lr.verdict_evidence(records)
+    assert ev["holds_both_conventions"]                                               # above K-means, both ways
+    assert all(v < 0 for k, v in ev.items() if k.startswith("loc_minus_grabcut"))     # GrabCut above everywhere
+    assert n["gain_iou"] > 0 and n["gain_iou_band_as_background"] > 0
+    assert n["rho_spearman"] > 0.5 and n["rho_clusters_max"] - n["rho_clusters_min"] < 0.5
+    assert n["oq_wide_iou"] > n["oq_border_iou"]
+
+
+# --------------------------------------------------------------------------- the chapter
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (Path(os.environ.get("OSA_DATA_DIR", "/nonexistent")) / "flowers17" / "trimaps").is_dir(),
+                    reason="OSA_DATA_DIR with flowers17 is needed")
+def test_loc_notebook_runs_with_tiny_parameters(tmp_path):
+    pm = pytest.importorskip("papermill")
+    results = tmp_path / "results"
+    pm.execute_notebook(str(ROOT / "notebooks" / "loc.ipynb"), str(tmp_path / "out.ipynb"),
+                        cwd=str(ROOT / "notebooks"),
+                        parameters={"profile": "ci", "results_dir": str(results), "n_train": 48, "n_test": 16,
+                                    "n_val": 16, "image_size": 32, "epochs": 1, "study_epochs": 1,
+                                    "rho_values": "[0.3, 0.5]", "seeds": [0]},
+                        progress_bar=False, kernel_name="python3")
+    for experiment in ("loc", "loc_untrained", "kmeans_segmentation", "grabcut"):
+        record = json.loads((results / "ci" / "flowers17" / f"{experiment}.json").read_text())
+        assert record["seeds"] == [0] and set(record["metrics"]) == SIX, experiment
+    rho = json.loads((results / "ci" / "flowers17" / "loc_rho_study.json").read_text())
+    assert rho["params"]["rho_values"] == [0.3, 0.5] and "iou_rho_0.5" in rho["metrics"]
+    nb = json.loads((tmp_path / "out.ipynb").read_text())
+    outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
+    assert not any(o.get("output_type") == "error" for o in outputs)
+    assert not any(o.get("output_type") == "stream" and o.get("name") == "stderr" for o in outputs)  # no tqdm
