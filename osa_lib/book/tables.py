@@ -204,7 +204,6 @@ TABLE2_ROWS = (
     ("kmeans_segmentation", "K-means (k = 2, median rule)"),
     ("loc", "LOC (our working reading)"),
     ("loc_untrained", "LOC, untrained observer (control: same normalisation, no training)"),
-    ("loc_untrained", "LOC, untrained observer (control: same normalisation, no training)"),
     ("loc_literal", "LOC, literal reading (v in [0, 1])"),
     ("kmeans_segmentation_loc_k", "K-means (k = LOC's clusters, median rule)"),
     ("kmeans_segmentation_centre", "K-means (k = 2, centre cluster = flower)"),
