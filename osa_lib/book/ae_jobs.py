@@ -32,6 +32,7 @@ import numpy as np
 from osa_lib.clustering.ae_estimators import AEACRBM, AEKMeans
 from osa_lib.clustering.autoencoder import TABLE3_SIZES, check_architecture
 from osa_lib.metrics import cluster_accuracy, clustering_scores
+from osa_lib.validation import check_int
 
 logger = logging.getLogger(__name__)
 
@@ -78,9 +79,7 @@ class AEJob:
             raise ValueError(f"unknown experiment {self.experiment!r}; use one of {EXPERIMENTS}")
         check_architecture(self.architecture)
         for name in ("epochs", "eval_every", "kmeans_n_init"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+            check_int(getattr(self, name), name)
 
     def folder(self, results_dir) -> Path:
         return Path(results_dir) / self.profile / self.dataset / "ae_jobs" / self.experiment
@@ -180,7 +179,7 @@ def run_job(job: AEJob, results_dir, *, data_dir=None, deadline: float | None = 
     """
     from osa_lib.data.mnist import flatten_images  # noqa: F401  (import check before the slow load)
     from osa_lib.data import load_clustering_data
-    from osa_lib.book.records import device_description, git_commit, library_versions
+    from osa_lib.book.records import device_description, git_commit, git_state, library_versions
     from osa_lib.runtime import limit_threads
 
     state = read_job(job, results_dir)
@@ -209,7 +208,8 @@ def run_job(job: AEJob, results_dir, *, data_dir=None, deadline: float | None = 
         model.fit(data.X_train, eval_set=(data.X_test, data.y_test), deadline=stop)
         payload.update({"epochs_done": model.epochs_done_, "train_time_s": model.train_time_s_,
                         "n_parameters": model.n_parameters_, "curve": _curve(model.history_),
-                        "git_commit": git_commit(), "versions": library_versions(),
+                        "git_commit": git_commit(), "git_dirty": git_state()["dirty"],
+                        "versions": library_versions(),
                         "updated": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")})
         if model.complete_ or (deadline is not None and time.time() > deadline):
             break
@@ -243,8 +243,7 @@ def run_jobs(jobs, results_dir, *, data_dir=None, n_workers: int = 2, budget_min
     """
     from joblib import Parallel, delayed
 
-    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
-        raise ValueError(f"n_workers must be an integer >= 1, got {n_workers!r}")
+    check_int(n_workers, "n_workers")
     deadline = None if budget_minutes is None else time.time() + 60 * float(budget_minutes)
     pending = [job for job in jobs if (read_job(job, results_dir) or {}).get("status") != "done"]
     logger.info("%d of %d jobs to run, %d workers", len(pending), len(jobs), n_workers)

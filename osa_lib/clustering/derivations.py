@@ -13,6 +13,7 @@ from osa_lib.clustering import codes as analysis
 from osa_lib.clustering.shallow import LOSSES
 from osa_lib.metrics import cluster_accuracy
 from osa_lib.train import seeded_generator
+from osa_lib.validation import check_int
 
 # --------------------------------------------------------------------------- eq 13-15 on free codes
 
@@ -37,11 +38,9 @@ def minimise_free_codes(n_rows: int, n_clusters: int, *, loss: str = "acrbm", st
     after every step (``steps + 1`` values, the first at initialisation).
     """
     objective = _loss_fn(loss)
-    for name, value in (("n_rows", n_rows), ("steps", steps)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    if isinstance(n_clusters, bool) or not isinstance(n_clusters, (int, np.integer)) or n_clusters < 2:
-        raise ValueError(f"n_clusters must be an integer >= 2, got {n_clusters!r}")
+    check_int(n_rows, "n_rows")
+    check_int(steps, "steps")
+    check_int(n_clusters, "n_clusters", minimum=2)
     if not (np.isfinite(lr) and lr > 0) or not (np.isfinite(init_std) and init_std > 0):
         raise ValueError(f"lr and init_std must be positive numbers, got {lr!r}, {init_std!r}")
     generator = seeded_generator(random_state)
