@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from osa_lib.book.profiles import check_profile, profile_settings
 from osa_lib.book.records import RunResult, load_record, make_record
+from osa_lib.data.splits import fixed_random_subset
 from osa_lib.data.flowers import load_segmentation_dataset
 from osa_lib.metrics import SEGMENTATION_METRICS, segmentation_scores, segmentation_scores_per_image
 from osa_lib.segmentation import baselines
@@ -114,14 +115,6 @@ class SegmentationData:
         return (self.X_val, self.M_val, self.I_val) if name == "val" else (self.X_test, self.M_test, self.I_test)
 
 
-def _subset(n_total: int, n: int | None, seed: int) -> np.ndarray:
-    if n is None or n >= n_total:
-        return np.arange(n_total)
-    if n < 1:
-        raise ValueError(f"subset size must be >= 1, got {n}")
-    return np.sort(np.random.default_rng(seed).choice(n_total, size=int(n), replace=False))
-
-
 def load_segmentation_data(dataset: str = "flowers17", data_dir=None, *, image_size: int = 96,
                            n_train: int | None = None, n_val: int | None = None, n_test: int | None = None,
                            subset_seed: int = 0, progress: bool = True, **dataset_kwargs) -> SegmentationData:
@@ -131,10 +124,10 @@ def load_segmentation_data(dataset: str = "flowers17", data_dir=None, *, image_s
     """
     train = load_segmentation_dataset(dataset, data_dir, "train", image_size, **dataset_kwargs)
     test = load_segmentation_dataset(dataset, data_dir, "test", image_size, **dataset_kwargs)
-    train_idx = _subset(len(train), n_train, subset_seed)
+    train_idx = fixed_random_subset(len(train), n_train, subset_seed)
     masked = np.array([i for i in range(len(train)) if train.has_mask(i)], dtype=np.int64)
-    val_idx = masked[_subset(len(masked), n_val, subset_seed)]
-    test_idx = _subset(len(test), n_test, subset_seed)
+    val_idx = masked[fixed_random_subset(len(masked), n_val, subset_seed)]
+    test_idx = fixed_random_subset(len(test), n_test, subset_seed)
     X_train, _, _ = train.load_arrays(train_idx, require_masks=False, progress=progress)
     X_val, M_val, I_val = train.load_arrays(val_idx, progress=progress)
     X_test, M_test, I_test = test.load_arrays(test_idx, progress=progress)

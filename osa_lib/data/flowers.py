@@ -46,6 +46,7 @@ from typing import Sequence
 
 import numpy as np
 
+from osa_lib.data.splits import fixed_random_subset
 from osa_lib.data.mnist import DATA_ENV, DataNotFoundError, resolve_data_dir
 
 FLOWERS102_URL = "https://www.robots.ox.ac.uk/~vgg/data/flowers/102/"
@@ -146,11 +147,6 @@ def segmim_background(segmim: np.ndarray, tolerance: float = SEGMIM_TOLERANCE) -
         raise ValueError(f"tolerance must be a finite number >= 0, got {tolerance}")
     diff = segmim.astype(np.float32) - np.asarray(SEGMIM_BACKGROUND, dtype=np.float32)
     return np.sqrt((diff ** 2).sum(axis=2)) <= tolerance
-
-
-def _fixed_random_subset(n: int, k: int, seed: int) -> np.ndarray:
-    """Sorted positions of a fixed random subset of ``k`` of ``n`` items."""
-    return np.sort(np.random.default_rng(seed).choice(n, size=k, replace=False))
 
 
 # --------------------------------------------------------------------------- shared interface
@@ -261,7 +257,7 @@ class Flowers17Segmentation(_SegmentationBase):
             raise DataNotFoundError(f"{trimaps} has trimaps without images (e.g. image_{orphans[0]:04d}); "
                                     f"Fix: restore {jpg} from a complete copy.")
         n_test = int(round(self.test_fraction * len(self.masked_ids)))
-        test = [self.masked_ids[i] for i in _fixed_random_subset(len(self.masked_ids), n_test, self.split_seed)]
+        test = [self.masked_ids[i] for i in fixed_random_subset(len(self.masked_ids), n_test, self.split_seed)]
         test_set = set(test)
         self.all_ids = all_ids
         self.test_ids = test
@@ -370,7 +366,7 @@ class Flowers102Segmentation(_SegmentationBase):
         if protocol == "paper":
             if not 0 < test_size < len(paired):
                 raise ValueError(f"test_size must lie in (0, {len(paired)}), got {test_size}")
-            test = [paired[i] for i in _fixed_random_subset(len(paired), int(test_size), int(split_seed))]
+            test = [paired[i] for i in fixed_random_subset(len(paired), int(test_size), int(split_seed))]
             test_set = set(test)
             splits = {"all": paired, "test": test, "train": [i for i in paired if i not in test_set]}
         else:

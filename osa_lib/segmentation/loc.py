@@ -37,6 +37,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from osa_lib.acrbm import n_parameters
+from osa_lib.validation import check_int
 from osa_lib.train import run_epochs, seeded_generator
 
 NORMALIZATIONS = ("unit", "image", "border")
@@ -302,12 +303,6 @@ def check_images(X, name: str = "X") -> np.ndarray:
     return X
 
 
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 # --------------------------------------------------------------------------- training and inference
 
 def _bn_state(model: nn.Module) -> list[tuple[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor]]:
@@ -471,14 +466,14 @@ class LOC(BaseEstimator):
         if isinstance(self.rho, bool) or not isinstance(self.rho, (int, float)) or not math.isfinite(self.rho) \
                 or self.rho < 0:
             raise ValueError(f"rho must be a finite number >= 0, got {self.rho!r}")
-        _check_int(self.epochs, "epochs", 0)
-        _check_int(self.batch_size, "batch_size", 1)
+        check_int(self.epochs, "epochs", minimum=0)
+        check_int(self.batch_size, "batch_size", minimum=1)
         if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"lr must be a positive number, got {self.lr!r}")
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
         if self.max_label is not None:
-            _check_int(self.max_label, "max_label", 0)
+            check_int(self.max_label, "max_label", minimum=0)
 
     def _v(self, X: np.ndarray) -> torch.Tensor:
         return normalize_images(X, self.normalization, border=self.border)
