@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from osa_lib.book.ae_runs import (RECIPES, ae_settings, budget_table, recipe_params, recipe_table, run_or_read,
+from osa_lib.book.ae_runs import (RECIPES, ae_settings, budget_sentence, budget_table, recipe_params, recipe_table, run_or_read,
                                   stops_improving)
 from osa_lib.book.records import RunResult
 
@@ -82,3 +82,12 @@ def test_chapter_runs_with_tiny_parameters(tmp_path):
     assert record["params"]["architecture"] == "dense" and record["epochs_per_seed"] == [2]
     nb = json.loads(out.read_text())
     assert not any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", []))
+
+
+def test_budget_sentence_says_still_rising_or_where_it_stops():
+    curves = {"ae_acrbm_10": pd.DataFrame({"seed 0": pd.Series({10: 30.0, 20: 34.0, 30: 34.5})}),
+              "ae_kmeans": pd.DataFrame({"seed 0": pd.Series({10: 50.0, 20: 60.0})}), "ae_acrbm_30": pd.DataFrame()}
+    text = budget_sentence(curves, 500)
+    assert "AE + ACRBM (10) gains no more than 1 point after epoch 20" in text
+    assert "AE + K-means was still gaining at epoch 20 (20 of 500 epochs reached)" in text
+    assert "AE + ACRBM (30): not run yet" in text

@@ -462,6 +462,25 @@ def budget_table(curves: Mapping[str, object], paper: Mapping[str, float | None]
     return pd.DataFrame(rows)
 
 
+def budget_sentence(curves: Mapping[str, object], planned_epochs: int, tolerance: float = 1.0) -> str:
+    """The budget question answered in words, row by row, from the mean curves (Markdown)."""
+    parts = []
+    for row, df in curves.items():
+        if df.empty:
+            parts.append(f"{ROW_LABELS.get(row, row)}: not run yet")
+            continue
+        mean = df.mean(axis=1)
+        epoch, rising = stops_improving(mean, tolerance)
+        last = int(mean.index[-1])
+        reached = f"{last} of {planned_epochs} epochs reached"
+        if rising:
+            parts.append(f"{ROW_LABELS.get(row, row)} was still gaining at epoch {last} ({reached})")
+        else:
+            parts.append(f"{ROW_LABELS.get(row, row)} gains no more than {tolerance:g} point after epoch {epoch} "
+                         f"({mean.loc[epoch]:.1f} % then, {mean.iloc[-1]:.1f} % at epoch {last}; {reached})")
+    return "; ".join(parts) + "."
+
+
 def kmeans_readings_table(record: dict):
     """Every reading of "K-means on the AE latent": label-free start, the paper's best of the starts, training evidence."""
     import pandas as pd
