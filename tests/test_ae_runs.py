@@ -91,3 +91,10 @@ def test_budget_sentence_says_still_rising_or_where_it_stops():
     assert "AE + ACRBM (10) gains no more than 1 point after epoch 20" in text
     assert "AE + K-means was still gaining at epoch 20 (20 of 500 epochs reached)" in text
     assert "AE + ACRBM (30): not run yet" in text
+
+
+def test_parameter_gaps_single_out_the_dense_reading():
+    from osa_lib.book.ae_runs import parameter_gaps
+
+    gaps = parameter_gaps()
+    assert gaps["dense"][1] < 0.5 < gaps["conv"][0]

@@ -378,6 +378,22 @@ def parameter_table():
     return pd.DataFrame(rows)
 
 
+def parameter_gaps() -> dict[str, tuple[float, float]]:
+    """Per architecture, the smallest and largest relative gap (percent) to Table 1's "+200K"-style counts."""
+    import re
+
+    from osa_lib.book.tables import paper_results
+
+    paper = {name: float(re.sub(r"[^0-9.]", "", row["n_parameters"])) * 1000
+             for name, row in paper_results()["table1"]["rows"].items() if name in TABLE3_SIZES}
+    out = {}
+    for architecture in ("dense", "conv"):
+        counts = parameter_counts(architecture)
+        gaps = [100 * abs(counts[name] - paper[name]) / paper[name] for name in TABLE3_SIZES]
+        out[architecture] = (min(gaps), max(gaps))
+    return out
+
+
 def accuracy_curves(record_or_jobs, key: str = "eval_accuracy_majority"):
     """Monitored test accuracy per seed: DataFrame, index = epoch, one column per seed (percent; NaN = not reached).
 
