@@ -1,40 +1,83 @@
-"""Open built pages in headless Chromium, take screenshots, and check what a reader sees.
+"""Open built pages in headless Chromium, take full-page screenshots, and check what a reader sees.
 
-    python scripts/check_pages.py [PAGE ...]    (default: the summary, derivations and report pages)
+    python scripts/check_pages.py [PAGE ...]    (default: every page of the book, from _toc.yml)
 
-For each page: a screenshot under _build/screenshots/; the DOM after scripts ran
-(MathJax included) must have a table, rendered maths and figures where they are
-expected, no unrendered maths (TeX left in a math element), and every <img> must
-point at a readable image file.
-Exits non-zero on the first failed check. Uses Debian's chromium (SPEC §7 flags).
+For each page: a full-page screenshot under _build/screenshots/ (1280 px wide window); the DOM
+after scripts ran (MathJax included) must have a table, rendered maths and figures where they are
+expected; it fails on
+- unrendered maths (TeX left in a math element, or ``$…$`` / ``\\command`` in the visible text),
+- a table wider than the content column (measured in the browser at a 1280 px window),
+- progress-bar output (tqdm lines such as ``45%|####``, ``it/s``),
+- an image that does not load,
+- a link into another page of the book whose target page or section anchor does not exist.
+Exits non-zero listing every failed check. Uses Debian's chromium (SPEC §7 flags).
 """
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+import yaml
 from bs4 import BeautifulSoup
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
+WIDTH = 1280
 
-#: page -> (must have a table, must have rendered maths, must have figures)
+#: page -> (must have a table, must have rendered maths, must have figures); other pages: no requirement.
 PAGES = {
+    "book/intro.html": (True, False, True),
     "book/summary.html": (True, False, False),
-    "notebooks/derivations.html": (False, True, True),
     "book/report.html": (True, False, False),
+    "book/rerun.html": (True, False, False),
+    "notebooks/derivations.html": (False, True, True),
     "notebooks/shallow_acrbm.html": (True, True, True),
+    "notebooks/shallow_acrbm_fashion_mnist.html": (True, True, True),
     "notebooks/ae_acrbm.html": (True, True, True),
     "notebooks/loc.html": (True, True, True),
 }
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
          "--virtual-time-budget=8000", "--hide-scrollbars"]
+#: tqdm-style progress output
+PROGRESS = re.compile(r"\d+%\|[^|\n]{0,80}\||\d+(\.\d+)?\s?it/s|s/it\]")
+#: TeX left as text: $...$ with a backslash or ^ or _ inside, or a bare \command outside code
+RAW_TEX = re.compile(r"\$[^$\n]{0,80}[\\^_][^$\n]{0,80}\$|\\(frac|rho|sigma|mathrm|top|sum|log|hat|eta|epsilon)\b")
+
+#: Injected into a temporary copy of the page: measures what Chromium laid out and writes it into
+#: the DOM (read back with --dump-dom).
+MEASURE = """<script>
+window.addEventListener('load', function () { setTimeout(function () {
+  var article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+  var limit = article.getBoundingClientRect().width;
+  var wide = [];
+  article.querySelectorAll('table').forEach(function (t, i) {
+    var w = t.scrollWidth;
+    if (w > limit + 2) { wide.push({index: i, width: w, text: (t.innerText || '').slice(0, 60)}); }
+  });
+  var out = document.createElement('pre');
+  out.id = 'osa-measure';
+  out.textContent = JSON.stringify({column: limit, wide: wide,
+                                    height: document.documentElement.scrollHeight});
+  document.body.appendChild(out);
+}, 1500); });
+</script>"""
+
+
+def toc_pages() -> list[str]:
+    """Every page named in _toc.yml, as built HTML paths."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    pages = [toc["root"]]
+    for part in toc.get("parts", []):
+        pages += [c["file"] for c in part.get("chapters", [])]
+    return [f"{p}.html" for p in pages]
 
 
 def chromium() -> str:
@@ -45,32 +88,66 @@ def chromium() -> str:
     raise SystemExit("check failed: no chromium on PATH (apt-get install chromium)")
 
 
-def run(args: list[str], profile_dir: str) -> str:
-    out = subprocess.run([chromium(), *FLAGS, f"--user-data-dir={profile_dir}", *args],
-                         capture_output=True, text=True, timeout=120)
+def run(args: list[str]) -> str:
+    with tempfile.TemporaryDirectory() as profile_dir:
+        out = subprocess.run([chromium(), *FLAGS, f"--user-data-dir={profile_dir}", *args],
+                             capture_output=True, text=True, timeout=180)
     if out.returncode != 0:
         raise SystemExit(f"check failed: chromium exited {out.returncode}: {out.stderr[-2000:]}")
     return out.stdout
 
 
-def check_page(rel: str, want_table: bool, want_math: bool, want_images: bool) -> list[str]:
+def measure(page: Path) -> dict:
+    """Column width, tables wider than it, and the page height, at a WIDTH px window."""
+    probe = page.with_name(page.stem + ".__measure__.html")
+    probe.write_text(page.read_text().replace("</body>", MEASURE + "</body>"))
+    try:
+        dom = BeautifulSoup(run([f"--window-size={WIDTH},1200", "--dump-dom", probe.as_uri()]), "html.parser")
+    finally:
+        probe.unlink()
+    node = dom.find(id="osa-measure")
+    return json.loads(node.get_text()) if node else {"column": None, "wide": [], "height": 2400}
+
+
+def anchor_exists(target: Path, anchor: str, cache: dict) -> bool:
+    if target not in cache:
+        cache[target] = BeautifulSoup(target.read_text(), "html.parser") if target.exists() else None
+    soup = cache[target]
+    return soup is not None and (not anchor or soup.find(id=anchor) is not None)
+
+
+def check_page(rel: str, want_table: bool, want_math: bool, want_images: bool, cache: dict) -> list[str]:
     page = HTML / rel
     if not page.exists():
         return [f"{rel}: page not built"]
     problems = []
     url = page.as_uri()
+    m = measure(page)
+    height = int(min(max(m.get("height") or 2400, 800), 30000))
     shot = SHOTS / (rel.replace("/", "_").removesuffix(".html") + ".png")
-    with tempfile.TemporaryDirectory() as profile_dir:
-        run([f"--screenshot={shot}", "--window-size=1280,2400", url], profile_dir)
-    with tempfile.TemporaryDirectory() as profile_dir:
-        dom = BeautifulSoup(run(["--dump-dom", url], profile_dir), "html.parser")
+    run([f"--screenshot={shot}", f"--window-size={WIDTH},{height}", url])
+    dom = BeautifulSoup(run(["--dump-dom", url]), "html.parser")
     main = dom.find("main") or dom
     if want_table and not main.find("table"):
         problems.append(f"{rel}: no table")
+    for t in m.get("wide", []):
+        problems.append(f"{rel}: table {t['index']} is {t['width']} px wide, wider than the "
+                        f"{m['column']:.0f} px content column ({t['text']!r})")
     math = main.select(".math")
-    raw = [m.get_text()[:60] for m in math if not m.find("mjx-container")]
+    raw = [x.get_text()[:60] for x in math if not x.find("mjx-container")]
     if raw:
         problems.append(f"{rel}: {len(raw)} unrendered equation(s), e.g. {raw[0]!r}")
+    visible = BeautifulSoup(str(main), "html.parser")
+    for node in visible.select("mjx-container, script, style, pre, code, .math, .highlight"):
+        node.decompose()
+    text = visible.get_text(" ")
+    tex = RAW_TEX.search(text)
+    if tex:
+        problems.append(f"{rel}: raw TeX in the text: {tex.group(0)[:60]!r}")
+    outputs = " ".join(o.get_text(" ") for o in main.select(".cell_output, .output"))
+    progress = PROGRESS.search(outputs)
+    if progress:
+        problems.append(f"{rel}: progress-bar output: {progress.group(0)!r}")
     if want_math and not main.find("mjx-container"):
         problems.append(f"{rel}: no rendered equation")
     if want_images and not main.find_all("img"):
@@ -85,19 +162,28 @@ def check_page(rel: str, want_table: bool, want_math: bool, want_images: bool) -
                 im.verify()
         except Exception as err:  # missing or unreadable image
             problems.append(f"{rel}: image {src} does not load ({err.__class__.__name__})")
+    for a in main.find_all("a", href=True):
+        href = a["href"]
+        if re.match(r"^[a-z]+:", href) or href.startswith("#") or ".html" not in href:
+            continue
+        path, _, anchor = href.partition("#")
+        target = (page.parent / path).resolve()
+        if not anchor_exists(target, anchor, cache):
+            problems.append(f"{rel}: link {href!r} ({a.get_text()[:40]!r}) points at a missing page or section")
     if not shot.exists() or shot.stat().st_size == 0:
         problems.append(f"{rel}: no screenshot")
     print(f"{rel}: {len(main.find_all('table'))} tables, {len(main.find_all('mjx-container'))} equations, "
-          f"{len(main.find_all('img'))} images, screenshot {shot.relative_to(ROOT)}")
+          f"{len(main.find_all('img'))} images, {height} px high, column {m.get('column') or 0:.0f} px, "
+          f"screenshot {shot.relative_to(ROOT)}")
     return problems
 
 
 def main() -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    pages = sys.argv[1:] or list(PAGES)
-    problems = []
+    pages = sys.argv[1:] or toc_pages()
+    problems, cache = [], {}
     for rel in pages:
-        problems += check_page(rel, *PAGES.get(rel, (False, False, False)))
+        problems += check_page(rel, *PAGES.get(rel, (False, False, False)), cache)
     if problems:
         raise SystemExit("browser check failed:\n  " + "\n  ".join(problems))
     print("browser check passed")

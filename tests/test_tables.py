@@ -78,8 +78,8 @@ def test_provenance_table(tmp_path):
           extra={"data": {"data_root": "/somewhere/data", "sha256": {"a": "1", "b": "2"}}})
     t = tables.provenance_table(tmp_path)
     assert t.iloc[0]["record"] == "mnist/kmeans"
-    assert t.iloc[0]["data"] == "data (2 files, sha256 checked)"
-    assert t.iloc[0]["wall time (min)"] == "1.0"
+    assert t.iloc[0]["data (sha256)"] == "2 files"
+    assert t.iloc[0]["minutes"] == "1.0"
 
 
 def test_verdict_table_and_figure(tmp_path):

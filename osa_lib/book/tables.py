@@ -360,12 +360,9 @@ def provenance_table(results_dir, profile: str = "paper"):
         if isinstance(data, Mapping):
             root = data.get("data_root") or data.get("root") or data.get("data_dir")
             sums = data.get("sha256") or {}
-            data_text = (Path(str(root)).name or str(root)) if root else "—"
-            if sums:
-                data_text += f" ({len(sums)} files, sha256 checked)"
+            data_text = f"{len(sums)} files" if sums else ((Path(str(root)).name or str(root)) if root else "—")
         rows.append({"record": f"{r['dataset']}/{r['experiment']}", "budget": budget_text(r),
-                     "wall time (min)": f"{r['wall_time_s'] / 60:.1f}", "device": short_device(r["device"]),
-                     "data": data_text, "commit": r["git_commit"][:12] + ("+dirty" if "dirty" in r["git_commit"]
-                                                                        else ""),
-                     "created": r["created"][:10]})
-    return pd.DataFrame(rows, columns=["record", "budget", "wall time (min)", "device", "data", "commit", "created"])
+                     "minutes": f"{r['wall_time_s'] / 60:.1f}", "device": short_device(r["device"]),
+                     "data (sha256)": data_text,
+                     "commit": r["git_commit"][:8] + ("+dirty" if "dirty" in r["git_commit"] else "")})
+    return pd.DataFrame(rows, columns=["record", "budget", "minutes", "device", "data (sha256)", "commit"])
