@@ -17,6 +17,7 @@ import argparse
 import logging
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -77,17 +78,30 @@ def stage_sources(clean: bool = True) -> None:
 
 
 def retitle(path: Path, label: str, title: str) -> None:
-    """Give an executed copy its own label and H1 (the same chapter run on another data set)."""
+    """Give an executed copy its own label, H1, section targets and figure names (the same chapter run
+    on another data set); references on the page follow the renamed targets."""
     nb = nbformat.read(path, as_version=4)
     first = next(c for c in nb.cells if c.cell_type == "markdown")
     lines = first.source.splitlines()
-    lines = [f"({label})=" if l.startswith("(") and l.endswith(")=") else
-             (f"# {title}" if l.startswith("# ") else l) for l in lines]
+    page_label = next((l[1:-2] for l in lines if l.startswith("(") and l.endswith(")=")), None)
+    lines = [f"# {title}" if l.startswith("# ") else l for l in lines]
     first.source = "\n".join(lines)
-    for cell in nb.cells:  # figure names must be unique across the book
+    renamed = {}
+    for cell in nb.cells:  # targets and figure names must be unique across the book
+        if cell.cell_type == "markdown":
+            for old in re.findall(r"^\((\S+)\)=$", cell.source, flags=re.M):
+                renamed[old] = label if old == page_label else f"{old}-{label}"
         figure = cell.metadata.get("mystnb", {}).get("figure")
         if figure and "name" in figure:
-            figure["name"] = f"{figure['name']}-{label}"
+            renamed[figure["name"]] = f"{figure['name']}-{label}"
+            figure["name"] = renamed[figure["name"]]
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for old, new in renamed.items():
+            cell.source = re.sub(rf"^\({re.escape(old)}\)=$", f"({new})=", cell.source, flags=re.M)
+            cell.source = re.sub(rf"(\{{(?:numref|ref)\}}`(?:[^`<]*<)?){re.escape(old)}(>?`)", rf"\g<1>{new}\g<2>",
+                                 cell.source)
     nbformat.write(nb, path)
 
 

@@ -33,3 +33,22 @@ def test_kernels_run_without_progress_bars():
     names = [n for n, *_ in module.NOTEBOOKS]
     assert {"intro", "summary", "report", "rerun"} <= set(names)
     assert names[-1] == "rerun"          # executed last: it shows the others' execution times
+
+
+def test_retitle_renames_targets_figures_and_their_references(tmp_path):
+    import nbformat
+
+    retitle = build_book().retitle
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("(shallow)=\n# Shallow\n(shallow-fig9)=\n"
+                                              "see {numref}`fig9`, {ref}`shallow-fig9`, {ref}`text <shallow-fig9>`"),
+                nbformat.v4.new_code_cell("x")]
+    nb.cells[1].metadata["mystnb"] = {"figure": {"name": "fig9"}}
+    path = tmp_path / "copy.ipynb"
+    nbformat.write(nb, path)
+    retitle(path, "fm", "Fashion")
+    out = nbformat.read(path, as_version=4)
+    assert out.cells[0].source == ("(fm)=\n# Fashion\n(shallow-fig9-fm)=\n"
+                                   "see {numref}`fig9-fm`, {ref}`shallow-fig9-fm`, {ref}`text <shallow-fig9-fm>`")
+    assert out.cells[1].metadata["mystnb"]["figure"]["name"] == "fig9-fm"
