@@ -66,7 +66,7 @@ def stage_sources(clean: bool = True) -> None:
     SRC.mkdir(parents=True, exist_ok=True)
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy2(ROOT / name, SRC / name)
-    for folder in ("book", "notebooks"):
+    for folder in ("book", "notebooks", "_static"):
         for path in (ROOT / folder).rglob("*"):
             target = SRC / path.relative_to(ROOT)
             if path.is_dir() or ".ipynb_checkpoints" in path.parts:
