@@ -93,3 +93,13 @@ def test_verdict_table_and_figure(tmp_path):
     fig = overview.paper_vs_ours_figure(tmp_path, report=rep)
     labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
     assert "Shallow ACRBM (10)" in labels and "LOC: IoU" in labels
+
+
+def test_table1_shows_the_papers_selection_for_ae_kmeans():
+    from osa_lib.book.tables import table1_metric
+
+    rec = {"metrics": {"accuracy_majority": {}, "accuracy_majority_best_of_inits": {}}}
+    assert table1_metric(rec, "ae_kmeans") == "accuracy_majority_best_of_inits"
+    assert table1_metric(rec, "ae_acrbm_10") == "accuracy_majority"
+    assert table1_metric({"metrics": {"accuracy_majority": {}}}, "ae_kmeans") == "accuracy_majority"
+    assert table1_metric(None, "ae_kmeans") == "accuracy_majority"

@@ -257,6 +257,14 @@ def _params_text(paper_row: Mapping | None, record: Mapping | None) -> str:
     return f"{paper} / {ours}"
 
 
+def table1_metric(record: Mapping | None, experiment: str) -> str:
+    """The metric Table 1 shows for a row: the majority accuracy; for AE + K-means the paper's own
+    selection (best of the K-means starts by test accuracy) when the record has it."""
+    if experiment == "ae_kmeans" and record is not None and "accuracy_majority_best_of_inits" in record["metrics"]:
+        return "accuracy_majority_best_of_inits"
+    return "accuracy_majority"
+
+
 def table1_compact(results_dir, dataset: str = "mnist", *, build_profile: str = "ci",
                    rows: Iterable[tuple[str, str, int]] = TABLE1_ROWS):
     """Table 1 as the front pages show it: one line per row, fits the content column.
@@ -276,12 +284,13 @@ def table1_compact(results_dir, dataset: str = "mnist", *, build_profile: str = 
         rec, profile = preferred_record(results_dir, dataset, experiment, build_profile)
         p = paper_rows.get(experiment)
         paper_text = "—" if p is None else p["accuracy"] + (f" ± {p['accuracy_std']}" if "accuracy_std" in p else "")
-        ours = mean_std_text(rec, "accuracy_majority")
+        metric = table1_metric(rec, experiment)
+        ours = mean_std_text(rec, metric)
         if rec is not None and profile != "paper":
             ours += f" ({profile})"
         gap = "—"
-        if rec is not None and p is not None and "accuracy_majority" in rec["metrics"]:
-            gap = f"{100 * rec['metrics']['accuracy_majority']['mean'] - float(p['accuracy']):+.2f}"
+        if rec is not None and p is not None and metric in rec["metrics"]:
+            gap = f"{100 * rec['metrics'][metric]['mean'] - float(p['accuracy']):+.2f}"
         table.append({"method": method, "K": k, "params (paper / ours)": _params_text(p, rec),
                       "paper %": paper_text, "ours %": ours, "gap": gap,
                       BUDGET_COLUMN: budget_text(rec, paper_budget(experiment)["epochs"] if p else None)})
