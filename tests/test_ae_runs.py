@@ -98,3 +98,14 @@ def test_parameter_gaps_single_out_the_dense_reading():
 
     gaps = parameter_gaps()
     assert gaps["dense"][1] < 0.5 < gaps["conv"][0]
+
+
+def test_per_seed_table_keeps_the_asked_metrics_in_order():
+    from osa_lib.book.ae_runs import per_seed_table
+
+    rec = {"experiment": "ae_acrbm_10", "seeds": [0, 1],
+           "metrics": {"nmi": {"per_seed": [0.1, 0.3], "mean": 0.2, "std": 0.14},
+                       "accuracy_majority": {"per_seed": [0.5, 0.7], "mean": 0.6, "std": 0.14}}}
+    table = per_seed_table([rec], ("accuracy_majority", "clusters_used", "nmi"))
+    assert list(table.index.get_level_values("metric")) == ["accuracy_majority", "nmi"]
+    assert table.loc[("ae_acrbm_10", "accuracy_majority"), "seed 1"] == 70.0

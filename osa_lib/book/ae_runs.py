@@ -516,13 +516,18 @@ def kmeans_readings_table(record: dict):
     return pd.DataFrame(rows)
 
 
-def per_seed_table(records: Sequence[dict]):
-    """One row per (experiment, metric): the value of every seed, mean and std, in percent."""
+def per_seed_table(records: Sequence[dict], metrics: Sequence[str] | None = None):
+    """One row per (experiment, metric): the value of every seed, mean and std, in percent.
+
+    ``metrics``: which to show, in that order (those a record lacks are skipped); None = all.
+    """
     import pandas as pd
 
     rows = []
     for rec in records:
-        for metric, m in rec["metrics"].items():
+        names = list(rec["metrics"]) if metrics is None else [m for m in metrics if m in rec["metrics"]]
+        for metric in names:
+            m = rec["metrics"][metric]
             rows.append({"experiment": rec["experiment"], "metric": metric,
                          **{f"seed {s}": round(100 * v, 2) for s, v in zip(rec["seeds"], m["per_seed"])},
                          "mean": round(100 * m["mean"], 2), "std": round(100 * m["std"], 2)})
