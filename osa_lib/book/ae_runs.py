@@ -84,7 +84,8 @@ def answer_sentence(paper_records: Mapping[str, dict | None], paper: Mapping[str
             if gap is not None else f"{ROW_LABELS[row]} has no paper number to compare with"
         if epochs < planned_epochs:
             text += f" after {epochs} of {planned_epochs} epochs (not tested at the paper's budget)"
-        parts.append(text + f" ({len(rec['seeds'])} seeds)")
+        n = len(rec["seeds"])
+        parts.append(text + f" ({n} seed{'s' if n != 1 else ''})")
     sentence = "; ".join(parts) + "."
     if "ae_kmeans" in done and "ae_acrbm_10" in done:
         acrbm, km, km_best = mean("ae_acrbm_10"), mean("ae_kmeans"), mean("ae_kmeans", "accuracy_majority_best_of_inits")
