@@ -4,6 +4,9 @@
     nohup python scripts/run_ae_jobs.py --workers 2 > ae_jobs.log 2>&1 &  # in the background
     python scripts/run_ae_jobs.py --device cuda --workers 1              # the same jobs on a GPU
     python scripts/run_ae_jobs.py --status                               # what is done, what is left
+    # the screening study of the protocol's readings (100 epochs, 2 seeds, K = 10):
+    python scripts/run_ae_jobs.py --experiments ae_acrbm_10 --readings printed lam0.01 lam0.1 lam10 sum bce \
+        detached acrbm_encoder glorot --epochs 100 --seeds 0 1 --tag screen
 
 Each (row, seed) is one job with its own checkpoint and progress file under
 ``results/paper/<dataset>/ae_jobs/``; rerunning the command resumes what did not finish.
@@ -18,7 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from osa_lib.book.ae_jobs import EXPERIMENTS, gather_record, paper_jobs, read_job, run_jobs  # noqa: E402
+from osa_lib.book.ae_jobs import (EXPERIMENTS, KMEANS_AE_READINGS, READINGS, gather_record,  # noqa: E402
+                                  paper_jobs, read_job, run_jobs)
 from osa_lib.book.records import write_record  # noqa: E402
 
 
@@ -31,6 +35,10 @@ def main(argv=None) -> int:
     parser.add_argument("--eval-every", type=int, default=10)
     parser.add_argument("--architecture", default="dense", choices=["dense", "conv"])
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--readings", nargs="+", default=["printed"],
+                        choices=sorted(set(READINGS) | set(KMEANS_AE_READINGS)),
+                        help="readings of the protocol (osa_lib.book.ae_jobs.READINGS); printed = as printed")
+    parser.add_argument("--tag", default="", help="suffix of the jobs' folder and record name (e.g. screen)")
     parser.add_argument("--workers", type=int, default=2, help="jobs at a time (one per core on a CPU)")
     parser.add_argument("--threads", type=int, default=1, help="threads per job")
     parser.add_argument("--budget-minutes", type=float, default=None, help="stop (checkpointed) after this long")
@@ -41,19 +49,26 @@ def main(argv=None) -> int:
     parser.add_argument("--gather-only", action="store_true", help="write the rows' records from finished seeds")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    jobs = paper_jobs(args.experiments, args.seeds, dataset=args.dataset, epochs=args.epochs,
-                      architecture=args.architecture, eval_every=args.eval_every, device=args.device)
+    pairs = [(e, r) for r in args.readings for e in args.experiments
+             if r in (KMEANS_AE_READINGS if e == "ae_kmeans" else READINGS)]
+    if not pairs:
+        parser.error(f"none of the readings {args.readings} applies to {args.experiments}")
+    jobs = [job for e, r in pairs for job in paper_jobs([e], args.seeds, dataset=args.dataset, epochs=args.epochs,
+                                                          architecture=args.architecture, eval_every=args.eval_every,
+                                                          device=args.device, reading=r, tag=args.tag)]
+    jobs = sorted(jobs, key=lambda j: (args.seeds.index(j.seed), j.experiment == "ae_acrbm_30"))
     if not (args.status or args.gather_only):
         run_jobs(jobs, args.results_dir, data_dir=args.data_dir, n_workers=args.workers,
                  budget_minutes=args.budget_minutes, chunk_minutes=args.chunk_minutes, threads=args.threads)
     if not args.status:     # each row's record from the seeds that are done (Table 1 reads these)
-        for experiment in args.experiments:
-            record = gather_record(args.results_dir, "paper", args.dataset, experiment, seeds=args.seeds)
+        for experiment, reading in pairs:
+            record = gather_record(args.results_dir, "paper", args.dataset, experiment, seeds=args.seeds,
+                                   reading=reading, tag=args.tag)
             if record is not None:
                 print("wrote", write_record(record, args.results_dir))
     for job in jobs:
         state = read_job(job, args.results_dir) or {"status": "not started", "epochs_done": 0}
-        print(f"{job.experiment:12s} seed {job.seed}: {state['status']:11s} {state['epochs_done']:4d}/{job.epochs} "
+        print(f"{job.name:28s} seed {job.seed}: {state['status']:11s} {state['epochs_done']:4d}/{job.epochs} "
               f"epochs")
     return 0
 

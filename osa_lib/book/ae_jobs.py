@@ -49,6 +49,46 @@ PAPER_PROTOCOL = {
                         standardize=False),
 }
 
+#: Readings of the one-stage protocol where the paper is silent (lambda, the scale of the
+#: reconstruction term, section 3.1's "trained without considering a reconstruction criterion",
+#: the initialisation), as estimator parameters laid over :data:`PAPER_PROTOCOL`. "printed" is
+#: the protocol as printed. Each reading changes one thing, so a difference is that thing's.
+READINGS = {
+    "printed": {},
+    "lam0.01": dict(lam=0.01),
+    "lam0.1": dict(lam=0.1),
+    "lam10": dict(lam=10.0),
+    "sum": dict(reconstruction_reduction="sum"),
+    "bce": dict(reconstruction="bce"),
+    "detached": dict(head_gradient="detached"),
+    "acrbm_encoder": dict(encoder_loss="acrbm"),
+    "glorot": dict(init="glorot"),
+}
+#: Readings that apply to AE + K-means (no ACRBM term there).
+KMEANS_AE_READINGS = {
+    "printed": {},
+    "kmeans60k": dict(kmeans_max_samples=None),       # K-means on all 60,000 training codes
+    "bottleneck_relu": dict(decoder_input="head", head_activation="relu", kmeans_space="head",
+                            kmeans_max_samples=None),
+    "bottleneck_linear": dict(decoder_input="head", head_activation="linear", kmeans_space="head",
+                              kmeans_max_samples=None),
+}
+
+
+def job_name(experiment: str, reading: str = "printed", tag: str = "") -> str:
+    """Folder and record name of a row under one reading: ``ae_acrbm_10``, ``ae_acrbm_10_detached_screen``."""
+    parts = [experiment] + ([reading] if reading != "printed" else []) + ([tag] if tag else [])
+    return "_".join(parts)
+
+
+def reading_params(experiment: str, reading: str) -> dict:
+    """The estimator overrides of ``reading`` for ``experiment``; ValueError naming the allowed readings."""
+    table = KMEANS_AE_READINGS if experiment == "ae_kmeans" else READINGS
+    if reading not in table:
+        raise ValueError(f"unknown reading {reading!r} for {experiment}; use one of {sorted(table)}")
+    return dict(table[reading])
+
+
 #: The four readings of "K-means on the AE latent representation" scored for every AE + K-means seed.
 KMEANS_READINGS = {
     "latent_standardized": dict(kmeans_space="latent", kmeans_standardize=True),
@@ -73,16 +113,23 @@ class AEJob:
     eval_every: int = 10
     device: str = "cpu"
     kmeans_n_init: int = 500
+    reading: str = "printed"
+    tag: str = ""
 
     def __post_init__(self):
         if self.experiment not in EXPERIMENTS:
             raise ValueError(f"unknown experiment {self.experiment!r}; use one of {EXPERIMENTS}")
+        reading_params(self.experiment, self.reading)
         check_architecture(self.architecture)
         for name in ("epochs", "eval_every", "kmeans_n_init"):
             check_int(getattr(self, name), name)
 
+    @property
+    def name(self) -> str:
+        return job_name(self.experiment, self.reading, self.tag)
+
     def folder(self, results_dir) -> Path:
-        return Path(results_dir) / self.profile / self.dataset / "ae_jobs" / self.experiment
+        return Path(results_dir) / self.profile / self.dataset / "ae_jobs" / self.name
 
     def checkpoint_path(self, results_dir) -> Path:
         return self.folder(results_dir) / f"seed{self.seed}.pt"
@@ -94,6 +141,7 @@ class AEJob:
         """The unfitted estimator of this job (the paper's protocol)."""
         cls = AEKMeans if self.experiment == "ae_kmeans" else AEACRBM
         params = dict(PAPER_PROTOCOL[self.experiment])
+        params.update(reading_params(self.experiment, self.reading))
         if cls is AEKMeans:
             params["kmeans_n_init"] = self.kmeans_n_init
         return cls(architecture=self.architecture, epochs=self.epochs, random_state=self.seed, device=self.device,
@@ -179,7 +227,7 @@ def run_job(job: AEJob, results_dir, *, data_dir=None, deadline: float | None = 
     """
     from osa_lib.data.mnist import flatten_images  # noqa: F401  (import check before the slow load)
     from osa_lib.data import load_clustering_data
-    from osa_lib.book.records import device_description, git_commit, git_state, library_versions
+    from osa_lib.book.records import cpu_capability, device_description, git_commit, git_state, library_versions
     from osa_lib.runtime import limit_threads
 
     state = read_job(job, results_dir)
@@ -195,11 +243,13 @@ def run_job(job: AEJob, results_dir, *, data_dir=None, deadline: float | None = 
     ckpt = job.checkpoint_path(results_dir)
     model = job.estimator(checkpoint=ckpt)
     payload = {
-        "job": asdict(job), "status": "running", "experiment": job.experiment, "dataset": job.dataset,
+        "job": asdict(job), "status": "running", "experiment": job.experiment, "name": job.name,
+        "reading": job.reading, "dataset": job.dataset,
         "profile": job.profile, "seed": job.seed, "epochs": job.epochs, "architecture": job.architecture,
         "protocol": "paper", "params": {k: v for k, v in model.get_params().items()
                                         if k not in ("checkpoint", "progress", "checkpoint_every")},
         "device": device_description(job.device), "threads": threads, "data": data.provenance,
+        "cpu_capability": cpu_capability(),
         "n_train": len(data.X_train), "n_test": len(data.X_test),
     }
     while True:
@@ -264,9 +314,10 @@ def _run_before_deadline(job, results_dir, data_dir, deadline, chunk_minutes, th
                    threads=threads)
 
 
-def job_states(results_dir, profile: str, dataset: str, experiment: str, seeds=(0, 1, 2, 3, 4)) -> list[dict]:
-    """The progress files of ``experiment``'s jobs that exist (done or running), in seed order."""
-    folder = Path(results_dir) / profile / dataset / "ae_jobs" / experiment
+def job_states(results_dir, profile: str, dataset: str, experiment: str, seeds=(0, 1, 2, 3, 4), *,
+               reading: str = "printed", tag: str = "") -> list[dict]:
+    """The progress files of ``experiment``'s jobs (under ``reading``) that exist, done or running, in seed order."""
+    folder = Path(results_dir) / profile / dataset / "ae_jobs" / job_name(experiment, reading, tag)
     states = []
     for seed in seeds:
         path = folder / f"seed{int(seed)}.json"
@@ -287,7 +338,8 @@ def chosen_kmeans_reading(states: list[dict]) -> str:
     return max(KMEANS_READINGS, key=lambda r: np.mean([s["readings"][r]["train_accuracy_majority"] for s in done]))
 
 
-def gather_record(results_dir, profile: str, dataset: str, experiment: str, seeds=(0, 1, 2, 3, 4)) -> dict | None:
+def gather_record(results_dir, profile: str, dataset: str, experiment: str, seeds=(0, 1, 2, 3, 4), *,
+                  reading: str = "printed", tag: str = "") -> dict | None:
     """The row's record from its finished jobs (None when no seed has finished).
 
     Metrics are over the finished seeds only; ``seeds_planned``, ``epochs_per_seed`` and
@@ -299,13 +351,15 @@ def gather_record(results_dir, profile: str, dataset: str, experiment: str, seed
     """
     from osa_lib.book.records import make_record, summarize
 
-    states = job_states(results_dir, profile, dataset, experiment, seeds)
+    states = job_states(results_dir, profile, dataset, experiment, seeds, reading=reading, tag=tag)
     done = [s for s in states if s["status"] == "done"]
     if not done:
         return None
     first = done[0]
     params = dict(first["params"])
     params.pop("random_state", None)
+    params["reading"] = reading
+    params["reading_overrides"] = reading_params(experiment, reading)
     params.update({"architecture": first["architecture"], "epochs": first["epochs"], "n_train": first["n_train"],
                    "n_test": first["n_test"], "evaluated_on": "test split",
                    "protocol": "paper: one stage (joint from the first epoch), Table 3's sizes and optimiser",
@@ -329,7 +383,9 @@ def gather_record(results_dir, profile: str, dataset: str, experiment: str, seed
     else:
         params["lambda"] = params.pop("lam")
         runs = [s["metrics"] for s in done]
-    record = make_record(experiment=experiment, dataset=dataset, profile=profile, params=params,
+    extra["cpu_capability"] = sorted({s.get("cpu_capability", "not recorded") for s in done})
+    extra["threads"] = sorted({s.get("threads", 1) for s in done})
+    record = make_record(experiment=job_name(experiment, reading, tag), dataset=dataset, profile=profile, params=params,
                          seeds=[s["seed"] for s in done], runs=runs, n_parameters=first["n_parameters"],
                          wall_time_s=float(sum(s["train_time_s"] for s in done)), device=first["job"]["device"],
                          extra=extra)

@@ -65,7 +65,21 @@ def device_description(device: str = "cpu") -> str:
     dev = torch.device(device)
     if dev.type == "cuda":
         return f"cuda: {torch.cuda.get_device_name(dev)}"
-    return f"cpu: {platform.machine()}, {torch.get_num_threads()} torch threads"
+    return f"cpu: {platform.machine()} ({cpu_capability()}), {torch.get_num_threads()} torch threads"
+
+
+def cpu_capability() -> str:
+    """The SIMD level torch's CPU kernels use here (``torch.backends.cpu.get_cpu_capability()``, e.g. AVX512).
+
+    Two machines with different capabilities run different kernels, so the same seed can give
+    slightly different floating-point results there; records carry it for that reason.
+    """
+    import torch
+
+    try:
+        return str(torch.backends.cpu.get_cpu_capability())
+    except (AttributeError, RuntimeError):
+        return "unknown"
 
 
 #: The folders whose code makes a record: a change here (tracked or untracked) makes the commit "dirty".

@@ -32,10 +32,32 @@ from osa_lib.metrics import clustering_scores
 from osa_lib.train import run_epochs, seeded_generator
 
 RECONSTRUCTION_LOSSES = ("mse", "bce")
+#: How the reconstruction error of a batch is reduced: "mean" over pixels and images (the
+#: printed protocol's reading), or "sum" over the pixels of an image, mean over images
+#: (Keras' ``reduction="sum"`` per image; 784 x the "mean" loss on MNIST).
+RECONSTRUCTION_REDUCTIONS = ("mean", "sum")
+#: Weight initialisations: PyTorch's defaults, or Glorot uniform with zero biases (Keras' defaults).
+INITS = ("pytorch", "glorot")
+#: Which weights the ACRBM term reaches. "full": everything (the printed protocol); "detached":
+#: only the head (it reads ``h_AE.detach()``, and the decoder reads the head detached).
+HEAD_GRADIENTS = ("full", "detached")
+#: Which losses train the encoder. "both": reconstruction + lambda * ACRBM; "acrbm": the ACRBM
+#: term alone (the decoder reads detached codes), section 3.1's "without a reconstruction criterion".
+ENCODER_LOSSES = ("both", "acrbm")
 #: Hyperparameters that do not change what is learned (ignored when matching a checkpoint).
 _RUNTIME_PARAMS = ("progress", "device", "checkpoint", "epochs", "eval_every", "checkpoint_every")
 logger = logging.getLogger(__name__)
 _CHUNK = 4096
+
+
+def glorot_init(module: torch.nn.Module) -> torch.nn.Module:
+    """Glorot-uniform weights and zero biases in every dense and convolution layer (Keras' defaults)."""
+    for layer in module.modules():
+        if isinstance(layer, (torch.nn.Linear, torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+            torch.nn.init.xavier_uniform_(layer.weight)
+            if layer.bias is not None:
+                torch.nn.init.zeros_(layer.bias)
+    return module
 
 
 def _fork_seed(generator: torch.Generator) -> int:
@@ -78,8 +100,10 @@ class _AEBase(ClusterMixin, BaseEstimator):
         check_int(self.eval_every, "eval_every", minimum=1)
         check_int(self.checkpoint_every, "checkpoint_every", minimum=1)
         check_float(self.lr, "lr", positive=True)
-        if self.reconstruction not in RECONSTRUCTION_LOSSES:
-            raise ValueError(f"reconstruction must be one of {RECONSTRUCTION_LOSSES}, got {self.reconstruction!r}")
+        for name, allowed in (("reconstruction", RECONSTRUCTION_LOSSES),
+                              ("reconstruction_reduction", RECONSTRUCTION_REDUCTIONS), ("init", INITS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if len(tuple(self.conv_channels)) != 2:
             raise ValueError(f"conv_channels must be two widths (c1, c2), got {self.conv_channels!r}")
         for c in self.conv_channels:
@@ -99,9 +123,12 @@ class _AEBase(ClusterMixin, BaseEstimator):
 
     def _build_module(self, image_size: int) -> Autoencoder:
         enc, lat, dec = self._sizes()
-        return Autoencoder(self._head_units(), enc, lat, dec, architecture=self.architecture, head=self._head,
-                               conv_channels=tuple(int(c) for c in self.conv_channels), image_size=image_size,
-                               **self._module_kwargs())
+        module = Autoencoder(self._head_units(), enc, lat, dec, architecture=self.architecture, head=self._head,
+                             conv_channels=tuple(int(c) for c in self.conv_channels), image_size=image_size,
+                             **self._module_kwargs())
+        if self.init == "glorot":
+            glorot_init(module)
+        return module
 
     def _module_kwargs(self) -> dict:
         return {}
@@ -112,8 +139,44 @@ class _AEBase(ClusterMixin, BaseEstimator):
     # ----- losses ------------------------------------------------------------------------------
     def _reconstruction_loss(self, recon: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         if self.reconstruction == "mse":
-            return torch.mean((recon - x) ** 2)
-        return torch.nn.functional.binary_cross_entropy(recon.clamp(1e-6, 1 - 1e-6), x)
+            per_pixel = (recon - x) ** 2
+        else:
+            per_pixel = torch.nn.functional.binary_cross_entropy(recon.clamp(1e-6, 1 - 1e-6), x, reduction="none")
+        if self.reconstruction_reduction == "sum":
+            return per_pixel.flatten(1).sum(1).mean()
+        return per_pixel.mean()
+
+    def _forward(self, x: torch.Tensor):
+        """``(reconstruction, h_AE, head)`` with the gradient routing of the reading (see AEACRBM)."""
+        return self.module_(x)
+
+    def _terms(self, x: torch.Tensor):
+        """The reconstruction term and the extra (ACRBM) term of one batch ``x`` (B, 1, S, S)."""
+        recon, h_ae, h_head = self._forward(x)
+        return self._reconstruction_loss(recon, x), self._extra_loss(h_head, "joint")
+
+    def _gradient_norms(self, data: torch.Tensor, side: int) -> dict:
+        """L2 norm of each loss term's gradient on the encoder's weights, on the first 1,024 rows.
+
+        Measured in eval mode with ``torch.autograd.grad`` (no ``.grad`` touched, no random
+        numbers drawn), so it changes nothing that is learned. The ACRBM norm is taken
+        with lambda = 1; the loss uses lambda times it.
+        """
+        module = self.module_
+        module.eval()
+        params = [p for p in module.encoder.parameters() if p.requires_grad]
+        if not params:
+            return {}
+        x = data[:1024].view(-1, 1, side, side)
+        rec, extra = self._terms(x)
+        out = {}
+        for name, term in (("reconstruction", rec), ("acrbm", extra)):
+            if term is None:
+                continue
+            grads = torch.autograd.grad(term, params, allow_unused=True, retain_graph=True)
+            out[f"grad_encoder_{name}"] = float(torch.sqrt(sum((g ** 2).sum() for g in grads if g is not None)
+                                                           + torch.zeros(())).item())
+        return out
 
     # ----- fitting -----------------------------------------------------------------------------
     def fit(self, X, y=None, *, eval_set=None, deadline=None):
@@ -223,6 +286,8 @@ class _AEBase(ClusterMixin, BaseEstimator):
             t0 = time.perf_counter()
             phase = self._phase(epoch)
             self._start_phase(phase, epoch, X, device)
+            report = (epoch + 1) % self.eval_every == 0 or epoch + 1 == self.epochs or epoch == 0
+            grad_norms = self._gradient_norms(data, side) if (report and eval_set is not None) else {}
             totals = {}
             batch_loss = self._batch_loss_fn(data, side, epoch, phase, totals)
             module.train()
@@ -231,9 +296,9 @@ class _AEBase(ClusterMixin, BaseEstimator):
             module.eval()
             entry = {"epoch": epoch + 1, "phase": phase, "lambda": self._lambda(epoch)}
             entry.update({k: float(v.item()) / len(X) for k, v in totals.items()})
+            entry.update(grad_norms)
             self.train_time_s_ += time.perf_counter() - t0
             entry["time_s"] = time.perf_counter() - t0
-            report = (epoch + 1) % self.eval_every == 0 or epoch + 1 == self.epochs
             if eval_set is not None and report:
                 entry.update({f"eval_{k}": v for k, v in self._monitor(X_eval, y_eval).items()})
             self.history_.append(entry)
@@ -268,7 +333,7 @@ class _AEBase(ClusterMixin, BaseEstimator):
         return f"{type(self).__name__}(K={self.n_clusters}, seed={self.random_state})"
 
     def _batch_loss_fn(self, data, side, epoch, phase, totals):
-        module, lam = self.module_, self._lambda(epoch)
+        lam = self._lambda(epoch)
 
         def add(name, value, n):
             v = value.detach() * n
@@ -276,7 +341,7 @@ class _AEBase(ClusterMixin, BaseEstimator):
 
         def batch_loss(idx):
             x = data.index_select(0, idx.to(data.device)).view(-1, 1, side, side)   # (B, 1, S, S)
-            recon, h_ae, h_head = module(x)
+            recon, h_ae, h_head = self._forward(x)
             rec = self._reconstruction_loss(recon, x)
             extra = self._extra_loss(h_head, phase)
             if phase == "head":
@@ -441,7 +506,9 @@ class _AEBase(ClusterMixin, BaseEstimator):
         path = Path(self.checkpoint)
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
-            theirs = {k: v for k, v in state["params"].items() if k not in _RUNTIME_PARAMS}
+            defaults = type(self)().get_params()
+            theirs = {k: state["params"].get(k, defaults[k]) for k in set(state["params"]) | set(defaults)
+                      if k not in _RUNTIME_PARAMS}
             done = int(state["epochs_done"])
         except Exception as err:   # truncated file, not a torch file, missing keys
             raise ValueError(f"checkpoint {path} cannot be read ({type(err).__name__}: {err}); it was left as "
@@ -494,6 +561,17 @@ class AEACRBM(_AEBase):
         Batch-normalise ``h_AE`` (no affine) before the head.
     temperature : float, default 1.0
     reconstruction : {"mse", "bce"}, default "mse"
+    reconstruction_reduction : {"mean", "sum"}, default "mean"
+        "mean": over pixels and images (the printed protocol); "sum": over the pixels of
+        each image, mean over images (Keras' per-image sum; 784 x "mean" on MNIST).
+    head_gradient : {"full", "detached"}, default "full"
+        "detached": the ACRBM term trains only the head (which reads ``h_AE.detach()``;
+        the decoder reads the head detached), reconstruction trains the AE; one stage.
+    encoder_loss : {"both", "acrbm"}, default "both"
+        "acrbm": the encoder (and head) learn from the ACRBM term alone; the decoder
+        reconstructs from detached codes (section 3.1's "without a reconstruction criterion").
+    init : {"pytorch", "glorot"}, default "pytorch"
+        "glorot": Glorot-uniform weights, zero biases (Keras' defaults).
     batch_size : int, default 256
     lr : float, default 1e-3
     betas : (float, float) or None
@@ -511,7 +589,10 @@ class AEACRBM(_AEBase):
     Attributes
     ----------
     module_ : Autoencoder
-    history_ : list of dict per epoch (loss, reconstruction, acrbm, lambda, phase, time_s, eval_*)
+    history_ : list of dict per epoch (loss, reconstruction, acrbm, lambda, phase, time_s, eval_*; on
+        monitored epochs also ``grad_encoder_reconstruction`` / ``grad_encoder_acrbm``, the L2 norm
+        of each term's gradient on the encoder before that epoch's updates, and
+        ``eval_cluster_sizes``)
     n_parameters_, n_features_in_, labels_, epochs_done_, train_time_s_
     """
 
@@ -519,9 +600,10 @@ class AEACRBM(_AEBase):
 
     def __init__(self, n_clusters=10, *, architecture="dense", encoder_units=None, latent_dim=None,
                  decoder_units=None, conv_channels=(16, 16), epochs=10, warmup_epochs=0, lam=0.1, ramp_epochs=0, finetune="joint",
-                 head_init="random", standardize=False, temperature=1.0, reconstruction="mse", batch_size=256,
-                 lr=1e-3, betas=None, random_state=0, device="cpu", progress=True, checkpoint=None,
-                 eval_every=1, checkpoint_every=1):
+                 head_init="random", standardize=False, temperature=1.0, reconstruction="mse",
+                 reconstruction_reduction="mean", head_gradient="full", encoder_loss="both", init="pytorch",
+                 batch_size=256, lr=1e-3, betas=None, random_state=0, device="cpu", progress=True,
+                 checkpoint=None, eval_every=1, checkpoint_every=1):
         self.n_clusters = n_clusters
         self.architecture = architecture
         self.encoder_units = encoder_units
@@ -537,6 +619,10 @@ class AEACRBM(_AEBase):
         self.standardize = standardize
         self.temperature = temperature
         self.reconstruction = reconstruction
+        self.reconstruction_reduction = reconstruction_reduction
+        self.head_gradient = head_gradient
+        self.encoder_loss = encoder_loss
+        self.init = init
         self.batch_size = batch_size
         self.lr = lr
         self.betas = betas
@@ -565,6 +651,13 @@ class AEACRBM(_AEBase):
             raise ValueError(f"finetune must be 'joint' or 'head', got {self.finetune!r}")
         if self.head_init not in ("random", "kmeans"):
             raise ValueError(f"head_init must be 'random' or 'kmeans', got {self.head_init!r}")
+        if self.head_gradient not in HEAD_GRADIENTS:
+            raise ValueError(f"head_gradient must be one of {HEAD_GRADIENTS}, got {self.head_gradient!r}")
+        if self.encoder_loss not in ENCODER_LOSSES:
+            raise ValueError(f"encoder_loss must be one of {ENCODER_LOSSES}, got {self.encoder_loss!r}")
+        if self.head_gradient == "detached" and self.encoder_loss == "acrbm":
+            raise ValueError("head_gradient='detached' with encoder_loss='acrbm' leaves the encoder without a "
+                             "loss; choose one of the two readings")
 
     def _phase(self, epoch: int) -> str:
         if epoch < self.warmup_epochs:
@@ -580,6 +673,25 @@ class AEACRBM(_AEBase):
 
     def _extra_loss(self, h_head, phase):
         return acrbm_loss(h_head)
+
+    def _forward(self, x: torch.Tensor):
+        if self.head_gradient == "full" and self.encoder_loss == "both":
+            return self.module_(x)
+        module = self.module_
+        h_ae = module.encode(x)
+        if self.head_gradient == "detached":
+            # The head learns from the ACRBM term alone, the AE from reconstruction alone.
+            h_head = module.head_activation(h_ae.detach())
+            return module.decode(h_ae, h_head.detach()), h_ae, h_head
+        # encoder_loss == "acrbm": the decoder learns to read codes it cannot shape.
+        h_head = module.head_activation(h_ae)
+        return module.decode(h_ae.detach(), h_head.detach()), h_ae, h_head
+
+    def _monitor(self, X_eval, y_eval) -> dict:
+        pred = self.predict(X_eval)
+        scores = clustering_scores(y_eval, pred, n_clusters=self.n_clusters)
+        scores["cluster_sizes"] = np.bincount(pred, minlength=self.n_clusters).tolist()
+        return scores
 
     def _optimizer_group(self, phase: str) -> str:
         return "head" if phase == "head" else "all"
@@ -649,6 +761,11 @@ class AEKMeans(_AEBase):
         Which "AE latent representation" K-means clusters: ``h_AE`` (D units) or the
         10-unit ReLU head.
     kmeans_standardize : bool, default True
+    decoder_input : {"latent_and_head", "head"}, default "latent_and_head"
+        "head": the decoder reads only the head, a true ``head_units``-d bottleneck (an
+        ablation near appendix B's model, not the paper's).
+    head_activation : {"relu", "linear"}, default "relu"
+    reconstruction_reduction, init : as in :class:`AEACRBM`
 
     Attributes
     ----------
@@ -659,9 +776,9 @@ class AEKMeans(_AEBase):
     _head = "dense"
 
     def __init__(self, n_clusters=10, *, architecture="dense", head_units=10, encoder_units=None, latent_dim=None,
-                 decoder_units=None, conv_channels=(16, 16), epochs=10, reconstruction="mse", batch_size=256,
-                 lr=1e-3, betas=None, kmeans_n_init=10, kmeans_max_samples=10_000, kmeans_space="latent",
-                 kmeans_standardize=True, random_state=0,
+                 decoder_units=None, conv_channels=(16, 16), epochs=10, reconstruction="mse",
+                 reconstruction_reduction="mean", init="pytorch", batch_size=256, lr=1e-3, betas=None, kmeans_n_init=10, kmeans_max_samples=10_000, kmeans_space="latent",
+                 kmeans_standardize=True, decoder_input="latent_and_head", head_activation="relu", random_state=0,
                  device="cpu", progress=True, checkpoint=None, eval_every=1, checkpoint_every=1):
         self.n_clusters = n_clusters
         self.architecture = architecture
@@ -672,6 +789,8 @@ class AEKMeans(_AEBase):
         self.conv_channels = conv_channels
         self.epochs = epochs
         self.reconstruction = reconstruction
+        self.reconstruction_reduction = reconstruction_reduction
+        self.init = init
         self.batch_size = batch_size
         self.lr = lr
         self.betas = betas
@@ -679,6 +798,8 @@ class AEKMeans(_AEBase):
         self.kmeans_max_samples = kmeans_max_samples
         self.kmeans_space = kmeans_space
         self.kmeans_standardize = kmeans_standardize
+        self.decoder_input = decoder_input
+        self.head_activation = head_activation
         self.random_state = random_state
         self.device = device
         self.progress = progress
@@ -691,6 +812,9 @@ class AEKMeans(_AEBase):
 
     def _head_units(self) -> int:
         return int(self.head_units)
+
+    def _module_kwargs(self) -> dict:
+        return {"decoder_input": self.decoder_input, "head_activation": self.head_activation}
 
     def _validate_extra(self) -> None:
         check_int(self.head_units, "head_units", minimum=1)

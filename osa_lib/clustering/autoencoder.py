@@ -44,6 +44,10 @@ TABLE3_SIZES = {
 TABLE3_BETA1 = {"ae_kmeans": 0.05, "ae_acrbm_10": 0.05, "ae_acrbm_30": 0.1}
 
 HEADS = ("acrbm", "dense")
+#: What the decoder reads: ``[h_AE, head]`` (appendix B) or the head alone (a true K-unit bottleneck).
+DECODER_INPUTS = ("latent_and_head", "head")
+#: Activation of the dense head (the K-means AE): ReLU (appendix B) or none.
+DENSE_HEAD_ACTIVATIONS = ("relu", "linear")
 ARCHITECTURES = ("dense", "conv")
 
 
@@ -86,11 +90,17 @@ class Autoencoder(nn.Module):
 
     def __init__(self, n_head: int, encoder_units: int, latent_dim: int, decoder_units: int, *,
                  architecture: str = "dense", head: str = "acrbm", conv_channels=(16, 16),
-                 standardize: bool = False, temperature: float = 1.0, image_size: int = 28):
+                 standardize: bool = False, temperature: float = 1.0, image_size: int = 28,
+                 decoder_input: str = "latent_and_head", head_activation: str = "relu"):
         super().__init__()
         check_architecture(architecture)
         if head not in HEADS:
             raise ValueError(f"unknown head {head!r}; use one of {HEADS}")
+        if decoder_input not in DECODER_INPUTS:
+            raise ValueError(f"decoder_input must be one of {DECODER_INPUTS}, got {decoder_input!r}")
+        if head_activation not in DENSE_HEAD_ACTIVATIONS:
+            raise ValueError(f"head_activation must be one of {DENSE_HEAD_ACTIVATIONS}, got {head_activation!r}")
+        self.decoder_input, self.dense_activation = decoder_input, head_activation
         check_int(n_head, "n_head", minimum=2 if head == "acrbm" else 1)
         for value, name in ((encoder_units, "encoder_units"), (latent_dim, "latent_dim"),
                             (decoder_units, "decoder_units"), (image_size, "image_size")):
@@ -100,6 +110,7 @@ class Autoencoder(nn.Module):
         self.architecture, self.n_head, self.head_kind = architecture, n_head, head
         self.latent_dim, self.image_size, self.temperature = latent_dim, image_size, float(temperature)
         n_pixels = image_size * image_size
+        decoder_in = n_head if decoder_input == "head" else latent_dim + n_head
         if architecture == "dense":
             self.encoder = nn.Sequential(
                 nn.Flatten(),
@@ -108,7 +119,7 @@ class Autoencoder(nn.Module):
                 nn.Linear(encoder_units, latent_dim),            # h_AE, linear
             )
             self.decoder = nn.Sequential(
-                nn.Linear(latent_dim + n_head, decoder_units), nn.ReLU(),
+                nn.Linear(decoder_in, decoder_units), nn.ReLU(),
                 nn.Linear(decoder_units, decoder_units), nn.ReLU(),
                 nn.Linear(decoder_units, n_pixels),
                 nn.Unflatten(1, (1, image_size, image_size)),
@@ -128,7 +139,7 @@ class Autoencoder(nn.Module):
                 nn.Linear(encoder_units, latent_dim),            # h_AE, linear
             )
             self.decoder = nn.Sequential(
-                nn.Linear(latent_dim + n_head, decoder_units), nn.ReLU(),
+                nn.Linear(decoder_in, decoder_units), nn.ReLU(),
                 nn.Linear(decoder_units, c2 * s * s), nn.ReLU(),
                 nn.Unflatten(1, (c2, s, s)),
                 nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),
@@ -153,11 +164,14 @@ class Autoencoder(nn.Module):
     def head_activation(self, h_ae: torch.Tensor) -> torch.Tensor:
         """``h_ACRBM`` (softmax, rows sum to 1) or the dense ReLU units; (B, K)."""
         logits = self.head_logits(h_ae)
-        return torch.softmax(logits, dim=1) if self.head_kind == "acrbm" else torch.relu(logits)
+        if self.head_kind == "acrbm":
+            return torch.softmax(logits, dim=1)
+        return torch.relu(logits) if self.dense_activation == "relu" else logits
 
     def decode(self, h_ae: torch.Tensor, h_head: torch.Tensor) -> torch.Tensor:
-        """``[h_AE, head]`` (B, D+K) -> reconstruction (B, 1, S, S) in (0, 1)."""
-        return torch.sigmoid(self.decoder(torch.cat([h_ae, h_head], dim=1)))
+        """``[h_AE, head]`` (B, D+K), or the head alone (B, K), -> reconstruction (B, 1, S, S) in (0, 1)."""
+        z = h_head if self.decoder_input == "head" else torch.cat([h_ae, h_head], dim=1)
+        return torch.sigmoid(self.decoder(z))
 
     def forward(self, x: torch.Tensor):
         """x (B, 1, S, S) -> ``(reconstruction (B,1,S,S), h_AE (B,D), head activation (B,K))``."""
