@@ -190,7 +190,7 @@ def _write_json(path: Path, payload: dict) -> None:
 
 def _curve(history: list[dict]) -> list[dict]:
     keep = ("epoch", "loss", "reconstruction", "acrbm", "time_s")
-    return [{k: v for k, v in h.items() if k in keep or k.startswith("eval_")}
+    return [{k: v for k, v in h.items() if k in keep or k.startswith(("eval_", "grad_"))}
             for h in history if any(k.startswith("eval_") for k in h)]
 
 
