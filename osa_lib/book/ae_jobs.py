@@ -217,6 +217,31 @@ def _kmeans_scores(model: AEKMeans, data, train_rows) -> dict:
     return out
 
 
+def reconstruction_mse(model, X) -> float:
+    """Mean squared error per pixel of the model's reconstructions of rows ``X`` (n, 784) in [0, 1]."""
+    return float(np.mean((model.reconstruct(X) - X) ** 2))
+
+
+def add_missing_scores(job: AEJob, results_dir, *, data_dir=None) -> dict | None:
+    """Add scores that jobs of an older code version did not compute (``reconstruction_mse``) from the checkpoint.
+
+    Returns the job file, updated when the job is done, lacks the score and its checkpoint
+    is on disk; unchanged otherwise.
+    """
+    from osa_lib.data import load_clustering_data
+
+    state = read_job(job, results_dir)
+    ckpt = job.checkpoint_path(results_dir)
+    if (state is None or state["status"] != "done" or "metrics" not in state
+            or "reconstruction_mse" in state["metrics"] or not ckpt.exists()):
+        return state
+    data = load_clustering_data(job.dataset, data_dir, n_train=job.n_train, n_test=job.n_test)
+    model = AEACRBM.load(ckpt)
+    state["metrics"]["reconstruction_mse"] = reconstruction_mse(model, data.X_test)
+    _write_json(job.result_path(results_dir), state)
+    return state
+
+
 def run_job(job: AEJob, results_dir, *, data_dir=None, deadline: float | None = None, chunk_minutes: float = 3.0,
             threads: int = 1) -> dict:
     """Train (or resume) one job until it is done or ``deadline`` (``time.time()``) passes; return its file.
@@ -273,6 +298,7 @@ def run_job(job: AEJob, results_dir, *, data_dir=None, deadline: float | None = 
             pred = model.predict(data.X_test)
             scores = clustering_scores(data.y_test, pred, n_clusters=model.n_clusters)
             scores["clusters_used"] = float(len(np.unique(pred)) / model.n_clusters)
+            scores["reconstruction_mse"] = reconstruction_mse(model, data.X_test)
             scores["train_accuracy_majority"] = cluster_accuracy(data.y_train[rows],
                                                                  model.predict(data.X_train[rows]), "majority")
             payload["metrics"] = scores
