@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from osa_lib.book import ae_study  # noqa: E402
-from osa_lib.book.ae_jobs import (AEJob, add_missing_scores, gather_record, paper_jobs,  # noqa: E402
+from osa_lib.book.ae_jobs import (AEJob, complete_from_checkpoint, gather_record, paper_jobs,  # noqa: E402
                                   run_jobs)
 from osa_lib.book.records import write_record  # noqa: E402
 
@@ -83,7 +83,7 @@ def main(argv=None) -> int:
             print(f"phase {phase}: {len(jobs)} jobs", flush=True)
             run_jobs(jobs, args.results_dir, data_dir=args.data_dir, n_workers=args.workers, budget_minutes=left)
         for job in jobs:
-            add_missing_scores(job, args.results_dir, data_dir=args.data_dir)
+            complete_from_checkpoint(job, args.results_dir, data_dir=args.data_dir)
         _gather(jobs, args.results_dir)
         if phase == "screen":
             print(ae_study.reading_results(args.results_dir, seeds=ae_study.SCREEN_SEEDS).round(2).to_string())

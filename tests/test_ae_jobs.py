@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from osa_lib.book.ae_jobs import AEJob, gather_record, paper_jobs, read_job, run_job, run_jobs
+from osa_lib.book.ae_jobs import AEJob, complete_from_checkpoint, gather_record, paper_jobs, read_job, run_job, run_jobs
 
 
 @pytest.fixture
@@ -133,6 +133,14 @@ def test_a_reading_is_its_own_job_and_record(tmp_path, data_root, tiny_job_kwarg
     state = run_job(job, tmp_path, data_dir=data_root)
     assert state["status"] == "done" and state["reading"] == "detached" and state["cpu_capability"]
     assert "grad_encoder_acrbm" in state["curve"][0] and state["curve"][0]["grad_encoder_acrbm"] == 0.0
+    assert sum(map(sum, state["confusion"])) == 40 and len(state["cluster_means"]) == 10
+    # A job file of an older version (no portrait, no gradient norms) is completed from its checkpoint.
+    del state["confusion"], state["metrics"]["reconstruction_mse"]
+    state["curve"] = [{k: v for k, v in h.items() if not k.startswith("grad_")} for h in state["curve"]]
+    job.result_path(tmp_path).write_text(json.dumps(state))
+    completed = complete_from_checkpoint(job, tmp_path, data_dir=data_root)
+    assert "confusion" in completed and completed["metrics"]["reconstruction_mse"] > 0
+    assert "grad_encoder_acrbm" in completed["curve"][0]
     record = gather_record(tmp_path, "paper", "mnist", "ae_acrbm_10", seeds=(0,), reading="detached", tag="screen")
     assert record["experiment"] == "ae_acrbm_10_detached_screen"
     assert record["params"]["reading"] == "detached"

@@ -222,22 +222,43 @@ def reconstruction_mse(model, X) -> float:
     return float(np.mean((model.reconstruct(X) - X) ** 2))
 
 
-def add_missing_scores(job: AEJob, results_dir, *, data_dir=None) -> dict | None:
-    """Add scores that jobs of an older code version did not compute (``reconstruction_mse``) from the checkpoint.
+def cluster_portrait(model, X, y) -> dict:
+    """What the clusters are: ``confusion`` (K, n_classes) counts and ``cluster_means`` (K, 784) mean images.
 
-    Returns the job file, updated when the job is done, lacks the score and its checkpoint
-    is on disk; unchanged otherwise.
+    Mean images are rounded to two decimals (they are for pictures); an empty cluster's mean is all zeros
+    and its ``confusion`` row all zeros, so a reader sees it.
+    """
+    pred = model.predict(X)
+    k, n_classes = model.n_clusters, int(y.max()) + 1
+    confusion = np.zeros((k, n_classes), dtype=int)
+    np.add.at(confusion, (pred, y), 1)
+    means = np.zeros((k, X.shape[1]), dtype=np.float32)
+    for c in np.unique(pred):
+        means[c] = X[pred == c].mean(0)
+    return {"confusion": confusion.tolist(), "cluster_means": np.round(means, 2).tolist()}
+
+
+def complete_from_checkpoint(job: AEJob, results_dir, *, data_dir=None) -> dict | None:
+    """Add what jobs of an older code version did not keep, from the checkpoint on disk.
+
+    For a finished AE + ACRBM job: ``metrics["reconstruction_mse"]``, the cluster portrait
+    (:func:`cluster_portrait`) and the curve's gradient norms (kept in the checkpoint's history).
+    Returns the job file, updated when something was missing and the checkpoint exists.
     """
     from osa_lib.data import load_clustering_data
 
     state = read_job(job, results_dir)
     ckpt = job.checkpoint_path(results_dir)
-    if (state is None or state["status"] != "done" or "metrics" not in state
-            or "reconstruction_mse" in state["metrics"] or not ckpt.exists()):
+    if state is None or state["status"] != "done" or "metrics" not in state or not ckpt.exists():
+        return state
+    missing_curve = bool(state["curve"]) and not any(k.startswith("grad_") for k in state["curve"][0])
+    if "reconstruction_mse" in state["metrics"] and "confusion" in state and not missing_curve:
         return state
     data = load_clustering_data(job.dataset, data_dir, n_train=job.n_train, n_test=job.n_test)
     model = AEACRBM.load(ckpt)
-    state["metrics"]["reconstruction_mse"] = reconstruction_mse(model, data.X_test)
+    state["metrics"].setdefault("reconstruction_mse", reconstruction_mse(model, data.X_test))
+    state.update(cluster_portrait(model, data.X_test, data.y_test))
+    state["curve"] = _curve(model.history_)
     _write_json(job.result_path(results_dir), state)
     return state
 
@@ -299,6 +320,7 @@ def run_job(job: AEJob, results_dir, *, data_dir=None, deadline: float | None = 
             scores = clustering_scores(data.y_test, pred, n_clusters=model.n_clusters)
             scores["clusters_used"] = float(len(np.unique(pred)) / model.n_clusters)
             scores["reconstruction_mse"] = reconstruction_mse(model, data.X_test)
+            payload.update(cluster_portrait(model, data.X_test, data.y_test))
             scores["train_accuracy_majority"] = cluster_accuracy(data.y_train[rows],
                                                                  model.predict(data.X_train[rows]), "majority")
             payload["metrics"] = scores
