@@ -30,3 +30,33 @@ def test_table_and_choice_follow_training_accuracy_not_test(tmp_path, fake_mnist
     assert "printed" not in ae_study.strongest_readings(table, n=2)
     with pytest.raises(ValueError, match="screen is not done"):
         ae_study.strongest_readings(table, n=2, min_seeds=3)
+
+
+def test_the_chapter_functions_draw_from_job_files(tmp_path, fake_mnist_root):
+    import matplotlib
+    matplotlib.use("Agg")
+    from osa_lib.book.ae_jobs import job_states
+
+    fake_mnist_root(tmp_path / "data", n_train=60, n_test=40)
+    assert "not run yet" in ae_study.study_texts(tmp_path)["screen"]
+    for job in ae_study.screening_jobs(readings=("printed", "sum"), seeds=(0,), epochs=2, n_train=60, n_test=40,
+                                       eval_every=1):
+        run_job(job, tmp_path, data_dir=tmp_path / "data")
+    table = ae_study.reading_results(tmp_path, seeds=(0,))
+    page = ae_study.reading_table_for_page(table)
+    assert list(page["seeds × epochs"][:2]) == ["1 × 2", "1 × 2"] and "not run yet" in set(page["test accuracy %"])
+    texts = ae_study.study_texts(tmp_path)
+    assert f"2 of {len(READINGS)} readings" in texts["screen"] and "1 seed ×" in texts["screen"]
+    assert "not run yet" in texts["headline"]                      # no AE + K-means record here
+    printed = job_states(tmp_path, "paper", "mnist", "ae_acrbm_10", (0,), reading="printed", tag="screen")
+    curve = ae_study.curve_frame(printed)
+    assert list(curve["epoch"]) == [1, 2] and (curve["grad_acrbm"] > 0).all()
+    assert "before epoch 1" in ae_study.gradient_sentence(curve)
+    for fig in (ae_study.plot_readings(table, kmeans_pct=50.0, paper_pct=60.0),
+                ae_study.plot_why({"printed": curve, "sum": ae_study.curve_frame([])}),
+                ae_study.plot_cluster_portraits({"printed": printed[0], "missing": None})):
+        assert fig.axes
+    check = ae_study.same_machine_check(printed, printed)
+    assert check["max_difference"] == 0 and check["epochs"] == 2
+    assert "exactly" in ae_study.same_machine_text(printed, printed)
+    assert set(ae_study.kmeans_variants_table(tmp_path)["label-free %"]) == {"not run yet"}

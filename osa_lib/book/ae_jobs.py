@@ -61,6 +61,7 @@ READINGS = {
     "sum": dict(reconstruction_reduction="sum"),
     "bce": dict(reconstruction="bce"),
     "detached": dict(head_gradient="detached"),
+    "detached_input": dict(head_gradient="detached_input"),
     "acrbm_encoder": dict(encoder_loss="acrbm"),
     "glorot": dict(init="glorot"),
 }
