@@ -10,8 +10,8 @@ Phases (osa_lib.book.ae_study):
   k30        those two on AE + ACRBM (30), 2 seeds x 100 epochs
   full10     the strongest on AE + ACRBM (10), 5 seeds x 500 epochs
   kmeans     AE + K-means on all 60,000 training codes, and the 10-unit bottleneck ablations (500 epochs)
-  printed30  the printed protocol's AE + ACRBM (30), seeds 2-4 (500 epochs)
   full30     the strongest on AE + ACRBM (30), 5 seeds x 500 epochs
+  printed30  the printed protocol's AE + ACRBM (30), seeds 2-4 (500 epochs)
 Each phase's records are written as its seeds finish; a rerun skips what is done.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ from osa_lib.book.ae_jobs import (AEJob, complete_from_checkpoint, gather_record
                                   run_jobs)
 from osa_lib.book.records import write_record  # noqa: E402
 
-PHASES = ("screen", "k30", "full10", "kmeans", "printed30", "full30")
+PHASES = ("screen", "k30", "full10", "kmeans", "full30", "printed30")
 #: K-means starts for the AE + K-means readings on all 60,000 codes (500 on 10,000 in the printed row).
 KMEANS_60K_STARTS = 50
 
