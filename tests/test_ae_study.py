@@ -60,3 +60,10 @@ def test_the_chapter_functions_draw_from_job_files(tmp_path, fake_mnist_root):
     assert check["max_difference"] == 0 and check["epochs"] == 2
     assert "exactly" in ae_study.same_machine_text(printed, printed)
     assert set(ae_study.kmeans_variants_table(tmp_path)["label-free %"]) == {"not run yet"}
+
+
+def test_portrait_sentence_counts_pure_doubled_and_missing_digits():
+    confusion = [[9, 1, 0], [8, 0, 2], [1, 1, 1]]         # clusters 0 and 1 led by digit 0; digit 1 tied in 2
+    text = ae_study.portrait_sentence({"x": {"confusion": confusion}, "gone": None})
+    assert "2 of 3 non-empty clusters" in text and "digit 0 leads more than one cluster" in text
+    assert "digits 1, 2 lead none" in text
