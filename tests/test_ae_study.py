@@ -67,3 +67,19 @@ def test_portrait_sentence_counts_pure_doubled_and_missing_digits():
     text = ae_study.portrait_sentence({"x": {"confusion": confusion}, "gone": None})
     assert "2 of 3 non-empty clusters" in text and "digit 0 leads more than one cluster" in text
     assert "digits 1, 2 lead none" in text
+
+
+def test_kmeans_variants_table_reads_a_gathered_record(tmp_path, fake_mnist_root):
+    from osa_lib.book.ae_jobs import AEJob, gather_record
+    from osa_lib.book.records import write_record
+
+    fake_mnist_root(tmp_path / "data", n_train=60, n_test=40)
+    job = AEJob("ae_kmeans", 0, reading="bottleneck_relu", epochs=1, eval_every=1, n_train=60, n_test=40,
+                kmeans_n_init=2)
+    run_job(job, tmp_path, data_dir=tmp_path / "data")
+    write_record(gather_record(tmp_path, "paper", "mnist", "ae_kmeans", seeds=(0,), reading="bottleneck_relu"),
+                 tmp_path)
+    table = ae_study.kmeans_variants_table(tmp_path).set_index("variant")
+    row = table.loc["ablation: decoder reads only the 10 ReLU head units"]
+    assert row["seeds × epochs"] == "1 × 1" and row["starts"] == "2" and "±" not in row["label-free %"]
+    assert table.loc["as printed: K-means on 10,000 training codes", "label-free %"] == "not run yet"
