@@ -83,3 +83,15 @@ def test_kmeans_variants_table_reads_a_gathered_record(tmp_path, fake_mnist_root
     row = table.loc["ablation: decoder reads only the 10 ReLU head units"]
     assert row["seeds × epochs"] == "1 × 1" and row["starts"] == "2" and "±" not in row["label-free %"]
     assert table.loc["as printed: K-means on 10,000 training codes", "label-free %"] == "not run yet"
+
+
+def test_k30_sentence_compares_at_the_same_epoch():
+    import pandas as pd
+
+    table = pd.DataFrame([{"label": "MSE summed per image", "test_accuracy_mean": 75.0, "test_accuracy_std": 1.0,
+                           "seeds_done": 2}])
+    curves = pd.DataFrame({"seed 0": [40.0, 47.0], "seed 1": [42.0, float("nan")]}, index=[10, 100])
+    text = ae_study.k30_sentence(table, curves)
+    assert "75.00 ± 1.00 % (2 seeds)" in text and "47.00 % for the printed protocol at epoch 100" in text
+    assert "(1 seed," in text
+    assert ae_study.k30_sentence(table.iloc[:0], curves) == "not run yet."

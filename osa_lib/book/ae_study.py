@@ -421,3 +421,20 @@ def portrait_sentence(states: dict[str, dict | None]) -> str:
                      + (f"; {_digits(doubled)} more than one cluster" if doubled else "")
                      + (f"; {_digits(missing)} none" if missing else ""))
     return ("Seed 0, " + "; ".join(parts) + ".") if parts else "No finished job holds a cluster portrait yet."
+
+
+def k30_sentence(table: pd.DataFrame, printed_curves: pd.DataFrame, epoch: int = SCREEN_EPOCHS) -> str:
+    """The K = 30 screen in one sentence, against the printed protocol's monitored curve at the same epoch.
+
+    ``printed_curves``: :func:`osa_lib.book.ae_runs.accuracy_curves` of the printed row's jobs (percent).
+    """
+    if table.empty:
+        return "not run yet."
+    parts = [f"{row.label} {_pm(row.test_accuracy_mean, row.test_accuracy_std, row.seeds_done)} % "
+             f"({_seeds(row.seeds_done)})" for row in table.itertuples()]
+    text = "; ".join(parts)
+    if epoch in printed_curves.index and printed_curves.loc[epoch].notna().any():
+        at = printed_curves.loc[epoch].dropna()
+        text += (f", against {at.mean():.2f} % for the printed protocol at epoch {epoch} of its 500-epoch jobs "
+                 f"({_seeds(len(at))}, monitored curve)")
+    return text + "."
