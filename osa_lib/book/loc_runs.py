@@ -527,28 +527,3 @@ def chapter_numbers(records: Mapping[str, Mapping]) -> dict[str, float]:
     if records.get("loc_rho_study") is not None:
         out.update({f"rho_{k}": v for k, v in rho_summary(records["loc_rho_study"]).items()})
     return out
-
-
-def verdict_evidence(records: Mapping[str, Mapping]) -> dict:
-    """The facts Table 2's LOC verdict rests on (percent), for the report and the chapter.
-
-    For each metric and each trimap convention (``""``: band ignored; ``"_band_as_background"``):
-    LOC's mean minus K-means' (``loc_minus_kmeans``), minus GrabCut's (``loc_minus_grabcut``) and
-    minus the untrained observer's (``loc_minus_untrained``). ``holds_both_conventions``: LOC is above
-    K-means on every metric under both conventions. Missing records give None.
-    """
-    out: dict = {}
-    holds = True
-    for suffix in ("", "_band_as_background"):
-        for metric in SEGMENTATION_METRICS:
-            name = f"{metric}{suffix}"
-            loc = records.get("loc", {}).get("metrics", {}).get(name)
-            for other, key in (("kmeans_segmentation", "kmeans"), ("grabcut", "grabcut"),
-                               ("loc_untrained", "untrained")):
-                m = records.get(other, {}).get("metrics", {}).get(name)
-                out[f"loc_minus_{key}_{name}"] = None if loc is None or m is None else \
-                    100 * (loc["mean"] - m["mean"])
-            gap = out[f"loc_minus_kmeans_{name}"]
-            holds = holds and gap is not None and gap > 0
-    out["holds_both_conventions"] = holds
-    return out
