@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from osa_lib.book.ae_jobs import AEJob, gather_record, paper_jobs, read_job, run_job, run_jobs
+from osa_lib.book.ae_jobs import AEJob, Deadline, gather_record, paper_jobs, read_job, run_job, run_jobs
 
 
 @pytest.fixture
@@ -120,3 +120,11 @@ def test_a_killed_job_resumes_from_its_last_checkpoint(tmp_path, data_root):
     assert [{k: v for k, v in c.items() if k not in drop} for c in resumed["curve"]] == \
         [{k: v for k, v in c.items() if k not in drop} for c in straight["curve"]]
     assert resumed["metrics"] == straight["metrics"]
+
+
+def test_the_deadline_callback_stops_only_once_the_deadline_has_passed():
+    import time
+
+    assert Deadline(0.0).should_stop(None)
+    assert not Deadline(time.time() + 3600).should_stop(None)
+    assert not Deadline(None).should_stop(None)

@@ -32,6 +32,7 @@ import numpy as np
 from osa_lib.clustering.ae_estimators import AEACRBM, AEKMeans
 from osa_lib.clustering.autoencoder import TABLE3_SIZES, check_architecture
 from osa_lib.metrics import cluster_accuracy, clustering_scores
+from osa_lib.train import EpochCallback
 from osa_lib.validation import check_int
 
 logger = logging.getLogger(__name__)
@@ -217,6 +218,17 @@ def _kmeans_scores(model: AEKMeans, data, train_rows) -> dict:
     return out
 
 
+class Deadline(EpochCallback):
+    """Stop a ``fit`` after the first epoch that ends later than ``deadline`` (``time.time()``);
+    the estimator's checkpoint is saved then, and a later ``fit`` resumes there."""
+
+    def __init__(self, deadline: float | None):
+        self.deadline = deadline
+
+    def should_stop(self, estimator) -> bool:
+        return self.deadline is not None and time.time() > self.deadline
+
+
 def run_job(job: AEJob, results_dir, *, data_dir=None, deadline: float | None = None, chunk_minutes: float = 3.0,
             threads: int = 1) -> dict:
     """Train (or resume) one job until it is done or ``deadline`` (``time.time()``) passes; return its file.
@@ -255,7 +267,7 @@ def run_job(job: AEJob, results_dir, *, data_dir=None, deadline: float | None = 
     while True:
         chunk_end = time.time() + 60 * chunk_minutes
         stop = chunk_end if deadline is None else min(chunk_end, deadline)
-        model.fit(data.X_train, eval_set=(data.X_test, data.y_test), deadline=stop)
+        model.fit(data.X_train, eval_set=(data.X_test, data.y_test), callbacks=[Deadline(stop)])
         payload.update({"epochs_done": model.epochs_done_, "train_time_s": model.train_time_s_,
                         "n_parameters": model.n_parameters_, "curve": _curve(model.history_),
                         "git_commit": git_commit(), "git_dirty": git_state()["dirty"],

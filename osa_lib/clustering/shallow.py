@@ -14,10 +14,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from tqdm import tqdm
 
-from osa_lib.acrbm import ACRBM, acrbm_loss, confidence_loss, loss_and_logit_grad, n_parameters, softmax_rows
+from osa_lib.acrbm import ACRBM, acrbm_loss, confidence_loss, loss_and_logit_grad, softmax_rows
 from osa_lib.runtime import flush_denormal, torch_threads
-from osa_lib.train import seeded_generator
-from osa_lib.validation import check_float, check_int, check_unit_interval
+from osa_lib.train import n_parameters, seeded_generator, seeded_module
+from osa_lib.validation import check_betas, check_float, check_int, check_unit_interval
 
 __all__ = ["LOSSES", "ShallowACRBM", "check_unit_interval"]
 
@@ -105,8 +105,7 @@ class ShallowACRBM(ClusterMixin, BaseEstimator):
         check_int(self.epochs, "epochs")
         check_int(self.batch_size, "batch_size")
         check_float(self.lr, "lr", positive=True)
-        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
-            raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
+        check_betas(self.betas)
         if self.n_threads is not None:
             check_int(self.n_threads, "n_threads")
         if not isinstance(self.loss, str) or self.loss not in LOSSES:
@@ -118,9 +117,7 @@ class ShallowACRBM(ClusterMixin, BaseEstimator):
         X = check_unit_interval(X)
         device = torch.device(self.device)
         generator = seeded_generator(self.random_state)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(generator.initial_seed()))
-            module = ACRBM(X.shape[1], self.n_clusters)
+        module = seeded_module(lambda: ACRBM(X.shape[1], self.n_clusters), generator)
         module.to(device)
         data = torch.from_numpy(X).to(device)
         module.train()
