@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from osa_lib.book.ae_kmeans_scoring import KMEANS_READINGS, chosen_kmeans_reading, kmeans_scores  # noqa: F401
 from osa_lib.clustering.ae_estimators import AEACRBM, AEKMeans
 from osa_lib.clustering.autoencoder import TABLE3_SIZES, check_architecture
 from osa_lib.metrics import cluster_accuracy, clustering_scores
@@ -88,15 +89,6 @@ def reading_params(experiment: str, reading: str) -> dict:
     if reading not in table:
         raise ValueError(f"unknown reading {reading!r} for {experiment}; use one of {sorted(table)}")
     return dict(table[reading])
-
-
-#: The four readings of "K-means on the AE latent representation" scored for every AE + K-means seed.
-KMEANS_READINGS = {
-    "latent_standardized": dict(kmeans_space="latent", kmeans_standardize=True),
-    "latent_raw": dict(kmeans_space="latent", kmeans_standardize=False),
-    "head_standardized": dict(kmeans_space="head", kmeans_standardize=True),
-    "head_raw": dict(kmeans_space="head", kmeans_standardize=False),
-}
 
 
 @dataclass(frozen=True)
@@ -195,29 +187,6 @@ def _curve(history: list[dict]) -> list[dict]:
             for h in history if any(k.startswith("eval_") for k in h)]
 
 
-def _kmeans_scores(model: AEKMeans, data, train_rows) -> dict:
-    """Every reading of "K-means on the AE latent", label-free start and the paper's best start."""
-    out = {}
-    for reading, params in KMEANS_READINGS.items():
-        model.set_params(**params)
-        model.fit_kmeans(data.X_train)
-        labels = model.predict_all_inits(data.X_test)                 # (n_init, n_test)
-        acc = np.array([cluster_accuracy(data.y_test, lab, "majority") for lab in labels])
-        best = int(acc.argmax())
-        scores = clustering_scores(data.y_test, labels[model.best_init_], n_clusters=model.n_clusters)
-        scores.update({
-            "accuracy_majority_best_of_inits": float(acc[best]),
-            "accuracy_hungarian_best_of_inits": cluster_accuracy(data.y_test, labels[best], "hungarian"),
-            "accuracy_majority_init_median": float(np.median(acc)),
-            # Evidence for choosing a reading without test labels: the label-free start on training rows.
-            "train_accuracy_majority": cluster_accuracy(data.y_train[train_rows],
-                                                        model.predict(data.X_train[train_rows]), "majority"),
-        })
-        out[reading] = scores
-    model.set_params(**KMEANS_READINGS["latent_standardized"])
-    return out
-
-
 class Deadline(EpochCallback):
     """Stop a ``fit`` after the first epoch that ends later than ``deadline`` (``time.time()``);
     the estimator's checkpoint is saved then, and a later ``fit`` resumes there."""
@@ -280,7 +249,7 @@ def run_job(job: AEJob, results_dir, *, data_dir=None, deadline: float | None = 
         rows = np.random.default_rng(12345).choice(len(data.X_train), size=min(10_000, len(data.X_train)),
                                                    replace=False)
         if job.experiment == "ae_kmeans":
-            payload["readings"] = _kmeans_scores(model, data, rows)
+            payload["readings"] = kmeans_scores(model, data, rows)
         else:
             pred = model.predict(data.X_test)
             scores = clustering_scores(data.y_test, pred, n_clusters=model.n_clusters)
@@ -340,14 +309,6 @@ def job_states(results_dir, profile: str, dataset: str, experiment: str, seeds=(
                 raise ValueError(f"job file {path} is not valid JSON ({err}); delete it (and its .pt) to rerun "
                                  f"the job") from err
     return states
-
-
-def chosen_kmeans_reading(states: list[dict]) -> str:
-    """The reading of "K-means on the AE latent" with the best mean *training* accuracy (label-free start)."""
-    done = [s for s in states if s["status"] == "done"]
-    if not done:
-        raise ValueError("no finished AE + K-means seed to choose a reading from")
-    return max(KMEANS_READINGS, key=lambda r: np.mean([s["readings"][r]["train_accuracy_majority"] for s in done]))
 
 
 def gather_record(results_dir, profile: str, dataset: str, experiment: str, seeds=(0, 1, 2, 3, 4), *,
