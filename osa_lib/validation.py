@@ -100,3 +100,14 @@ def check_betas(betas, name: str = "betas") -> tuple[float, float]:
     if len(betas) != 2 or not all(0 <= float(b) < 1 for b in betas):
         raise ValueError(f"{name} must be two numbers in [0, 1), got {betas!r}")
     return tuple(float(b) for b in betas)
+
+
+def store_init_arguments(estimator, arguments: dict) -> None:
+    """Store every ``__init__`` argument on ``estimator`` under its own name, unchanged.
+
+    scikit-learn's rule for ``__init__`` (no validation, no conversion), written once: call it
+    as ``store_init_arguments(self, locals())`` first thing in ``__init__``.
+    """
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)

@@ -10,7 +10,7 @@ import numpy as np
 from osa_lib.book.paper import paper_epochs, paper_results
 from osa_lib.book.records import NOT_RUN
 from osa_lib.book.tables import METRICS, budget_text, preferred_record
-from osa_lib.book.verdicts import (NOT_AT_BUDGET, RHO_PARTLY, RHO_REPRODUCED, budget_shortfall, claim_row,
+from osa_lib.book.verdicts import (NOT_AT_BUDGET, RHO_PARTLY, RHO_REPRODUCED, at_budget, claim_row,
                                    clearly_above, eq15_verdict, eq16_verdict, evidence_path, loc_verdict,
                                    rho_verdict, trend_verdict)
 
@@ -35,11 +35,8 @@ def more_clusters_more_accuracy(results_dir, build_profile="ci") -> dict:
     _, conf, _, _ = _sweep(results_dir, build_profile, "confidence")
     if sizes is None or conf is None:
         return claim_row("fig9", NOT_RUN, "no sweep record", paper="rises / falls with K", ours=NOT_RUN, budget=NOT_RUN)
-    verdict = trend_verdict(rising=[acc], falling=[conf])
+    verdict, shortfall = at_budget(trend_verdict(rising=[acc], falling=[conf]), rec, "shallow_acrbm_10")
     peak = int(np.argmax(acc))
-    shortfall = budget_shortfall(rec, "shallow_acrbm_10")
-    if shortfall:
-        verdict = NOT_AT_BUDGET
     return claim_row("fig9", verdict,
                      f"K = {sizes}: accuracy {np.round(100 * acc, 1).tolist()} %, confidence "
                      f"{np.round(100 * conf, 1).tolist()} %; rule: reproduced when both are monotone in K, partly "
@@ -56,10 +53,7 @@ def larger_latent_better_reconstruction(results_dir, build_profile="ci") -> dict
     if sizes is None:
         return claim_row("fig5", NOT_RUN, "no sweep record with reconstruction errors", paper="better with K",
                          ours=NOT_RUN, budget=NOT_RUN)
-    verdict = trend_verdict(falling=[mse])
-    shortfall = budget_shortfall(rec, "shallow_acrbm_10")
-    if shortfall:
-        verdict = NOT_AT_BUDGET
+    verdict, shortfall = at_budget(trend_verdict(falling=[mse]), rec, "shallow_acrbm_10")
     return claim_row("fig5", verdict,
                      f"test MSE per pixel {np.round(mse, 4).tolist()} for K = {sizes}; rule: reproduced when it "
                      f"falls at every step, partly when it falls overall"
@@ -138,10 +132,8 @@ def loc_beats_kmeans(results_dir, build_profile="ci") -> dict:
             if grabcut is not None and metric + suffix in grabcut["metrics"]:
                 text += f", GrabCut {100 * grabcut['metrics'][metric + suffix]['mean']:.2f}"
             parts.append(text)
-    verdict = loc_verdict(beats_kmeans, reaches_paper, None if control is None else beats_control)
-    shortfall = budget_shortfall(loc, "loc")
-    if shortfall:
-        verdict = NOT_AT_BUDGET
+    verdict, shortfall = at_budget(loc_verdict(beats_kmeans, reaches_paper, None if control is None else beats_control),
+                                   loc, "loc")
     notes = [f"paper's LOC (Oxford 102): {paper_text} (accuracy / IoU / Dice)",
              "ours on the Oxford 17 substitute (the paper's Oxford 102 masks are not available here)"]
     if control is None:

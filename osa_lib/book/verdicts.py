@@ -214,6 +214,13 @@ def budget_shortfall(record: Mapping, experiment: str) -> str | None:
     return None
 
 
+def at_budget(verdict: str, record: Mapping, experiment: str) -> tuple[str, str | None]:
+    """``(verdict, shortfall)``: ``verdict`` itself when ``record`` is at the paper's budget for
+    ``experiment``, else *not tested at the paper's budget* and why (:func:`budget_shortfall`)."""
+    shortfall = budget_shortfall(record, experiment)
+    return (NOT_AT_BUDGET if shortfall else verdict), shortfall
+
+
 def table1_reading(record: Mapping, experiment: str) -> tuple[str, Mapping]:
     """The metric Table 1's verdict reads (:func:`osa_lib.book.tables.table1_metric`) and its values."""
     name = table1_metric(record, experiment)

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from osa_lib.acrbm import acrbm_loss
 from osa_lib.clustering.ae_base import AEBase
 from osa_lib.metrics import clustering_scores
-from osa_lib.validation import check_float, check_int
+from osa_lib.validation import check_float, check_int, store_init_arguments
 
 #: Which weights the ACRBM term reaches. "full": everything (the printed protocol); "detached":
 #: only the head (it reads ``h_AE.detach()``, and the decoder reads the head detached).
@@ -100,34 +100,7 @@ class AEACRBM(AEBase):
                  reconstruction_reduction="mean", head_gradient="full", encoder_loss="both", init="pytorch",
                  batch_size=256, lr=1e-3, betas=None, random_state=0, device="cpu", progress=True,
                  checkpoint=None, eval_every=1, checkpoint_every=1):
-        self.n_clusters = n_clusters
-        self.architecture = architecture
-        self.encoder_units = encoder_units
-        self.latent_dim = latent_dim
-        self.decoder_units = decoder_units
-        self.conv_channels = conv_channels
-        self.epochs = epochs
-        self.warmup_epochs = warmup_epochs
-        self.lam = lam
-        self.ramp_epochs = ramp_epochs
-        self.finetune = finetune
-        self.head_init = head_init
-        self.standardize = standardize
-        self.temperature = temperature
-        self.reconstruction = reconstruction
-        self.reconstruction_reduction = reconstruction_reduction
-        self.head_gradient = head_gradient
-        self.encoder_loss = encoder_loss
-        self.init = init
-        self.batch_size = batch_size
-        self.lr = lr
-        self.betas = betas
-        self.random_state = random_state
-        self.device = device
-        self.progress = progress
-        self.checkpoint = checkpoint
-        self.eval_every = eval_every
-        self.checkpoint_every = checkpoint_every
+        store_init_arguments(self, locals())
 
     def _table3_key(self) -> str:
         return f"ae_acrbm_{self.n_clusters}"

@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from osa_lib.clustering.ae_base import AEBase
 from osa_lib.metrics import clustering_scores
-from osa_lib.validation import check_int
+from osa_lib.validation import check_int, store_init_arguments
 
 
 class AEKMeans(AEBase):
@@ -55,32 +55,7 @@ class AEKMeans(AEBase):
                  reconstruction_reduction="mean", init="pytorch", batch_size=256, lr=1e-3, betas=None, kmeans_n_init=10, kmeans_max_samples=10_000, kmeans_space="latent",
                  kmeans_standardize=True, decoder_input="latent_and_head", head_activation="relu", random_state=0,
                  device="cpu", progress=True, checkpoint=None, eval_every=1, checkpoint_every=1):
-        self.n_clusters = n_clusters
-        self.architecture = architecture
-        self.head_units = head_units
-        self.encoder_units = encoder_units
-        self.latent_dim = latent_dim
-        self.decoder_units = decoder_units
-        self.conv_channels = conv_channels
-        self.epochs = epochs
-        self.reconstruction = reconstruction
-        self.reconstruction_reduction = reconstruction_reduction
-        self.init = init
-        self.batch_size = batch_size
-        self.lr = lr
-        self.betas = betas
-        self.kmeans_n_init = kmeans_n_init
-        self.kmeans_max_samples = kmeans_max_samples
-        self.kmeans_space = kmeans_space
-        self.kmeans_standardize = kmeans_standardize
-        self.decoder_input = decoder_input
-        self.head_activation = head_activation
-        self.random_state = random_state
-        self.device = device
-        self.progress = progress
-        self.checkpoint = checkpoint
-        self.eval_every = eval_every
-        self.checkpoint_every = checkpoint_every
+        store_init_arguments(self, locals())
 
     def _table3_key(self) -> str:
         return "ae_kmeans"

@@ -17,7 +17,7 @@ from tqdm import tqdm
 from osa_lib.acrbm import ACRBM, acrbm_loss, confidence_loss, loss_and_logit_grad, softmax_rows
 from osa_lib.runtime import flush_denormal, torch_threads
 from osa_lib.train import n_parameters, seeded_generator, seeded_module
-from osa_lib.validation import check_betas, check_float, check_int, check_unit_interval
+from osa_lib.validation import check_betas, check_float, check_int, check_unit_interval, store_init_arguments
 
 __all__ = ["LOSSES", "ShallowACRBM", "check_unit_interval"]
 
@@ -89,16 +89,7 @@ class ShallowACRBM(ClusterMixin, BaseEstimator):
 
     def __init__(self, n_clusters=10, *, epochs=20, batch_size=256, lr=1e-2, betas=(0.01, 0.999),
                  random_state=0, device="cpu", progress=True, loss="acrbm", n_threads=1):
-        self.n_clusters = n_clusters
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.betas = betas
-        self.random_state = random_state
-        self.device = device
-        self.progress = progress
-        self.loss = loss
-        self.n_threads = n_threads
+        store_init_arguments(self, locals())
 
     def _validate_params(self) -> None:
         check_int(self.n_clusters, "n_clusters", minimum=2)

@@ -40,7 +40,7 @@ from osa_lib.segmentation.masks import count_clusters, extract_labels, median_bi
 from osa_lib.segmentation.observer import (LOCObserver, _bn_state, _restore_bn_state,  # noqa: F401
                                            calibrate_batch_norm)
 from osa_lib.train import n_parameters, run_epochs, seeded_generator, seeded_module
-from osa_lib.validation import check_betas, check_images, check_int  # noqa: F401  (check_images re-exported)
+from osa_lib.validation import check_betas, check_images, check_int, store_init_arguments  # noqa: F401  (check_images re-exported)
 
 
 class _HingeTraining:
@@ -146,22 +146,7 @@ class LOC(BaseEstimator):
                  kernel_sizes=(3, 3, 3), strides=(1, 1, 1), filters=(16, 16, 16), epochs=50,
                  batch_size=64, lr=1e-3, betas=(0.9, 0.999), max_label=None,
                  border=0.1, random_state=0, device="cpu", progress=True):
-        self.rho = rho
-        self.normalization = normalization
-        self.reduction = reduction
-        self.product = product
-        self.kernel_sizes = kernel_sizes
-        self.strides = strides
-        self.filters = filters
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.betas = betas
-        self.max_label = max_label
-        self.border = border
-        self.random_state = random_state
-        self.device = device
-        self.progress = progress
+        store_init_arguments(self, locals())
 
     def _check_params(self) -> None:
         if self.normalization not in NORMALIZATIONS:
