@@ -1,4 +1,4 @@
-"""scikit-learn-style estimators over numpy arrays (STYLE §4).
+"""scikit-learn-style estimators over numpy arrays (scikit-learn's estimator conventions).
 
 ``__init__`` only stores hyperparameters; ``fit`` validates, builds the torch module
 into ``module_`` and trains it; learned state ends in ``_``.
