@@ -78,7 +78,7 @@ def paper_vs_ours_figure(results_dir, build_profile: str = "ci", report=None):
     build's ci run). Returns the Figure."""
     import matplotlib.pyplot as plt
 
-    from osa_lib.book.figures import MAX_WIDTH, use_book_style
+    from osa_lib.book.style import MAX_WIDTH, use_book_style
     from osa_lib.book.report import reproduction_report
 
     use_book_style()
