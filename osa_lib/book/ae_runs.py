@@ -18,6 +18,7 @@ from osa_lib.book.ae_figures import ROW_LABELS, plot_accuracy_vs_epoch, plot_rec
 from osa_lib.book.ae_jobs import EXPERIMENTS, KMEANS_READINGS, gather_record, job_states, paper_jobs, run_jobs
 from osa_lib.book.ae_recipes import (RECIPES, SEARCH_PLAN, SEARCH_PLAN_ROUND2, best_recipe, recipe_params,  # noqa: F401
                                      recipe_table, run_recipe_search)
+from osa_lib.book.paper import paper_epochs
 from osa_lib.book.profiles import profile_settings
 from osa_lib.book.records import RunResult, read_record, record_path, write_record
 from osa_lib.book.tables import table1_metric
@@ -100,7 +101,7 @@ def job_status_table(jobs: Mapping[str, list], planned_epochs: int):
         done = [s for s in states if s["status"] == "done"]
         running = [s for s in states if s["status"] != "done"]
         rows.append({"row": ROW_LABELS.get(row, row),
-                     "seeds done (500 epochs)" if planned_epochs == 500 else "seeds done": ", ".join(
+                     f"seeds done ({planned_epochs} epochs)" if planned_epochs == paper_epochs("ae_kmeans") else "seeds done": ", ".join(
                          str(s["seed"]) for s in done) or "none",
                      "seeds running (epochs reached)": ", ".join(f"{s['seed']} ({s['epochs_done']})" for s in running)
                      or "none",

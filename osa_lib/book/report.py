@@ -23,7 +23,7 @@ from osa_lib.book.report_studies import (BANDS, METRIC_NAMES, eq15_reformulates_
                                          loc_chooses_clusters, loc_claims, more_clusters_more_accuracy)
 from osa_lib.book.tables import TABLE1_ROWS, budget_text, preferred_record
 from osa_lib.book.verdicts import (COLOURS, EVIDENCE, NOT_AT_BUDGET, NOT_REPRODUCED, PARTLY,  # noqa: F401
-                                   PARTLY_POINTS, REFUTED, REPRODUCED, RHO_PARTLY, RHO_REPRODUCED, SECTIONS,
+                                   PARAMETER_RATIO, PARTLY_POINTS, REFUTED, REPRODUCED, RHO_PARTLY, RHO_REPRODUCED, SECTIONS,
                                    TOLERANCE_POINTS, VERDICTS, Z, ae_headline, budget_shortfall, claim_row,
                                    compare, comparison_verdict, evidence_href, evidence_path, parameters_verdict,
                                    standard_error, table1_reading, table1_verdict)
@@ -190,8 +190,8 @@ def fewer_parameters(results_dir, build_profile="ci") -> dict:
     detail = f"shallow ACRBM (10) {shallow:,} vs AE + K-means {ae:,} parameters (×{ratio:.1f})"
     if ae_acrbm is not None:
         detail += f"; but AE + ACRBM (10) has {ae_acrbm:,}, about as many as AE + K-means"
-    detail += ("; rule: reproduced when the ACRBM models need at least 10× fewer parameters than the AE ones, "
-               "partly when only the shallow one does")
+    detail += (f"; rule: reproduced when the ACRBM models need at least {PARAMETER_RATIO:g}× fewer parameters than "
+               f"the AE ones, partly when only the shallow one does")
     return claim_row("fewer-parameters", parameters_verdict(shallow, ae, ae_acrbm), detail,
                      evidence=", ".join(e for e in (ea, eb, ec) if e != "—"), paper=paper_text,
                      ours=f"{shallow:,} vs {ae:,}", gap=f"×{ratio:.1f}", budget="counts (no training needed)")

@@ -10,7 +10,8 @@ import numpy as np
 from osa_lib.book.paper import paper_epochs, paper_results
 from osa_lib.book.records import NOT_RUN
 from osa_lib.book.tables import METRICS, budget_text, preferred_record
-from osa_lib.book.verdicts import (NOT_AT_BUDGET, RHO_PARTLY, RHO_REPRODUCED, at_budget, claim_row,
+from osa_lib.book.verdicts import (EQ15_ACCURACY_GAP, EQ15_USAGE_GAP, EQ16_PARTLY, EQ16_REPRODUCED, NOT_AT_BUDGET,
+                                   RHO_PARTLY, RHO_REPRODUCED, at_budget, claim_row,
                                    clearly_above, eq15_verdict, eq16_verdict, evidence_path, loc_verdict,
                                    rho_verdict, trend_verdict)
 
@@ -79,7 +80,8 @@ def eq15_reformulates_eq14(results_dir, build_profile="ci") -> dict:
                      f"trained on eq 15 alone, {100 * u15:.0f} % of the clusters are used and accuracy is "
                      f"{100 * a15:.1f} %; on eq 14, {100 * u14:.0f} % and {100 * a14:.1f} %. With rows of h summing "
                      f"to 1, eq 15's denominator is the batch size, so the derivation fails and the numbers show the "
-                     f"collapse; rule: refuted when usage differs by more than 10 points or accuracy by more than 5",
+                     f"collapse; rule: refuted when usage differs by more than {100 * EQ15_USAGE_GAP:.0f} points or "
+                     f"accuracy by more than {100 * EQ15_ACCURACY_GAP:.0f}",
                      evidence=evidence_path(profile, "mnist", "derivations"), paper="equivalent to eq 14",
                      ours=f"eq 15: {100 * u15:.0f} % clusters used, eq 14: {100 * u14:.0f} %",
                      budget=budget_text(rec))
@@ -94,7 +96,8 @@ def eq16_diagonal(results_dir, build_profile="ci") -> dict:
     return claim_row("eq16", eq16_verdict(list(masses.values())),
                      "share of D on its diagonal on the test set: "
                      + ", ".join(f"{100 * v:.1f} % (K = {k})" for k, v in masses.items())
-                     + "; rule: reproduced when ≥ 90 % for every K, partly when ≥ 50 %",
+                     + f"; rule: reproduced when ≥ {100 * EQ16_REPRODUCED:.0f} % for every K, partly when "
+                       f"≥ {100 * EQ16_PARTLY:.0f} %",
                      evidence=evidence_path(profile, "mnist", "derivations"), paper="diagonal",
                      ours=", ".join(f"{100 * v:.0f} % on the diagonal (K = {k})" for k, v in masses.items()),
                      budget=budget_text(rec))
