@@ -93,3 +93,14 @@ def test_every_verdict_has_a_colour_and_every_claim_a_section_and_a_page():
     row = v.claim_row("eq15", v.REFUTED, "why")
     assert row["claim"] == v.CLAIMS["eq15"].wording and v.evidence_href(row) == \
         "../notebooks/derivations.html#derivations-eq15"
+
+
+def test_each_claim_reads_only_the_records_it_names():
+    """The report's evidence for each claim (committed records) is among the records its Claim names."""
+    from pathlib import Path
+
+    table = report.reproduction_report(Path(__file__).resolve().parents[1] / "results")
+    for row in table.to_dict("records"):
+        named = {f"results/{profile}/{r}.json" for r in v.CLAIMS[row["key"]].records for profile in ("paper", "ci")}
+        cited = {e.strip() for e in row["evidence"].split(",") if e.strip() != "—"}
+        assert cited <= named | {e for e in cited if "/ae_jobs/" in e}, row["key"]

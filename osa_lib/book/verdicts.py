@@ -81,14 +81,17 @@ RHO_PARTLY = 0.5
 
 @dataclass(frozen=True)
 class Claim:
-    """One claim of the paper: its id, its wording, the report section and the chapter section
-    (page without suffix, anchor) that holds its evidence."""
+    """One claim of the paper: its id, its wording, the report section, the chapter section (page
+    without suffix, anchor) that holds its evidence, the records it reads (``dataset/experiment``,
+    the paper-profile one, else this build's) and the metrics of those records it compares."""
 
     key: str
     section: str
     wording: str
     page: str
     anchor: str | None
+    records: tuple[str, ...] = ()
+    metric: str = ""
 
 
 #: Sections of the report page (label, title), in order; each claim names one.
@@ -104,23 +107,30 @@ _T1_PAGE = {"kmeans": "shallow", "shallow_acrbm_10": "shallow", "shallow_acrbm_3
 #: ``scripts/check_pages.py`` fails when one is missing.
 CLAIMS = {c.key: c for c in (
     *(Claim(f"t1-{e}", "table1", f"Table 1: {method} ({k} clusters)",
-            *(("notebooks/shallow_acrbm", "shallow-table1") if _T1_PAGE.get(e) else ("notebooks/ae_acrbm", "ae-table1")))
+            *(("notebooks/shallow_acrbm", "shallow-table1") if _T1_PAGE.get(e) else ("notebooks/ae_acrbm", "ae-table1")),
+            records=(f"mnist/{e}",), metric="tables.table1_metric (majority accuracy; AE + K-means: best start)")
       for e, method, k in TABLE1_ROWS),
     Claim("shallow-beats-kmeans", "comparisons", "Shallow ACRBM beats K-means (10 clusters)",
-          "notebooks/shallow_acrbm", "shallow-table1"),
+          "notebooks/shallow_acrbm", "shallow-table1", ("mnist/shallow_acrbm_10", "mnist/kmeans"), "accuracy_majority"),
     Claim("ae-beats-kmeans", "comparisons", "AE + ACRBM beats AE + K-means (10 clusters)",
-          "notebooks/ae_acrbm", "ae-table1"),
+          "notebooks/ae_acrbm", "ae-table1", ("mnist/ae_acrbm_10", "mnist/ae_kmeans"),
+          "accuracy_majority (AE + K-means: its label-free start)"),
     Claim("fewer-parameters", "comparisons", "ACRBMs need far fewer parameters than AEs",
-          "notebooks/ae_acrbm", "ae-model"),
+          "notebooks/ae_acrbm", "ae-model", ("mnist/shallow_acrbm_10", "mnist/ae_kmeans", "mnist/ae_acrbm_10"),
+          "n_parameters"),
     Claim("fig9", "figures", "More clusters: higher accuracy, lower confidence (Figure 9)",
-          "notebooks/shallow_acrbm", "shallow-fig9"),
+          "notebooks/shallow_acrbm", "shallow-fig9", ("mnist/shallow_acrbm_sweep",), "accuracy_majority_k*, confidence_k*"),
     Claim("fig5", "figures", "A larger latent size reconstructs better (Figure 5)",
-          "notebooks/shallow_acrbm", "shallow-fig5"),
-    Claim("eq15", "derivations", "Eq 15 reformulates eq 14", "notebooks/derivations", "derivations-eq15"),
+          "notebooks/shallow_acrbm", "shallow-fig5", ("mnist/shallow_acrbm_sweep",), "reconstruction_mse_k*"),
+    Claim("eq15", "derivations", "Eq 15 reformulates eq 14", "notebooks/derivations", "derivations-eq15",
+          ("mnist/derivations",), "eq14_/eq15_cluster_usage, eq14_/eq15_accuracy_majority"),
     Claim("eq16", "derivations", "D = hᵀh is sparse with a non-zero diagonal (eq 16)",
-          "notebooks/derivations", "derivations-eq16"),
-    Claim("loc-table2", "loc", "Table 2: LOC beats K-means, at the paper's numbers", "notebooks/loc", "loc-table2"),
-    Claim("loc-rho", "loc", "LOC's ρ controls the number of clusters per image", "notebooks/loc", "loc-rho"),
+          "notebooks/derivations", "derivations-eq16", ("mnist/derivations",), "eq16_diagonal_mass_k*"),
+    Claim("loc-table2", "loc", "Table 2: LOC beats K-means, at the paper's numbers", "notebooks/loc", "loc-table2",
+          ("flowers17/loc", "flowers17/kmeans_segmentation", "flowers17/loc_untrained", "flowers17/grabcut"),
+          "pixel_accuracy, iou, dice (trimap band ignored and counted as background)"),
+    Claim("loc-rho", "loc", "LOC's ρ controls the number of clusters per image", "notebooks/loc", "loc-rho",
+          ("flowers17/loc_rho_study",), "clusters / image"),
 )}
 #: Where the evidence of each claim lives: key -> (page without suffix, section anchor or None).
 EVIDENCE = {key: (c.page, c.anchor) for key, c in CLAIMS.items()}
