@@ -85,6 +85,11 @@ def test_ae_kmeans_job_scores_every_reading_and_run_jobs_uses_processes(tmp_path
     assert record["params"]["kmeans_reading"] in ae_jobs.KMEANS_READINGS
     assert "accuracy_majority_best_of_inits" in record["metrics"]
     json.dumps(record)
+    # Whichever K-means reading is chosen, the record is the row's under the protocol's reading.
+    monkeypatch.setattr(ae_jobs, "chosen_kmeans_reading", lambda states: "head_raw")
+    record = gather_record(tmp_path, "paper", "mnist", "ae_kmeans", seeds=(0,))
+    assert record["experiment"] == "ae_kmeans" and record["params"]["reading"] == "printed"
+    assert record["params"]["kmeans_reading"] == "head_raw"
 
 
 def test_a_killed_job_resumes_from_its_last_checkpoint(tmp_path, data_root):

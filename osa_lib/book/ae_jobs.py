@@ -344,9 +344,9 @@ def gather_record(results_dir, profile: str, dataset: str, experiment: str, seed
              "wall_time_per_seed_s": [s["train_time_s"] for s in done], "job_commits": sorted(
                  {s["git_commit"] for s in done})}
     if experiment == "ae_kmeans":
-        reading = chosen_kmeans_reading(states)
-        runs = [s["readings"][reading] for s in done]
-        params["kmeans_reading"] = reading
+        kmeans_reading = chosen_kmeans_reading(states)       # the record keeps the protocol's reading name
+        runs = [s["readings"][kmeans_reading] for s in done]
+        params["kmeans_reading"] = kmeans_reading
         params["selection"] = ("accuracy_*: K-means start with the lowest inertia on training rows (label-free); "
                                "accuracy_*_best_of_inits: the start with the best test accuracy of "
                                f"{params['kmeans_n_init']} (the paper's protocol, peeks at test labels); reading "
