@@ -8,7 +8,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PROFILE ?= ci
 
-.PHONY: book test paper paper-ae bench check-pages clean
+.PHONY: book test paper paper-ae ae-study bench check-pages clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ WORKERS ?= 2
 DEVICE  ?= cpu
 paper-ae: $(VENV)/.installed
 	$(PY) scripts/run_ae_jobs.py --workers $(WORKERS) --device $(DEVICE) $(if $(BUDGET),--budget-minutes $(BUDGET))
+
+# The readings study of the AE rows (issue: what the paper leaves open), phase by phase, resumable:
+#   make ae-study WORKERS=2 BUDGET=120
+ae-study: $(VENV)/.installed
+	$(PY) scripts/run_ae_study.py --workers $(WORKERS) --device $(DEVICE) $(if $(BUDGET),--budget-minutes $(BUDGET))
 
 # Headless-Chromium check of the built pages (needs Debian's chromium).
 check-pages: $(VENV)/.installed

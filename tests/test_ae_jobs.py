@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from osa_lib.book.ae_jobs import AEJob, Deadline, gather_record, paper_jobs, read_job, run_job, run_jobs
+from osa_lib.book.ae_jobs import (AEJob, Deadline, complete_from_checkpoint, gather_record, paper_jobs, read_job,
+                                  run_job, run_jobs)
 
 
 @pytest.fixture
@@ -125,6 +126,44 @@ def test_a_killed_job_resumes_from_its_last_checkpoint(tmp_path, data_root):
     assert [{k: v for k, v in c.items() if k not in drop} for c in resumed["curve"]] == \
         [{k: v for k, v in c.items() if k not in drop} for c in straight["curve"]]
     assert resumed["metrics"] == straight["metrics"]
+
+
+def test_a_reading_is_its_own_job_and_record(tmp_path, data_root, tiny_job_kwargs):
+    with pytest.raises(ValueError, match="unknown reading"):
+        AEJob("ae_acrbm_10", 0, reading="half", **tiny_job_kwargs)
+    with pytest.raises(ValueError, match="unknown reading"):
+        AEJob("ae_kmeans", 0, reading="detached", **tiny_job_kwargs)     # no ACRBM term to detach there
+    job = AEJob("ae_acrbm_10", 0, reading="detached", tag="screen", **tiny_job_kwargs)
+    assert job.folder(tmp_path).name == "ae_acrbm_10_detached_screen"
+    assert job.estimator().get_params()["head_gradient"] == "detached"
+    state = run_job(job, tmp_path, data_dir=data_root)
+    assert state["status"] == "done" and state["reading"] == "detached" and state["cpu_capability"]
+    assert "grad_encoder_acrbm" in state["curve"][0] and state["curve"][0]["grad_encoder_acrbm"] == 0.0
+    assert sum(map(sum, state["confusion"])) == 40 and len(state["cluster_means"]) == 10
+    # A job file of an older version (no portrait, no gradient norms) is completed from its checkpoint.
+    del state["confusion"], state["metrics"]["reconstruction_mse"]
+    state["curve"] = [{k: v for k, v in h.items() if not k.startswith("grad_")} for h in state["curve"]]
+    job.result_path(tmp_path).write_text(json.dumps(state))
+    completed = complete_from_checkpoint(job, tmp_path, data_dir=data_root)
+    assert "confusion" in completed and completed["metrics"]["reconstruction_mse"] > 0
+    assert "grad_encoder_acrbm" in completed["curve"][0]
+    record = gather_record(tmp_path, "paper", "mnist", "ae_acrbm_10", seeds=(0,), reading="detached", tag="screen")
+    assert record["experiment"] == "ae_acrbm_10_detached_screen"
+    assert record["params"]["reading"] == "detached"
+    assert record["params"]["reading_overrides"] == {"head_gradient": "detached"}
+    assert gather_record(tmp_path, "paper", "mnist", "ae_acrbm_10", seeds=(0,)) is None   # the printed row is apart
+
+
+def test_the_bottleneck_ablation_decodes_from_the_head_alone(tmp_path, data_root, tiny_job_kwargs):
+    job = AEJob("ae_kmeans", 0, reading="bottleneck_linear", kmeans_n_init=2, **tiny_job_kwargs)
+    model = job.estimator()
+    module = model.set_params(epochs=1)._build_module(28)
+    assert module.decoder[0].in_features == 10                      # the 10 head units, not 100 + 10
+    import torch
+    h = module.head_activation(torch.randn(4, 100))
+    assert (h < 0).any()                                           # linear head: no ReLU
+    state = run_job(job, tmp_path, data_dir=data_root)
+    assert state["status"] == "done" and "latent_standardized" in state["readings"]
 
 
 def test_the_deadline_callback_stops_only_once_the_deadline_has_passed():

@@ -47,6 +47,13 @@ def test_detached_head_learns_from_the_acrbm_term_alone():
     assert history[0]["grad_encoder_acrbm"] == 0 and history[0]["grad_encoder_reconstruction"] > 0
 
 
+def test_detached_input_keeps_the_encoder_off_the_acrbm_term_but_lets_the_decoder_train_the_head():
+    model, x = _model(head_gradient="detached_input")
+    rec, acrbm = _grads(model, "reconstruction", x), _grads(model, "acrbm", x)
+    assert acrbm["encoder"] == 0 and acrbm["head"] > 0
+    assert rec["head"] > 0 and rec["encoder"] > 0 and rec["decoder"] > 0
+
+
 def test_encoder_on_the_acrbm_loss_alone_decoder_on_detached_codes():
     model, x = _model(encoder_loss="acrbm")
     rec, acrbm = _grads(model, "reconstruction", x), _grads(model, "acrbm", x)

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from osa_lib.book.ae_kmeans_scoring import KMEANS_READINGS, chosen_kmeans_reading, kmeans_scores  # noqa: F401
+from osa_lib.book.ae_scoring import (KMEANS_READINGS, chosen_kmeans_reading, cluster_portrait,  # noqa: F401
+                                    kmeans_scores, reconstruction_mse)
 from osa_lib.clustering.ae_estimators import AEACRBM, AEKMeans
 from osa_lib.clustering.autoencoder import TABLE3_SIZES, check_architecture
 from osa_lib.metrics import cluster_accuracy, clustering_scores
@@ -63,6 +64,7 @@ READINGS = {
     "sum": dict(reconstruction_reduction="sum"),
     "bce": dict(reconstruction="bce"),
     "detached": dict(head_gradient="detached"),
+    "detached_input": dict(head_gradient="detached_input"),
     "acrbm_encoder": dict(encoder_loss="acrbm"),
     "glorot": dict(init="glorot"),
 }
@@ -183,7 +185,7 @@ def _write_json(path: Path, payload: dict) -> None:
 
 def _curve(history: list[dict]) -> list[dict]:
     keep = ("epoch", "loss", "reconstruction", "acrbm", "time_s")
-    return [{k: v for k, v in h.items() if k in keep or k.startswith("eval_")}
+    return [{k: v for k, v in h.items() if k in keep or k.startswith(("eval_", "grad_"))}
             for h in history if any(k.startswith("eval_") for k in h)]
 
 
@@ -196,6 +198,31 @@ class Deadline(EpochCallback):
 
     def should_stop(self, estimator) -> bool:
         return self.deadline is not None and time.time() > self.deadline
+
+
+def complete_from_checkpoint(job: AEJob, results_dir, *, data_dir=None) -> dict | None:
+    """Add what jobs of an older code version did not keep, from the checkpoint on disk.
+
+    For a finished AE + ACRBM job: ``metrics["reconstruction_mse"]``, the cluster portrait
+    (:func:`cluster_portrait`) and the curve's gradient norms (kept in the checkpoint's history).
+    Returns the job file, updated when something was missing and the checkpoint exists.
+    """
+    from osa_lib.data import load_clustering_data
+
+    state = read_job(job, results_dir)
+    ckpt = job.checkpoint_path(results_dir)
+    if state is None or state["status"] != "done" or "metrics" not in state or not ckpt.exists():
+        return state
+    missing_curve = bool(state["curve"]) and not any(k.startswith("grad_") for k in state["curve"][0])
+    if "reconstruction_mse" in state["metrics"] and "confusion" in state and not missing_curve:
+        return state
+    data = load_clustering_data(job.dataset, data_dir, n_train=job.n_train, n_test=job.n_test)
+    model = AEACRBM.load(ckpt)
+    state["metrics"].setdefault("reconstruction_mse", reconstruction_mse(model, data.X_test))
+    state.update(cluster_portrait(model, data.X_test, data.y_test))
+    state["curve"] = _curve(model.history_)
+    _write_json(job.result_path(results_dir), state)
+    return state
 
 
 def run_job(job: AEJob, results_dir, *, data_dir=None, deadline: float | None = None, chunk_minutes: float = 3.0,
@@ -254,6 +281,8 @@ def run_job(job: AEJob, results_dir, *, data_dir=None, deadline: float | None = 
             pred = model.predict(data.X_test)
             scores = clustering_scores(data.y_test, pred, n_clusters=model.n_clusters)
             scores["clusters_used"] = float(len(np.unique(pred)) / model.n_clusters)
+            scores["reconstruction_mse"] = reconstruction_mse(model, data.X_test)
+            payload.update(cluster_portrait(model, data.X_test, data.y_test))
             scores["train_accuracy_majority"] = cluster_accuracy(data.y_train[rows],
                                                                  model.predict(data.X_train[rows]), "majority")
             payload["metrics"] = scores

@@ -17,8 +17,10 @@ from osa_lib.metrics import clustering_scores
 from osa_lib.validation import check_float, check_int, store_init_arguments
 
 #: Which weights the ACRBM term reaches. "full": everything (the printed protocol); "detached":
-#: only the head (it reads ``h_AE.detach()``, and the decoder reads the head detached).
-HEAD_GRADIENTS = ("full", "detached")
+#: only the head (it reads ``h_AE.detach()``, and the decoder reads the head detached);
+#: "detached_input": the head reads ``h_AE.detach()`` but the decoder reads the head as it is, so the
+#: head learns from both terms and the encoder from reconstruction alone.
+HEAD_GRADIENTS = ("full", "detached", "detached_input")
 #: Which losses train the encoder. "both": reconstruction + lambda * ACRBM; "acrbm": the ACRBM
 #: term alone (the decoder reads detached codes), section 3.1's "without a reconstruction criterion".
 ENCODER_LOSSES = ("both", "acrbm")
@@ -60,9 +62,11 @@ class AEACRBM(AEBase):
     reconstruction_reduction : {"mean", "sum"}, default "mean"
         "mean": over pixels and images (the printed protocol); "sum": over the pixels of
         each image, mean over images (Keras' per-image sum; 784 x "mean" on MNIST).
-    head_gradient : {"full", "detached"}, default "full"
+    head_gradient : {"full", "detached", "detached_input"}, default "full"
         "detached": the ACRBM term trains only the head (which reads ``h_AE.detach()``;
         the decoder reads the head detached), reconstruction trains the AE; one stage.
+        "detached_input": the head reads ``h_AE.detach()``, the decoder reads the head
+        undetached (the head learns from both terms, the encoder from reconstruction).
     encoder_loss : {"both", "acrbm"}, default "both"
         "acrbm": the encoder (and head) learn from the ACRBM term alone; the decoder
         reconstructs from detached codes (section 3.1's "without a reconstruction criterion").
@@ -124,7 +128,7 @@ class AEACRBM(AEBase):
             raise ValueError(f"head_gradient must be one of {HEAD_GRADIENTS}, got {self.head_gradient!r}")
         if self.encoder_loss not in ENCODER_LOSSES:
             raise ValueError(f"encoder_loss must be one of {ENCODER_LOSSES}, got {self.encoder_loss!r}")
-        if self.head_gradient == "detached" and self.encoder_loss == "acrbm":
+        if self.head_gradient != "full" and self.encoder_loss == "acrbm":
             raise ValueError("head_gradient='detached' with encoder_loss='acrbm' leaves the encoder without a "
                              "loss; choose one of the two readings")
 
@@ -148,10 +152,11 @@ class AEACRBM(AEBase):
             return self.module_(x)
         module = self.module_
         h_ae = module.encode(x)
-        if self.head_gradient == "detached":
-            # The head learns from the ACRBM term alone, the AE from reconstruction alone.
+        if self.head_gradient in ("detached", "detached_input"):
+            # The encoder learns from reconstruction alone; with "detached" the head from the ACRBM term alone.
             h_head = module.head_activation(h_ae.detach())
-            return module.decode(h_ae, h_head.detach()), h_ae, h_head
+            shown = h_head.detach() if self.head_gradient == "detached" else h_head
+            return module.decode(h_ae, shown), h_ae, h_head
         # encoder_loss == "acrbm": the decoder learns to read codes it cannot shape.
         h_head = module.head_activation(h_ae)
         return module.decode(h_ae.detach(), h_head.detach()), h_ae, h_head

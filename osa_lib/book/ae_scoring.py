@@ -1,4 +1,5 @@
-"""The four readings of "K-means on the AE latent representation", scored for every AE + K-means seed.
+"""What a finished AE job scores beyond the clustering metrics: the four readings of "K-means on the
+AE latent representation" (every AE + K-means seed), the reconstruction error and the cluster portrait.
 
 The paper does not say which codes K-means clusters (``h_AE`` or the 10-unit head) nor whether
 they are standardised; each finished AE + K-means job scores all four
@@ -50,3 +51,24 @@ def chosen_kmeans_reading(states: list[dict]) -> str:
     if not done:
         raise ValueError("no finished AE + K-means seed to choose a reading from")
     return max(KMEANS_READINGS, key=lambda r: np.mean([s["readings"][r]["train_accuracy_majority"] for s in done]))
+
+
+def reconstruction_mse(model, X) -> float:
+    """Mean squared error per pixel of the model's reconstructions of rows ``X`` (n, 784) in [0, 1]."""
+    return float(np.mean((model.reconstruct(X) - X) ** 2))
+
+
+def cluster_portrait(model, X, y) -> dict:
+    """What the clusters are: ``confusion`` (K, n_classes) counts and ``cluster_means`` (K, 784) mean images.
+
+    Mean images are rounded to two decimals (they are for pictures); an empty cluster's mean is all zeros
+    and its ``confusion`` row all zeros, so a reader sees it.
+    """
+    pred = model.predict(X)
+    k, n_classes = model.n_clusters, int(y.max()) + 1
+    confusion = np.zeros((k, n_classes), dtype=int)
+    np.add.at(confusion, (pred, y), 1)
+    means = np.zeros((k, X.shape[1]), dtype=np.float32)
+    for c in np.unique(pred):
+        means[c] = X[pred == c].mean(0)
+    return {"confusion": confusion.tolist(), "cluster_means": np.round(means, 2).tolist()}

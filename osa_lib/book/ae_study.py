@@ -1,0 +1,369 @@
+"""The readings study of Table 1's AE + ACRBM rows: screen every reading, pick the strongest without test labels.
+
+The paper leaves lambda, the scale of the reconstruction term, section 3.1's "trained
+without considering a reconstruction criterion" and the initialisation open. Each reading
+of :data:`osa_lib.book.ae_jobs.READINGS` changes one of them on the paper's own model (the
+dense AE, one stage). The study, as run by ``scripts/run_ae_study.py``:
+
+1. **screen**: every reading on AE + ACRBM (10), :data:`SCREEN_SEEDS`, :data:`SCREEN_EPOCHS`
+   epochs (the printed protocol's test curves are flat after epoch 30-130, so 100 epochs
+   rank the readings; it is a screening budget, not the paper's 500);
+2. **select**: :func:`strongest_readings` ranks them by mean *training* accuracy
+   (majority mapping on 10,000 training rows): test labels choose nothing;
+3. the two strongest also at K = 30 (screen), the strongest at the paper's budget
+   (500 epochs x 5 seeds) as its own row beside the printed protocol's.
+
+Records: ``results/paper/<dataset>/<row>_<reading>_screen.json`` (screen) and
+``<row>_<reading>.json`` (full budget), the reading under ``params["reading"]``.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from osa_lib.book.ae_jobs import READINGS, AEJob, job_name, job_states, paper_jobs
+
+SCREEN_TAG = "screen"
+SCREEN_EPOCHS = 100
+SCREEN_SEEDS = (0, 1)
+FULL_SEEDS = (0, 1, 2, 3, 4)
+#: What ranks the readings: a score that needs no test label.
+SELECTION_METRIC = "train_accuracy_majority"
+
+#: One line per reading for the chapter's tables.
+READING_LABELS = {
+    "printed": "as printed: mean MSE + 1 x ACRBM, full gradient",
+    "lam0.01": "lambda = 0.01",
+    "lam0.1": "lambda = 0.1",
+    "lam10": "lambda = 10",
+    "sum": "MSE summed over the pixels of an image",
+    "bce": "binary cross-entropy reconstruction",
+    "detached": "head on detached h_AE (ACRBM trains the head only)",
+    "detached_input": "head on detached h_AE, decoder reads the head",
+    "acrbm_encoder": "encoder on the ACRBM loss alone",
+    "glorot": "Glorot-uniform initialisation",
+}
+
+
+def screening_jobs(experiment: str = "ae_acrbm_10", readings=tuple(READINGS), seeds=SCREEN_SEEDS,
+                   epochs: int = SCREEN_EPOCHS, **job_kwargs) -> list[AEJob]:
+    """The screening jobs of ``readings``, seed-major so that every reading gets its first seed early."""
+    jobs = [job for reading in readings
+            for job in paper_jobs([experiment], seeds, epochs=epochs, reading=reading, tag=SCREEN_TAG, **job_kwargs)]
+    return sorted(jobs, key=lambda j: list(seeds).index(j.seed))
+
+
+def reading_results(results_dir, *, dataset: str = "mnist", experiment: str = "ae_acrbm_10",
+                    readings=tuple(READINGS), tag: str = SCREEN_TAG, profile: str = "paper",
+                    seeds=FULL_SEEDS) -> pd.DataFrame:
+    """One row per reading with its finished seeds' scores, in percent (NaN where none finished).
+
+    Columns: ``reading, label, seeds_done, epochs, test_accuracy_mean, test_accuracy_std``
+    (majority mapping), ``hungarian_mean, nmi_mean, clusters_used_mean, train_accuracy_mean,
+    reconstruction_mse_mean`` (per pixel, test split; NaN when the job did not compute it).
+    """
+    rows = []
+    for reading in readings:
+        states = [s for s in job_states(results_dir, profile, dataset, experiment, seeds, reading=reading, tag=tag)
+                  if s["status"] == "done"]
+        metric = lambda name: [100 * s["metrics"][name] for s in states if name in s["metrics"]]
+        mean = lambda vals: float(np.mean(vals)) if vals else float("nan")
+        acc = metric("accuracy_majority")
+        rows.append({
+            "reading": reading, "label": READING_LABELS.get(reading, reading), "seeds_done": len(states),
+            "epochs": states[0]["epochs"] if states else 0,
+            "test_accuracy_mean": mean(acc), "test_accuracy_std": float(np.std(acc, ddof=1)) if len(acc) > 1 else 0.0,
+            "hungarian_mean": mean(metric("accuracy_hungarian")), "nmi_mean": mean(metric("nmi")),
+            "clusters_used_mean": mean(metric("clusters_used")),
+            "train_accuracy_mean": mean(metric(SELECTION_METRIC)),
+            "reconstruction_mse_mean": mean([v / 100 for v in metric("reconstruction_mse")]),
+        })
+    return pd.DataFrame(rows)
+
+
+def strongest_readings(table: pd.DataFrame, n: int = 2, min_seeds: int = 2) -> list[str]:
+    """The ``n`` readings with the best mean training accuracy among those with ``min_seeds`` finished seeds.
+
+    ValueError when fewer than ``n`` readings qualify (the screen has not finished).
+    """
+    done = table[table["seeds_done"] >= min_seeds]
+    if len(done) < n:
+        raise ValueError(f"only {len(done)} readings have {min_seeds} finished seeds; the screen is not done")
+    return list(done.sort_values("train_accuracy_mean", ascending=False)["reading"][:n])
+
+
+def full_budget_name(experiment: str, reading: str) -> str:
+    """Record name of a reading at the paper's budget (the printed reading keeps the row's own name)."""
+    return job_name(experiment, reading)
+
+
+# --------------------------------------------------------------------------- the chapter's reading of the study
+
+def _pm(mean: float, std: float, n: int) -> str:
+    if not np.isfinite(mean):
+        return "not run yet"
+    return f"{mean:.2f}" if n < 2 else f"{mean:.2f} ± {std:.2f}"
+
+
+def _seeds(n) -> str:
+    return f"{int(n)} seed{'s' if int(n) != 1 else ''}"
+
+
+def reading_table_for_page(table: pd.DataFrame) -> pd.DataFrame:
+    """The study's table as a reader sees it: one row per reading, best training accuracy first."""
+    shown = table.sort_values("train_accuracy_mean", ascending=False, na_position="last")
+    return pd.DataFrame({
+        "reading": shown["label"],
+        "seeds × epochs": [f"{n} × {e}" if n else "not run yet" for n, e in zip(shown["seeds_done"], shown["epochs"])],
+        "test accuracy %": [_pm(m, s, n) for m, s, n in zip(shown["test_accuracy_mean"], shown["test_accuracy_std"],
+                                                            shown["seeds_done"])],
+        "train accuracy % (selects)": shown["train_accuracy_mean"].round(2),
+        "NMI %": shown["nmi_mean"].round(2),
+        "clusters used %": shown["clusters_used_mean"].round(0),
+        "test MSE / pixel": shown["reconstruction_mse_mean"].round(4),
+    })
+
+
+def verdict_against_kmeans(acrbm: dict | None, kmeans: dict | None) -> dict:
+    """The headline "AE + ACRBM beats AE + K-means" for one AE + ACRBM record, by the report's comparison rule.
+
+    AE + K-means is taken with its label-free start (like with like). Returns ``verdict``
+    (the report's), ``gap`` and ``two_se`` in points, ``seeds`` and ``epochs`` of the ACRBM record.
+    """
+    from osa_lib.book.records import NOT_RUN
+    from osa_lib.book.verdicts import Z, ae_headline
+
+    if acrbm is None or kmeans is None:
+        return {"verdict": NOT_RUN, "gap": float("nan"), "two_se": float("nan"), "seeds": 0, "epochs": 0}
+    gap, se, verdict = ae_headline(acrbm, kmeans)
+    epochs = min(acrbm.get("epochs_per_seed") or [acrbm["params"]["epochs"]])
+    return {"verdict": verdict, "gap": gap, "two_se": Z * float(se),
+            "seeds": len(acrbm["metrics"]["accuracy_majority"]["per_seed"]), "epochs": epochs}
+
+
+def curve_frame(states: list[dict]) -> pd.DataFrame:
+    """Long table of the monitored curves of job files: seed, epoch, accuracy %, both loss terms, gradient norms."""
+    rows = []
+    for s in states:
+        for c in s["curve"]:
+            sizes = c.get("eval_cluster_sizes")
+            rows.append({"seed": s["seed"], "epoch": c["epoch"], "accuracy": 100 * c.get("eval_accuracy_majority", np.nan),
+                         "reconstruction": c.get("reconstruction", np.nan), "acrbm": c.get("acrbm", np.nan),
+                         "grad_reconstruction": c.get("grad_encoder_reconstruction", np.nan),
+                         "grad_acrbm": c.get("grad_encoder_acrbm", np.nan),
+                         "largest_cluster_share": max(sizes) / sum(sizes) if sizes else np.nan})
+    return pd.DataFrame(rows)
+
+
+def plot_readings(table: pd.DataFrame, *, kmeans_pct: float | None, paper_pct: float | None):
+    """Test accuracy of every reading (mean ± std over seeds), with AE + K-means (ours, label-free) and the paper."""
+    import matplotlib.pyplot as plt
+
+    shown = table.sort_values("test_accuracy_mean", na_position="first")
+    fig, ax = plt.subplots(figsize=(7.2, 0.38 * len(shown) + 1.2))
+    y = np.arange(len(shown))
+    ax.barh(y, shown["test_accuracy_mean"].fillna(0), xerr=shown["test_accuracy_std"].fillna(0), color="#4c72b0",
+            alpha=0.85, capsize=3)
+    ax.set_yticks(y, [f"{lab} ({n} seeds)" if n else f"{lab} (not run yet)"
+                      for lab, n in zip(shown["label"], shown["seeds_done"])], fontsize=8)
+    if kmeans_pct is not None:
+        ax.axvline(kmeans_pct, color="#dd8452", lw=2, label=f"AE + K-means, ours, label-free ({kmeans_pct:.1f} %)")
+    if paper_pct is not None:
+        ax.axvline(paper_pct, color="k", ls="--", lw=1.5, label=f"AE + ACRBM (10), paper ({paper_pct:.2f} %)")
+    ax.set_xlabel("test accuracy, majority mapping (%)")
+    ax.set_xlim(0, 100)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_why(curves: dict[str, pd.DataFrame]):
+    """Three panels per reading family: both loss terms, the encoder's gradient ratio, the largest cluster's share.
+
+    ``curves``: label -> :func:`curve_frame` of that reading's jobs (mean over seeds per epoch).
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.2))
+    for (label, df), colour in zip(curves.items(), ("#c44e52", "#4c72b0", "#55a868", "#8172b2")):
+        if df.empty:
+            continue
+        m = df.groupby("epoch").mean(numeric_only=True)
+        axes[0].plot(m.index, m["acrbm"], color=colour, label=f"{label}: ACRBM term")
+        axes[0].plot(m.index, m["reconstruction"] * 784 if "sum" in label else m["reconstruction"], color=colour,
+                     ls=":", label=f"{label}: reconstruction")
+        ratio = m["grad_acrbm"] / m["grad_reconstruction"]
+        axes[1].plot(m.index, ratio, color=colour, marker="o", ms=3, label=label)
+        axes[2].plot(m.index, 100 * m["largest_cluster_share"], color=colour, marker="o", ms=3, label=label)
+    axes[0].set_yscale("log")
+    axes[0].set_title("loss terms (epoch means)", fontsize=9)
+    axes[1].set_yscale("symlog", linthresh=0.01)
+    axes[1].axhline(1.0, color="grey", lw=0.8)
+    axes[1].set_title("‖∇ ACRBM‖ / ‖∇ reconstruction‖ on the encoder", fontsize=9)
+    axes[2].set_title("largest cluster's share of the test set (%)", fontsize=9)
+    axes[2].axhline(10, color="grey", lw=0.8, ls="--")
+    for ax in axes:
+        ax.set_xlabel("epoch")
+    axes[0].legend(fontsize=6)
+    axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_cluster_portraits(states: dict[str, dict]):
+    """One row per reading: each cluster's mean test image, titled with its majority digit and purity (%).
+
+    ``states``: label -> a finished job file that holds ``cluster_means`` and ``confusion``.
+    """
+    import matplotlib.pyplot as plt
+
+    shown = {k: v for k, v in states.items() if v is not None and "cluster_means" in v}
+    k = max((len(v["cluster_means"]) for v in shown.values()), default=1)
+    fig, axes = plt.subplots(max(len(shown), 1), k, figsize=(0.95 * k, 1.25 * max(len(shown), 1)), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for row, (label, state) in enumerate(shown.items()):
+        confusion = np.asarray(state["confusion"])
+        for c, image in enumerate(state["cluster_means"]):
+            ax = axes[row, c]
+            ax.imshow(np.asarray(image).reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
+            n = confusion[c].sum()
+            ax.set_title(f"{confusion[c].argmax()}: {100 * confusion[c].max() / n:.0f}%" if n else "empty",
+                         fontsize=7)
+        axes[row, 0].text(-0.15, 0.5, label, transform=axes[row, 0].transAxes, ha="right", va="center", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def same_machine_check(a: list[dict], b: list[dict]) -> dict:
+    """Largest difference (points) of the monitored test accuracy between two sets of job files of the
+    same seeds and protocol, over the epochs both monitored; and those epochs' count and CPU capabilities."""
+    fa, fb = curve_frame(a), curve_frame(b)
+    if fa.empty or fb.empty:
+        return {"epochs": 0, "max_difference": float("nan"), "capabilities": []}
+    merged = fa.merge(fb, on=["seed", "epoch"], suffixes=("_a", "_b"))
+    caps = sorted({s.get("cpu_capability", "not recorded") for s in a + b})
+    return {"epochs": int(len(merged)), "max_difference": float((merged["accuracy_a"] - merged["accuracy_b"]).abs().max())
+            if len(merged) else float("nan"), "capabilities": caps}
+
+
+def study_texts(results_dir, *, dataset: str = "mnist", profile: str = "paper") -> dict[str, str]:
+    """The sentences of the chapter that state the study's findings, from its records (Markdown strings).
+
+    Keys: ``screen`` (what was screened, on what budget), ``strongest`` (the chosen reading and
+    why), ``headline`` (the headline verdict per reading, with seeds and epochs), ``noise``
+    (the seed noise against the gap between readings).
+    """
+    from osa_lib.book.records import load_record
+
+    table = reading_results(results_dir, dataset=dataset, profile=profile, seeds=SCREEN_SEEDS)
+    done = table[table["seeds_done"] > 0]
+    if done.empty:
+        return {k: "The screening study has not run yet (`make ae-study`)." for k in
+                ("screen", "strongest", "headline", "noise")}
+    lo, hi = int(done["seeds_done"].min()), int(done["seeds_done"].max())
+    texts = {"screen": (f"{len(done)} of {len(table)} readings screened on AE + ACRBM (10), "
+                        f"{lo if lo == hi else f'{lo}–{hi}'} seed{'s' if hi != 1 else ''} × "
+                        f"{int(done['epochs'].max())} epochs each (a screening budget, one fifth of Table 3's 500).")}
+    try:
+        best = strongest_readings(table, n=min(2, len(done)), min_seeds=1)
+    except ValueError:
+        best = []
+    printed = table.set_index("reading").loc["printed"] if "printed" in set(table["reading"]) else None
+    if best:
+        b = table.set_index("reading").loc[best[0]]
+        texts["strongest"] = (f"The strongest reading by training accuracy is **{b['label']}**: "
+                              f"{b['train_accuracy_mean']:.2f} % on training images, "
+                              f"{_pm(b['test_accuracy_mean'], b['test_accuracy_std'], b['seeds_done'])} % on the "
+                              f"test set ({_seeds(b['seeds_done'])} × {int(b['epochs'])} epochs)")
+        if printed is not None and printed["seeds_done"]:
+            texts["strongest"] += (f", against {_pm(printed['test_accuracy_mean'], printed['test_accuracy_std'], printed['seeds_done'])} % "
+                                   f"for the protocol as printed on the same budget")
+        texts["strongest"] += "."
+        spread = float(done["test_accuracy_mean"].max() - done["test_accuracy_mean"].min())
+        multi = done[done["seeds_done"] >= 2]
+        noise = float(multi["test_accuracy_std"].max()) if len(multi) else float("nan")
+        texts["noise"] = (f"The readings span {spread:.1f} points of test accuracy; with one seed per reading so far, "
+                          f"the seed noise is not measured yet.") if multi.empty else (f"The readings span {spread:.1f} points of test accuracy; the largest standard deviation "
+                          f"over seeds of any reading is {noise:.1f} points, so differences of a few points between "
+                          f"neighbouring readings are within seed noise, the span is not.")
+    else:
+        texts["strongest"] = texts["noise"] = "No reading has a finished seed yet."
+    kmeans = load_record(results_dir, profile, dataset, "ae_kmeans")
+    parts = []
+    for label, name in [("the protocol as printed", "ae_acrbm_10")] + (
+            [(f"the strongest reading ({READING_LABELS.get(best[0], best[0])})", job_name("ae_acrbm_10", best[0]))]
+            if best and best[0] != "printed" else []):
+        rec = load_record(results_dir, profile, dataset, name)
+        budget = "500 epochs"
+        if rec is None and name != "ae_acrbm_10":
+            rec = load_record(results_dir, profile, dataset, job_name("ae_acrbm_10", best[0], SCREEN_TAG))
+            budget = f"{SCREEN_EPOCHS}-epoch screen, not the paper's budget"
+        v = verdict_against_kmeans(rec, kmeans)
+        if rec is None:
+            parts.append(f"on {label}: not run yet")
+        else:
+            parts.append(f"on {label}, **{v['verdict']}** ({v['gap']:+.2f} points against AE + K-means label-free, "
+                         f"2 SE = {v['two_se']:.2f}; {_seeds(v['seeds'])}, {budget})")
+    texts["headline"] = "The headline claim, AE + ACRBM (10) beats AE + K-means: " + "; ".join(parts) + "."
+    return texts
+
+
+def gradient_sentence(curve: pd.DataFrame) -> str:
+    """How much the ACRBM term's gradient on the encoder outweighs the reconstruction's, from a :func:`curve_frame`."""
+    if curve.empty or curve["grad_acrbm"].isna().all():
+        return "The gradient norms of these jobs were not recorded (the screening jobs have not finished)."
+    m = curve.groupby("epoch").mean(numeric_only=True).dropna(subset=["grad_acrbm", "grad_reconstruction"])
+    ratio = m["grad_acrbm"] / m["grad_reconstruction"]
+    first, last = int(m.index[0]), int(m.index[-1])
+    return (f"On the printed protocol the ACRBM term's gradient on the encoder is {ratio.iloc[0]:.1f} × the "
+            f"reconstruction's before epoch {first} and {ratio.iloc[-1]:.1f} × before epoch {last} (mean over "
+            f"{curve['seed'].nunique()} seed{'s' if curve['seed'].nunique() != 1 else ''}); the largest cluster "
+            f"holds {100 * m['largest_cluster_share'].iloc[-1]:.1f} % of the test images at the end.")
+
+
+#: AE + K-means runs beside the printed row: (reading, what it is).
+KMEANS_VARIANTS = (
+    ("printed", "as printed: K-means on 10,000 training codes"),
+    ("kmeans60k", "K-means on all 60,000 training codes"),
+    ("bottleneck_relu", "ablation: decoder reads only the 10 ReLU head units"),
+    ("bottleneck_linear", "ablation: decoder reads only the 10 linear head units"),
+)
+
+
+def kmeans_variants_table(results_dir, dataset: str = "mnist", profile: str = "paper") -> pd.DataFrame:
+    """AE + K-means under each variant: seeds × epochs, the chosen latent reading, label-free and best-of-starts accuracy."""
+    from osa_lib.book.records import NOT_RUN, load_record
+
+    rows = []
+    for reading, label in KMEANS_VARIANTS:
+        rec = load_record(results_dir, profile, dataset, job_name("ae_kmeans", reading))
+        if rec is None:
+            rows.append({"variant": label, "seeds × epochs": NOT_RUN, "K-means on": "", "starts": "",
+                         "label-free %": NOT_RUN, "best start %": NOT_RUN})
+            continue
+        m = rec["metrics"]
+        n = len(rec["seeds"])
+        rows.append({
+            "variant": label, "seeds × epochs": f"{n} × {min(rec.get('epochs_per_seed') or [rec['params']['epochs']])}",
+            "K-means on": rec["params"].get("kmeans_reading", ""), "starts": str(rec["params"].get("kmeans_n_init", "")),
+            "label-free %": _pm(100 * m["accuracy_majority"]["mean"], 100 * m["accuracy_majority"]["std"], n),
+            "best start %": _pm(100 * m["accuracy_majority_best_of_inits"]["mean"],
+                                100 * m["accuracy_majority_best_of_inits"]["std"], n),
+        })
+    return pd.DataFrame(rows)
+
+
+def same_machine_text(a: list[dict], b: list[dict]) -> str:
+    """One sentence: do two runs of the same seeds and protocol on this kind of machine give the same curve?"""
+    check = same_machine_check(a, b)
+    if not check["epochs"]:
+        return "(The same-machine check needs both the 500-epoch jobs and the screening jobs of the printed protocol.)"
+    same = check["max_difference"] == 0
+    caps = [c for c in check["capabilities"] if c != "not recorded"]
+    where = (f"torch CPU capability {', '.join(caps)}" if caps else "capability not recorded")
+    if "not recorded" in check["capabilities"]:
+        where += "; the older jobs predate that field"
+    return (f"Checked: the printed protocol's 500-epoch jobs and its screening jobs, run from the same seeds in "
+            f"different sessions ({where}), agree on {check['epochs']} monitored (seed, epoch) points "
+            + ("exactly." if same else f"to within {check['max_difference']:.2f} points of test accuracy."))

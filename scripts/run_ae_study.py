@@ -1,0 +1,94 @@
+"""Run (or resume) the readings study of Table 1's AE rows, phase by phase (``make ae-study``).
+
+    python scripts/run_ae_study.py --workers 2                     # every phase, resumable
+    python scripts/run_ae_study.py --workers 2 --budget-minutes 90 # stop, checkpointed, after 90 minutes
+    python scripts/run_ae_study.py --status                        # the screen's table and what is left
+
+Phases (osa_lib.book.ae_study):
+  screen     every reading on AE + ACRBM (10), 2 seeds x 100 epochs
+  select     the two strongest by training accuracy (no test label)
+  k30        those two on AE + ACRBM (30), 2 seeds x 100 epochs
+  full10     the strongest on AE + ACRBM (10), 5 seeds x 500 epochs
+  kmeans     AE + K-means on all 60,000 training codes, and the 10-unit bottleneck ablations (500 epochs)
+  full30     the strongest on AE + ACRBM (30), 5 seeds x 500 epochs
+  printed30  the printed protocol's AE + ACRBM (30), seeds 2-4 (500 epochs)
+Each phase's records are written as its seeds finish; a rerun skips what is done.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from osa_lib.book import ae_study  # noqa: E402
+from osa_lib.book.ae_jobs import (AEJob, complete_from_checkpoint, gather_record, paper_jobs,  # noqa: E402
+                                  run_jobs)
+from osa_lib.book.records import write_record  # noqa: E402
+
+PHASES = ("screen", "k30", "full10", "kmeans", "full30", "printed30")
+#: K-means starts for the AE + K-means readings on all 60,000 codes (500 on 10,000 in the printed row).
+KMEANS_60K_STARTS = 50
+
+
+def _gather(jobs: list[AEJob], results_dir: str) -> None:
+    for experiment, reading, tag in sorted({(j.experiment, j.reading, j.tag) for j in jobs}):
+        seeds = sorted({j.seed for j in jobs if (j.experiment, j.reading, j.tag) == (experiment, reading, tag)})
+        record = gather_record(results_dir, "paper", jobs[0].dataset, experiment, seeds=seeds, reading=reading,
+                               tag=tag)
+        if record is not None:
+            print("wrote", write_record(record, results_dir), flush=True)
+
+
+def phase_jobs(phase: str, results_dir: str, device: str) -> list[AEJob]:
+    common = dict(device=device)
+    table = ae_study.reading_results(results_dir, seeds=ae_study.SCREEN_SEEDS)
+    if phase == "screen":
+        return ae_study.screening_jobs(**common)
+    strongest = ae_study.strongest_readings(table, n=2)
+    if phase == "k30":
+        return ae_study.screening_jobs("ae_acrbm_30", readings=strongest, **common)
+    if phase == "full10":
+        return paper_jobs(["ae_acrbm_10"], ae_study.FULL_SEEDS, reading=strongest[0], **common)
+    if phase == "full30":
+        return paper_jobs(["ae_acrbm_30"], ae_study.FULL_SEEDS, reading=strongest[0], **common)
+    if phase == "printed30":
+        return paper_jobs(["ae_acrbm_30"], (2, 3, 4), **common)
+    if phase == "kmeans":
+        return [AEJob("ae_kmeans", 0, reading=r, kmeans_n_init=KMEANS_60K_STARTS, **common)
+                for r in ("bottleneck_relu", "kmeans60k", "bottleneck_linear")]
+    raise ValueError(f"unknown phase {phase!r}; use {PHASES}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--phases", nargs="+", default=list(PHASES), choices=PHASES)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--budget-minutes", type=float, default=None)
+    parser.add_argument("--results-dir", default=str(ROOT / "results"))
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--status", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    deadline = None if args.budget_minutes is None else time.time() + 60 * args.budget_minutes
+    for phase in args.phases:
+        jobs = phase_jobs(phase, args.results_dir, args.device)
+        left = None if deadline is None else (deadline - time.time()) / 60
+        if not args.status and (left is None or left > 0):
+            print(f"phase {phase}: {len(jobs)} jobs", flush=True)
+            run_jobs(jobs, args.results_dir, data_dir=args.data_dir, n_workers=args.workers, budget_minutes=left)
+        for job in jobs:
+            complete_from_checkpoint(job, args.results_dir, data_dir=args.data_dir)
+        _gather(jobs, args.results_dir)
+        if phase == "screen":
+            print(ae_study.reading_results(args.results_dir, seeds=ae_study.SCREEN_SEEDS).round(2).to_string())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

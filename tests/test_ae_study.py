@@ -1,0 +1,62 @@
+"""The readings study (osa_lib.book.ae_study): screening jobs, their table, the label-free choice."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from osa_lib.book import ae_study
+from osa_lib.book.ae_jobs import READINGS, run_job
+
+
+def test_screening_jobs_cover_every_reading_seed_major():
+    jobs = ae_study.screening_jobs()
+    assert {j.reading for j in jobs} == set(READINGS) and len(jobs) == 2 * len(READINGS)
+    assert {j.seed for j in jobs[:len(READINGS)]} == {0}
+    assert all(j.epochs == ae_study.SCREEN_EPOCHS and j.tag == "screen" for j in jobs)
+
+
+def test_table_and_choice_follow_training_accuracy_not_test(tmp_path, fake_mnist_root):
+    data = fake_mnist_root(tmp_path / "data", n_train=60, n_test=40)
+    readings = ("printed", "detached", "lam0.1")
+    for job in ae_study.screening_jobs(readings=readings, epochs=1, n_train=60, n_test=40, eval_every=1):
+        run_job(job, tmp_path, data_dir=tmp_path / "data")
+    table = ae_study.reading_results(tmp_path, readings=readings)
+    assert list(table["seeds_done"]) == [2, 2, 2]
+    assert np.isfinite(table["reconstruction_mse_mean"]).all()
+    # Make the test accuracy disagree with the training accuracy: the choice must follow training.
+    table.loc[table.reading == "lam0.1", ["train_accuracy_mean", "test_accuracy_mean"]] = [99.0, 1.0]
+    table.loc[table.reading == "printed", ["train_accuracy_mean", "test_accuracy_mean"]] = [1.0, 99.0]
+    assert ae_study.strongest_readings(table, n=2)[0] == "lam0.1"
+    assert "printed" not in ae_study.strongest_readings(table, n=2)
+    with pytest.raises(ValueError, match="screen is not done"):
+        ae_study.strongest_readings(table, n=2, min_seeds=3)
+
+
+def test_the_chapter_functions_draw_from_job_files(tmp_path, fake_mnist_root):
+    import matplotlib
+    matplotlib.use("Agg")
+    from osa_lib.book.ae_jobs import job_states
+
+    fake_mnist_root(tmp_path / "data", n_train=60, n_test=40)
+    assert "not run yet" in ae_study.study_texts(tmp_path)["screen"]
+    for job in ae_study.screening_jobs(readings=("printed", "sum"), seeds=(0,), epochs=2, n_train=60, n_test=40,
+                                       eval_every=1):
+        run_job(job, tmp_path, data_dir=tmp_path / "data")
+    table = ae_study.reading_results(tmp_path, seeds=(0,))
+    page = ae_study.reading_table_for_page(table)
+    assert list(page["seeds × epochs"][:2]) == ["1 × 2", "1 × 2"] and "not run yet" in set(page["test accuracy %"])
+    texts = ae_study.study_texts(tmp_path)
+    assert f"2 of {len(READINGS)} readings" in texts["screen"] and "1 seed ×" in texts["screen"]
+    assert "not run yet" in texts["headline"]                      # no AE + K-means record here
+    printed = job_states(tmp_path, "paper", "mnist", "ae_acrbm_10", (0,), reading="printed", tag="screen")
+    curve = ae_study.curve_frame(printed)
+    assert list(curve["epoch"]) == [1, 2] and (curve["grad_acrbm"] > 0).all()
+    assert "before epoch 1" in ae_study.gradient_sentence(curve)
+    for fig in (ae_study.plot_readings(table, kmeans_pct=50.0, paper_pct=60.0),
+                ae_study.plot_why({"printed": curve, "sum": ae_study.curve_frame([])}),
+                ae_study.plot_cluster_portraits({"printed": printed[0], "missing": None})):
+        assert fig.axes
+    check = ae_study.same_machine_check(printed, printed)
+    assert check["max_difference"] == 0 and check["epochs"] == 2
+    assert "exactly" in ae_study.same_machine_text(printed, printed)
+    assert set(ae_study.kmeans_variants_table(tmp_path)["label-free %"]) == {"not run yet"}
