@@ -8,6 +8,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from osa_lib.train import n_parameters  # noqa: F401  (re-exported: the book and notebooks import it from here)
+
 #: The one epsilon that guards every log and division in the ACRBM losses.
 #: It only matters for a column of ``h`` that is exactly zero (an empty cluster);
 #: there it turns ``0/0`` into ``eps/eps`` territory and ``log 0`` into ``log eps``,
@@ -159,13 +161,3 @@ def loss_and_logit_grad(h: torch.Tensor, loss: str = "acrbm", eps: float = EPS) 
         raise ValueError(f"unknown loss {loss!r}; use 'acrbm' or 'confidence'")
     dz = grad_h.sub_((grad_h * h).sum(dim=1, keepdim=True)).mul_(h)
     return value, dz
-
-
-def n_parameters(module: nn.Module, *, trainable_only: bool = True) -> int:
-    """Number of scalars in ``module``'s parameters: the trainable ones (default), or all of them.
-
-    The paper's tables count what is learned, so records use the default. Buffers (e.g.
-    batch-norm running statistics) are never counted; frozen parameters count only with
-    ``trainable_only=False``.
-    """
-    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)

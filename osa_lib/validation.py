@@ -79,3 +79,35 @@ def check_unit_interval(X, name: str = "X", n_features: int | None = None) -> np
     if n_features is not None and X.shape[1] != n_features:
         raise ValueError(f"{name} has {X.shape[1]} features, but the model was fitted on {n_features}")
     return X
+
+
+def check_images(X, name: str = "X") -> np.ndarray:
+    """Validate RGB images of shape (N, 3, H, W), finite, values in [0, 1]; return float32.
+
+    A torch tensor is read as its values. Raises ``ValueError`` naming the problem (shape,
+    dtype, NaN, range); the value checks are :func:`check_unit_range`'s.
+    """
+    X = np.asarray(X.detach().cpu() if hasattr(X, "detach") else X)
+    if X.ndim != 4 or X.shape[1] != 3:
+        hint = "; channels come second (N, 3, H, W): transpose (N, H, W, 3) images first" \
+            if X.ndim == 4 and X.shape[-1] == 3 else ""
+        raise ValueError(f"{name} must have shape (N, 3, H, W), got {X.shape}{hint}")
+    return check_unit_range(X, name)
+
+
+def check_betas(betas, name: str = "betas") -> tuple[float, float]:
+    """Adam's ``(beta1, beta2)`` as two floats, each in [0, 1)."""
+    if len(betas) != 2 or not all(0 <= float(b) < 1 for b in betas):
+        raise ValueError(f"{name} must be two numbers in [0, 1), got {betas!r}")
+    return tuple(float(b) for b in betas)
+
+
+def store_init_arguments(estimator, arguments: dict) -> None:
+    """Store every ``__init__`` argument on ``estimator`` under its own name, unchanged.
+
+    scikit-learn's rule for ``__init__`` (no validation, no conversion), written once: call it
+    as ``store_init_arguments(self, locals())`` first thing in ``__init__``.
+    """
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)

@@ -10,7 +10,7 @@ expected; it fails on
 - progress-bar output (tqdm lines such as ``45%|####``, ``it/s``),
 - an image that does not load,
 - a link into another page of the book whose target page or section anchor does not exist.
-Exits non-zero listing every failed check. Uses Debian's chromium (SPEC §7 flags).
+Exits non-zero listing every failed check. Uses Debian's chromium.
 """
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from osa_lib.acrbm import n_parameters
 from osa_lib.clustering.ae_estimators import AEACRBM, AEKMeans
 from osa_lib.clustering.autoencoder import Autoencoder, table3_sizes
 from osa_lib.metrics import cluster_accuracy
+from osa_lib.train import EpochCallback
 
 TINY = dict(encoder_units=16, latent_dim=8, decoder_units=16)
 
@@ -106,18 +107,23 @@ def test_ae_kmeans_label_free_choice_and_every_init(tmp_path):
     loaded = AEKMeans.load(tmp_path / "k.pt")
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
 
-def test_deadline_stop_and_resume_equal_one_uninterrupted_fit(tmp_path):
-    """A fit stopped by its deadline after each epoch and resumed from the checkpoint = one straight fit."""
+class StopAfterEachEpoch(EpochCallback):
+    def should_stop(self, estimator):
+        return True
+
+
+def test_callback_stop_and_resume_equal_one_uninterrupted_fit(tmp_path):
+    """A fit stopped by a callback after each epoch and resumed from the checkpoint = one straight fit."""
     X, y = blob_images()
     params = dict(lam=1.0, lr=1e-2, random_state=4, progress=False, eval_every=1, **TINY)
     straight = AEACRBM(3, epochs=3, **params).fit(X, eval_set=(X, y))
     ckpt = tmp_path / "job.pt"
     model = AEACRBM(3, epochs=3, checkpoint=ckpt, checkpoint_every=100, **params)
-    model.fit(X, eval_set=(X, y), deadline=0.0)                 # the deadline has passed: one epoch, then stop
+    model.fit(X, eval_set=(X, y), callbacks=[StopAfterEachEpoch()])     # one epoch, then stop
     assert model.epochs_done_ == 1 and not model.complete_ and ckpt.exists()
     while not model.complete_:
         model = AEACRBM(3, epochs=3, checkpoint=ckpt, checkpoint_every=100, **params)
-        model.fit(X, eval_set=(X, y), deadline=0.0)
+        model.fit(X, eval_set=(X, y), callbacks=[StopAfterEachEpoch()])
     assert [{k: v for k, v in h.items() if k != "time_s"} for h in model.history_] == \
         [{k: v for k, v in h.items() if k != "time_s"} for h in straight.history_]
     for a, b in zip(model.module_.state_dict().values(), straight.module_.state_dict().values()):
@@ -145,3 +151,14 @@ def test_kmeans_on_the_head_or_the_latent():
     assert model.kmeans_centers_.shape == (2, 3, 5) and model.transform(X).shape == (len(X), 5)
     with pytest.raises(ValueError, match="kmeans_space"):
         model.set_params(kmeans_space="pixels").fit_kmeans(X)
+
+
+def test_checkpoint_format_is_the_one_earlier_files_have(tmp_path):
+    """Files written before the checkpoint code moved (ae_checkpoint) hold these keys and params: they still resume."""
+    X, y = blob_images()
+    AEACRBM(3, epochs=1, lam=1.0, progress=False, checkpoint=tmp_path / "a.pt", **TINY).fit(X)
+    state = torch.load(tmp_path / "a.pt", map_location="cpu", weights_only=True)
+    assert set(state) == {"class", "params", "module", "optimizer", "optimizer_group", "generator", "epochs_done",
+                          "history", "train_time_s", "kmeans_seed", "n_features_in", "extra"}
+    assert set(state["params"]) == set(AEACRBM().get_params()) - {"checkpoint"}
+    assert state["class"] == "AEACRBM" and state["epochs_done"] == 1

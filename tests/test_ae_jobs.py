@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from osa_lib.book.ae_jobs import AEJob, complete_from_checkpoint, gather_record, paper_jobs, read_job, run_job, run_jobs
+from osa_lib.book.ae_jobs import (AEJob, Deadline, complete_from_checkpoint, gather_record, paper_jobs, read_job,
+                                  run_job, run_jobs)
 
 
 @pytest.fixture
@@ -85,6 +86,11 @@ def test_ae_kmeans_job_scores_every_reading_and_run_jobs_uses_processes(tmp_path
     assert record["params"]["kmeans_reading"] in ae_jobs.KMEANS_READINGS
     assert "accuracy_majority_best_of_inits" in record["metrics"]
     json.dumps(record)
+    # Whichever K-means reading is chosen, the record is the row's under the protocol's reading.
+    monkeypatch.setattr(ae_jobs, "chosen_kmeans_reading", lambda states: "head_raw")
+    record = gather_record(tmp_path, "paper", "mnist", "ae_kmeans", seeds=(0,))
+    assert record["experiment"] == "ae_kmeans" and record["params"]["reading"] == "printed"
+    assert record["params"]["kmeans_reading"] == "head_raw"
 
 
 def test_a_killed_job_resumes_from_its_last_checkpoint(tmp_path, data_root):
@@ -158,3 +164,11 @@ def test_the_bottleneck_ablation_decodes_from_the_head_alone(tmp_path, data_root
     assert (h < 0).any()                                           # linear head: no ReLU
     state = run_job(job, tmp_path, data_dir=data_root)
     assert state["status"] == "done" and "latent_standardized" in state["readings"]
+
+
+def test_the_deadline_callback_stops_only_once_the_deadline_has_passed():
+    import time
+
+    assert Deadline(0.0).should_stop(None)
+    assert not Deadline(time.time() + 3600).should_stop(None)
+    assert not Deadline(None).should_stop(None)

@@ -1,4 +1,4 @@
-"""Data loading and the data-root rules (SPEC §6), offline, on fake IDX files and the real root."""
+"""Data loading and the data-root rules, offline, on fake IDX files and the real root."""
 from __future__ import annotations
 
 import hashlib

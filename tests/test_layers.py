@@ -1,4 +1,11 @@
-"""The library's public faces and its layers: models, data and metrics below, the book's harness on top."""
+"""The library's public faces and its three layers, bottom to top:
+
+1. the bottom layer: ``acrbm``, ``metrics``, ``train``, ``validation``, ``runtime`` and ``data/``;
+2. the estimators: ``clustering/`` and ``segmentation/`` (side by side, neither imports the other);
+3. the book's harness: ``book/``.
+
+No import runs up a layer. Module names are unique, and no import takes another module's name.
+"""
 from __future__ import annotations
 
 import ast
@@ -46,6 +53,44 @@ def test_models_do_not_import_each_others_packages():
     for package, other in (("clustering", "osa_lib.segmentation"), ("segmentation", "osa_lib.clustering")):
         for path in (PACKAGE / package).rglob("*.py"):
             assert not any(m.startswith(other) for m in imported_modules(path)), path
+
+
+def test_the_bottom_layer_imports_no_estimator_and_no_book():
+    offenders = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE).parts
+        if parts[0] in ("clustering", "segmentation", "book") or parts == ("__init__.py",):
+            continue
+        upward = sorted(m for m in imported_modules(path)
+                        if m.startswith(("osa_lib.clustering", "osa_lib.segmentation", "osa_lib.book")))
+        if upward:
+            offenders[str(path.relative_to(PACKAGE))] = upward
+    assert offenders == {}
+
+
+def module_names() -> dict[str, list[str]]:
+    """Every module and package name of the library -> where it is."""
+    names: dict[str, list[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        name = path.parent.name if path.name == "__init__.py" else path.stem
+        names.setdefault(name, []).append(str(path.relative_to(PACKAGE.parent)))
+    return names
+
+
+def test_no_two_modules_share_a_name():
+    assert {name: where for name, where in module_names().items() if len(where) > 1} == {}
+
+
+def test_no_import_takes_another_modules_name():
+    names = module_names()
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    if alias.asname and alias.asname != alias.name.rsplit(".", 1)[-1] and alias.asname in names:
+                        offenders.append(f"{path.relative_to(PACKAGE)}: {alias.name} as {alias.asname}")
+    assert offenders == []
 
 
 def test_imported_modules_sees_imports(tmp_path):

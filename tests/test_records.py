@@ -1,4 +1,4 @@
-"""Result records (SPEC §5) and the Table 1 comparison built from them."""
+"""Result records (osa_lib.book.records) and the Table 1 comparison built from them."""
 from __future__ import annotations
 
 import json

@@ -9,15 +9,6 @@ from osa_lib.book import overview, records, report, tables  # noqa: E402
 from test_report import write  # noqa: E402  (one synthetic-record helper for both files)
 
 
-def test_paper_budget_reads_tables_3_and_4():
-    assert tables.paper_budget("ae_acrbm_10")["epochs"] == 500
-    assert tables.paper_budget("ae_kmeans")["epochs"] == 500
-    assert tables.paper_budget("shallow_acrbm_30")["epochs"] == 20
-    assert tables.paper_budget("kmeans") == {"epochs": None, "n_train": 60000}
-    assert tables.paper_budget("loc")["epochs"] == 50
-    assert tables.paper_budget("grabcut")["epochs"] is None
-
-
 @pytest.mark.parametrize("params, extra, paper_epochs, expected", [
     ({"epochs": 20, "n_train": 60000}, None, 20, "2 · 20 · 60k"),
     ({"epochs": 10, "n_train": 60000}, None, 500, "2 · 10 of 500 · 60k"),

@@ -88,3 +88,43 @@ def test_seeded_generator():
                        torch.randperm(20, generator=seeded_generator(1)))
     assert seeded_generator(5).initial_seed() == 5
     assert isinstance(seeded_generator(None), torch.Generator)
+
+
+# --------------------------------------------------------------------------- what every estimator's fit shares
+
+def test_seeded_module_depends_only_on_the_seed_and_leaves_the_global_generator_alone():
+    from osa_lib.train import seeded_generator, seeded_module
+
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    a = seeded_module(lambda: torch.nn.Linear(4, 3), seeded_generator(7))
+    assert torch.equal(torch.random.get_rng_state(), before)
+    b = seeded_module(lambda: torch.nn.Linear(4, 3), seeded_generator(7))
+    c = seeded_module(lambda: torch.nn.Linear(4, 3), seeded_generator(8))
+    assert torch.equal(a.weight, b.weight) and not torch.equal(a.weight, c.weight)
+
+
+def test_fork_seed_is_reproducible_and_advances_the_generator():
+    from osa_lib.train import fork_seed, seeded_generator
+
+    g, h = seeded_generator(3), seeded_generator(3)
+    draws = [fork_seed(g) for _ in range(3)]
+    assert draws == [fork_seed(h) for _ in range(3)] and all(0 <= d < 2**31 - 1 for d in draws)
+    assert len(set(draws)) == 3                                       # each draw moves the generator on
+
+
+def test_n_parameters_counts_what_is_learned():
+    from osa_lib.train import n_parameters
+
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3))
+    assert n_parameters(model) == 4 * 3 + 3 + 3 + 3                 # batch-norm buffers are not parameters
+    model[0].weight.requires_grad_(False)
+    assert n_parameters(model) == 3 + 3 + 3 and n_parameters(model, trainable_only=False) == 21
+
+
+def test_an_epoch_callback_does_nothing_unless_told():
+    from osa_lib.train import EpochCallback
+
+    cb = EpochCallback()
+    assert cb.should_stop(None) is False
+    assert cb.on_epoch_end(None, stopping=True) is None and cb.on_train_end(None) is None

@@ -71,3 +71,42 @@ def test_check_unit_range_takes_any_shape():
         check_unit_range(np.full((1, 3, 2, 2), 2.0), "images")
     with pytest.raises(ValueError, match="images is empty"):
         check_unit_range(np.zeros((0, 3, 2, 2)), "images")
+
+
+def test_check_images_reads_tensors_and_names_the_layout():
+    import torch
+
+    from osa_lib.validation import check_images
+
+    out = check_images(torch.full((2, 3, 4, 4), 0.5, dtype=torch.float64))
+    assert out.dtype == np.float32 and out.shape == (2, 3, 4, 4)
+    with pytest.raises(ValueError, match=r"transpose \(N, H, W, 3\)"):
+        check_images(np.zeros((2, 4, 4, 3)))
+    with pytest.raises(ValueError, match=r"images values must lie in \[0, 1\]"):
+        check_images(np.full((1, 3, 2, 2), 2.0), "images")
+
+
+@pytest.mark.parametrize("betas, ok", [((0.9, 0.999), True), ((0.0, 0.5), True), ((1.0, 0.9), False),
+                                       ((0.9,), False), ((-0.1, 0.9), False)])
+def test_check_betas(betas, ok):
+    from osa_lib.validation import check_betas
+
+    if ok:
+        assert check_betas(betas) == tuple(float(b) for b in betas)
+    else:
+        with pytest.raises(ValueError, match="betas must be two numbers"):
+            check_betas(betas)
+
+
+def test_store_init_arguments_keeps_every_argument_unchanged():
+    from sklearn.base import BaseEstimator, clone
+
+    from osa_lib.validation import store_init_arguments
+
+    class Est(BaseEstimator):
+        def __init__(self, a=1, *, b=(1, 2), c=None):
+            store_init_arguments(self, locals())
+
+    est = Est(a=[3], b="x")
+    assert est.get_params() == {"a": [3], "b": "x", "c": None}
+    assert clone(est).get_params() == est.get_params()

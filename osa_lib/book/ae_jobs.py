@@ -29,9 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
+from osa_lib.book.ae_scoring import (KMEANS_READINGS, chosen_kmeans_reading, cluster_portrait,  # noqa: F401
+                                    kmeans_scores, reconstruction_mse)
 from osa_lib.clustering.ae_estimators import AEACRBM, AEKMeans
 from osa_lib.clustering.autoencoder import TABLE3_SIZES, check_architecture
 from osa_lib.metrics import cluster_accuracy, clustering_scores
+from osa_lib.train import EpochCallback
 from osa_lib.validation import check_int
 
 logger = logging.getLogger(__name__)
@@ -88,15 +91,6 @@ def reading_params(experiment: str, reading: str) -> dict:
     if reading not in table:
         raise ValueError(f"unknown reading {reading!r} for {experiment}; use one of {sorted(table)}")
     return dict(table[reading])
-
-
-#: The four readings of "K-means on the AE latent representation" scored for every AE + K-means seed.
-KMEANS_READINGS = {
-    "latent_standardized": dict(kmeans_space="latent", kmeans_standardize=True),
-    "latent_raw": dict(kmeans_space="latent", kmeans_standardize=False),
-    "head_standardized": dict(kmeans_space="head", kmeans_standardize=True),
-    "head_raw": dict(kmeans_space="head", kmeans_standardize=False),
-}
 
 
 @dataclass(frozen=True)
@@ -195,48 +189,15 @@ def _curve(history: list[dict]) -> list[dict]:
             for h in history if any(k.startswith("eval_") for k in h)]
 
 
-def _kmeans_scores(model: AEKMeans, data, train_rows) -> dict:
-    """Every reading of "K-means on the AE latent", label-free start and the paper's best start."""
-    out = {}
-    for reading, params in KMEANS_READINGS.items():
-        model.set_params(**params)
-        model.fit_kmeans(data.X_train)
-        labels = model.predict_all_inits(data.X_test)                 # (n_init, n_test)
-        acc = np.array([cluster_accuracy(data.y_test, lab, "majority") for lab in labels])
-        best = int(acc.argmax())
-        scores = clustering_scores(data.y_test, labels[model.best_init_], n_clusters=model.n_clusters)
-        scores.update({
-            "accuracy_majority_best_of_inits": float(acc[best]),
-            "accuracy_hungarian_best_of_inits": cluster_accuracy(data.y_test, labels[best], "hungarian"),
-            "accuracy_majority_init_median": float(np.median(acc)),
-            # Evidence for choosing a reading without test labels: the label-free start on training rows.
-            "train_accuracy_majority": cluster_accuracy(data.y_train[train_rows],
-                                                        model.predict(data.X_train[train_rows]), "majority"),
-        })
-        out[reading] = scores
-    model.set_params(**KMEANS_READINGS["latent_standardized"])
-    return out
+class Deadline(EpochCallback):
+    """Stop a ``fit`` after the first epoch that ends later than ``deadline`` (``time.time()``);
+    the estimator's checkpoint is saved then, and a later ``fit`` resumes there."""
 
+    def __init__(self, deadline: float | None):
+        self.deadline = deadline
 
-def reconstruction_mse(model, X) -> float:
-    """Mean squared error per pixel of the model's reconstructions of rows ``X`` (n, 784) in [0, 1]."""
-    return float(np.mean((model.reconstruct(X) - X) ** 2))
-
-
-def cluster_portrait(model, X, y) -> dict:
-    """What the clusters are: ``confusion`` (K, n_classes) counts and ``cluster_means`` (K, 784) mean images.
-
-    Mean images are rounded to two decimals (they are for pictures); an empty cluster's mean is all zeros
-    and its ``confusion`` row all zeros, so a reader sees it.
-    """
-    pred = model.predict(X)
-    k, n_classes = model.n_clusters, int(y.max()) + 1
-    confusion = np.zeros((k, n_classes), dtype=int)
-    np.add.at(confusion, (pred, y), 1)
-    means = np.zeros((k, X.shape[1]), dtype=np.float32)
-    for c in np.unique(pred):
-        means[c] = X[pred == c].mean(0)
-    return {"confusion": confusion.tolist(), "cluster_means": np.round(means, 2).tolist()}
+    def should_stop(self, estimator) -> bool:
+        return self.deadline is not None and time.time() > self.deadline
 
 
 def complete_from_checkpoint(job: AEJob, results_dir, *, data_dir=None) -> dict | None:
@@ -302,7 +263,7 @@ def run_job(job: AEJob, results_dir, *, data_dir=None, deadline: float | None = 
     while True:
         chunk_end = time.time() + 60 * chunk_minutes
         stop = chunk_end if deadline is None else min(chunk_end, deadline)
-        model.fit(data.X_train, eval_set=(data.X_test, data.y_test), deadline=stop)
+        model.fit(data.X_train, eval_set=(data.X_test, data.y_test), callbacks=[Deadline(stop)])
         payload.update({"epochs_done": model.epochs_done_, "train_time_s": model.train_time_s_,
                         "n_parameters": model.n_parameters_, "curve": _curve(model.history_),
                         "git_commit": git_commit(), "git_dirty": git_state()["dirty"],
@@ -315,7 +276,7 @@ def run_job(job: AEJob, results_dir, *, data_dir=None, deadline: float | None = 
         rows = np.random.default_rng(12345).choice(len(data.X_train), size=min(10_000, len(data.X_train)),
                                                    replace=False)
         if job.experiment == "ae_kmeans":
-            payload["readings"] = _kmeans_scores(model, data, rows)
+            payload["readings"] = kmeans_scores(model, data, rows)
         else:
             pred = model.predict(data.X_test)
             scores = clustering_scores(data.y_test, pred, n_clusters=model.n_clusters)
@@ -379,14 +340,6 @@ def job_states(results_dir, profile: str, dataset: str, experiment: str, seeds=(
     return states
 
 
-def chosen_kmeans_reading(states: list[dict]) -> str:
-    """The reading of "K-means on the AE latent" with the best mean *training* accuracy (label-free start)."""
-    done = [s for s in states if s["status"] == "done"]
-    if not done:
-        raise ValueError("no finished AE + K-means seed to choose a reading from")
-    return max(KMEANS_READINGS, key=lambda r: np.mean([s["readings"][r]["train_accuracy_majority"] for s in done]))
-
-
 def gather_record(results_dir, profile: str, dataset: str, experiment: str, seeds=(0, 1, 2, 3, 4), *,
                   reading: str = "printed", tag: str = "") -> dict | None:
     """The row's record from its finished jobs (None when no seed has finished).
@@ -420,9 +373,9 @@ def gather_record(results_dir, profile: str, dataset: str, experiment: str, seed
              "wall_time_per_seed_s": [s["train_time_s"] for s in done], "job_commits": sorted(
                  {s["git_commit"] for s in done})}
     if experiment == "ae_kmeans":
-        latent_reading = chosen_kmeans_reading(states)
-        runs = [s["readings"][latent_reading] for s in done]
-        params["kmeans_reading"] = latent_reading
+        kmeans_reading = chosen_kmeans_reading(states)       # the record keeps the protocol's reading name
+        runs = [s["readings"][kmeans_reading] for s in done]
+        params["kmeans_reading"] = kmeans_reading
         params["selection"] = ("accuracy_*: K-means start with the lowest inertia on training rows (label-free); "
                                "accuracy_*_best_of_inits: the start with the best test accuracy of "
                                f"{params['kmeans_n_init']} (the paper's protocol, peeks at test labels); reading "

@@ -4,29 +4,26 @@
   :mod:`osa_lib.book.ae_jobs` and gathers each row's record: the paper's protocol as
   printed (one stage, dense AE, Table 3's optimiser and 500 epochs in the ``paper``
   profile).
-* :func:`run_recipe_search`: recipes of ours for the ACRBM head (warm-up, batch-normalised
-  head input, K-means-initialised head, frozen AE) on a validation split carved from the
+* :func:`~osa_lib.book.ae_recipes.run_recipe_search` (in :mod:`osa_lib.book.ae_recipes`,
+  re-exported): recipes of ours for the ACRBM head on a validation split carved from the
   training set. They are ablations, shown beside the paper's protocol, never in its place.
-* Tables and figures of the chapter: :func:`parameter_table`, :func:`accuracy_curves`,
-  :func:`plot_accuracy_vs_epoch`, :func:`budget_table`, :func:`kmeans_readings_table`.
+* Tables of the chapter: :func:`parameter_table`, :func:`accuracy_curves`, :func:`budget_table`,
+  :func:`kmeans_readings_table`; its figures are in :mod:`osa_lib.book.ae_figures` (re-exported).
 """
 from __future__ import annotations
 
-import time
-from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-import numpy as np
-from tqdm import tqdm
-
+from osa_lib.book.ae_figures import ROW_LABELS, plot_accuracy_vs_epoch, plot_recipe_curves  # noqa: F401
 from osa_lib.book.ae_jobs import EXPERIMENTS, KMEANS_READINGS, gather_record, job_states, paper_jobs, run_jobs
-from osa_lib.book.profiles import check_profile, profile_settings
-from osa_lib.book.records import RunResult, make_record, read_record, record_path, write_record
-from osa_lib.clustering.ae_estimators import AEACRBM, AEKMeans
-from osa_lib.clustering.autoencoder import TABLE3_BETA1, TABLE3_SIZES, parameter_counts
-from osa_lib.data import ClusteringData
-from osa_lib.data.splits import train_validation_split
-from osa_lib.metrics import clustering_scores
+from osa_lib.book.ae_recipes import (RECIPES, SEARCH_PLAN, SEARCH_PLAN_ROUND2, best_recipe, recipe_params,  # noqa: F401
+                                     recipe_table, run_recipe_search)
+from osa_lib.book.paper import paper_epochs
+from osa_lib.book.profiles import profile_settings
+from osa_lib.book.records import RunResult, read_record, record_path, write_record
+from osa_lib.book.tables import table1_metric
+from osa_lib.book.verdicts import PARTLY, REPRODUCED, ae_headline
+from osa_lib.clustering.autoencoder import TABLE3_SIZES, parameter_counts
 
 #: What each profile runs. ``paper``: the paper's data sizes and Table 3 (500 epochs, 500
 #: K-means starts, 5 seeds); ``ci``: the same jobs on subsets, in well under a minute.
@@ -38,8 +35,6 @@ AE_PROFILES = {
                search_n_fit=5_000, search_n_val=2_000, search_seeds=(0,), search_warmup=3, search_finetune=1),
 }
 
-#: Table 1's AE rows and their labels.
-ROW_LABELS = {"ae_kmeans": "AE + K-means", "ae_acrbm_10": "AE + ACRBM (10)", "ae_acrbm_30": "AE + ACRBM (30)"}
 
 
 def ae_settings(profile: str, **overrides) -> dict:
@@ -78,8 +73,7 @@ def answer_sentence(paper_records: Mapping[str, dict | None], paper: Mapping[str
     parts = []
     for row, rec in done.items():
         epochs = min(rec.get("epochs_per_seed") or [rec["params"]["epochs"]])
-        metric = "accuracy_majority_best_of_inits" if row == "ae_kmeans" else "accuracy_majority"
-        gap = mean(row, metric) - paper[row] if paper.get(row) is not None else None
+        gap = mean(row, table1_metric(rec, row)) - paper[row] if paper.get(row) is not None else None
         text = f"{ROW_LABELS[row]} ends {abs(gap):.1f} points {'below' if gap < 0 else 'above'} the paper" \
             if gap is not None else f"{ROW_LABELS[row]} has no paper number to compare with"
         if epochs < planned_epochs:
@@ -88,10 +82,13 @@ def answer_sentence(paper_records: Mapping[str, dict | None], paper: Mapping[str
         parts.append(text + f" ({n} seed{'s' if n != 1 else ''})")
     sentence = "; ".join(parts) + "."
     if "ae_kmeans" in done and "ae_acrbm_10" in done:
-        acrbm, km, km_best = mean("ae_acrbm_10"), mean("ae_kmeans"), mean("ae_kmeans", "accuracy_majority_best_of_inits")
-        verdict = "beats" if acrbm > km_best else "does not beat"
-        sentence += (f" The headline comparison: AE + ACRBM (10) at {acrbm:.2f} % {verdict} AE + K-means at "
-                     f"{km_best:.2f} % with the paper's selection ({km:.2f} % label-free).")
+        # The report's rule (osa_lib.book.verdicts.ae_headline): against the label-free start, by 2 SE.
+        acrbm, km = mean("ae_acrbm_10"), mean("ae_kmeans")
+        km_best = mean("ae_kmeans", table1_metric(done["ae_kmeans"], "ae_kmeans"))
+        _, se, verdict = ae_headline(done["ae_acrbm_10"], done["ae_kmeans"])
+        said = {REPRODUCED: "beats", PARTLY: "is above, within 2 SE of,"}.get(verdict, "does not beat")
+        sentence += (f" The headline comparison: AE + ACRBM (10) at {acrbm:.2f} % {said} AE + K-means at "
+                     f"{km:.2f} % with its label-free start ({km_best:.2f} % with the paper's selection).")
     return sentence
 
 
@@ -104,7 +101,7 @@ def job_status_table(jobs: Mapping[str, list], planned_epochs: int):
         done = [s for s in states if s["status"] == "done"]
         running = [s for s in states if s["status"] != "done"]
         rows.append({"row": ROW_LABELS.get(row, row),
-                     "seeds done (500 epochs)" if planned_epochs == 500 else "seeds done": ", ".join(
+                     f"seeds done ({planned_epochs} epochs)" if planned_epochs == paper_epochs("ae_kmeans") else "seeds done": ", ".join(
                          str(s["seed"]) for s in done) or "none",
                      "seeds running (epochs reached)": ", ".join(f"{s['seed']} ({s['epochs_done']})" for s in running)
                      or "none",
@@ -182,183 +179,6 @@ def run_paper_protocol(dataset: str, *, profile: str, results_dir, data_dir=None
     return out
 
 
-#: The recipes the search tries for the ACRBM head, by name. Each is a set of
-#: :class:`AEACRBM` hyperparameters; ``scratch`` trains from the first epoch, all
-#: others branch from one shared AE warm-up (reconstruction only).
-RECIPES = {
-    "scratch_joint_lam1": dict(from_scratch=True, lam=1.0, head_init="random", standardize=False),
-    "scratch_joint_lam0.1": dict(from_scratch=True, lam=0.1, head_init="random", standardize=False),
-    "frozen_head_random": dict(finetune="head", lam=1.0, head_init="random", standardize=False),
-    "frozen_head_random_bn": dict(finetune="head", lam=1.0, head_init="random", standardize=True),
-    "kmeans_head_no_training": dict(finetune="head", lam=0.0, head_init="kmeans", standardize=True),
-    "frozen_head_kmeans_bn": dict(finetune="head", lam=1.0, head_init="kmeans", standardize=True),
-    "joint_random_bn_lam0.1": dict(finetune="joint", lam=0.1, head_init="random", standardize=True),
-    "joint_kmeans_bn_lam0.01": dict(finetune="joint", lam=0.01, head_init="kmeans", standardize=True),
-    "joint_kmeans_bn_lam0.1": dict(finetune="joint", lam=0.1, head_init="kmeans", standardize=True),
-    "joint_kmeans_bn_lam1": dict(finetune="joint", lam=1.0, head_init="kmeans", standardize=True),
-    "joint_kmeans_bn_lam0.1_T0.5": dict(finetune="joint", lam=0.1, head_init="kmeans", standardize=True,
-                                        temperature=0.5),
-    "joint_kmeans_nobn_lam0.1": dict(finetune="joint", lam=0.1, head_init="kmeans", standardize=False),
-    "joint_kmeans_bn_lam0.1_ramp": dict(finetune="joint", lam=0.1, head_init="kmeans", standardize=True,
-                                        ramp_epochs=2),
-    # Round 2 (after Table 1's runs, to locate the bottleneck): a bigger ACRBM batch and weight,
-    # and warm-ups of their own with BCE or with a faster optimiser than Table 3's.
-    "joint_random_bn_lam1_batch1024": dict(finetune="joint", lam=1.0, head_init="random", standardize=True,
-                                           batch_size=1024),
-    "joint_random_bn_lam0.1_batch1024": dict(finetune="joint", lam=0.1, head_init="random", standardize=True,
-                                             batch_size=1024),
-    "bce_warmup_joint_random_bn_lam0.1": dict(own_warmup=True, reconstruction="bce", finetune="joint", lam=0.1,
-                                              head_init="random", standardize=True),
-    "bce_warmup_kmeans_head_no_training": dict(own_warmup=True, reconstruction="bce", finetune="head", lam=0.0,
-                                               head_init="kmeans", standardize=True),
-    "adam0.9_lr3e-3_joint_random_bn_lam0.1": dict(own_warmup=True, lr=3e-3, betas=(0.9, 0.999), finetune="joint",
-                                                  lam=0.1, head_init="random", standardize=True),
-    "adam0.9_lr3e-3_kmeans_head_no_training": dict(own_warmup=True, lr=3e-3, betas=(0.9, 0.999), finetune="head",
-                                                   lam=0.0, head_init="kmeans", standardize=True),
-}
-
-#: Recipes tried per number of clusters and profile (the 30-cluster search is shorter).
-SEARCH_PLAN = {
-    "paper": {10: list(RECIPES), 30: ["frozen_head_random", "frozen_head_random_bn", "kmeans_head_no_training",
-                                       "frozen_head_kmeans_bn", "joint_random_bn_lam0.1", "joint_kmeans_bn_lam0.1",
-                                       "joint_kmeans_bn_lam1"]},
-    "ci": {10: ["scratch_joint_lam1", "frozen_head_random", "kmeans_head_no_training", "joint_random_bn_lam0.1"],
-           30: ["kmeans_head_no_training", "frozen_head_kmeans_bn"]},
-}
-
-#: Round 2 of the search (experiment ``ae_acrbm_recipe_search_round2``): 10 clusters, run after
-#: Table 1's runs to test what limits them. The branch recipes reuse round 1's warm-up
-#: (same seeds, same split), so their numbers compare with round 1's directly.
-SEARCH_PLAN_ROUND2 = {10: ["kmeans_head_no_training", "joint_random_bn_lam0.1", "joint_random_bn_lam1_batch1024",
-                           "joint_random_bn_lam0.1_batch1024", "bce_warmup_kmeans_head_no_training",
-                           "bce_warmup_joint_random_bn_lam0.1", "adam0.9_lr3e-3_kmeans_head_no_training",
-                           "adam0.9_lr3e-3_joint_random_bn_lam0.1"]}
-
-def recipe_params(name: str) -> dict:
-    """:class:`AEACRBM` keyword arguments of a recipe (without ``from_scratch``)."""
-    if name not in RECIPES:
-        raise ValueError(f"unknown recipe {name!r}; known: {sorted(RECIPES)}")
-    return {k: v for k, v in RECIPES[name].items() if k not in ("from_scratch", "own_warmup")}
-
-
-def _ae_acrbm(n_clusters: int, *, epochs: int, warmup_epochs: int, recipe: str, seed: int, device: str,
-              architecture: str = "dense") -> AEACRBM:
-    params = recipe_params(recipe)
-    if RECIPES[recipe].get("from_scratch"):
-        warmup_epochs = 0
-    return AEACRBM(n_clusters, architecture=architecture, epochs=epochs, warmup_epochs=warmup_epochs,
-                   random_state=seed, device=device, progress=False, **params)
-
-
-def run_recipe_search(data: ClusteringData, *, profile: str, n_fit: int, n_val: int, seeds: Sequence[int],
-                      warmup_epochs: int, finetune_epochs: int, plan: dict | None = None, device: str = "cpu",
-                      results_dir=None, progress: bool = True, experiment: str = "ae_acrbm_recipe_search",
-                      include_ae_kmeans: bool = True, architecture: str = "dense") -> RunResult:
-    """Try every recipe of ``plan`` (default :data:`SEARCH_PLAN` of the profile) on a validation split.
-
-    All data come from the training split: ``n_fit`` rows to train, ``n_val`` other
-    rows to score (majority and Hungarian accuracy of ``argmax h_ACRBM``). For each
-    seed and number of clusters one AE warm-up of ``warmup_epochs`` is trained and every
-    recipe branches from it for ``finetune_epochs`` more (``scratch_*`` recipes train
-    all ``warmup_epochs + finetune_epochs`` epochs from scratch instead, and ``own_warmup``
-    recipes train their own warm-up with their own settings). Also scores
-    AE + K-means (own AE, same epochs) with and without standardised latents.
-    Metric names: ``<K>/<recipe>/accuracy_majority`` etc. ``architecture``: the dense AE
-    (the paper's) or ``"conv"`` (the ablation the committed paper-profile search used).
-    """
-    check_profile(profile)
-    plan = SEARCH_PLAN[profile] if plan is None else plan
-    X_fit, _, X_val, y_val = train_validation_split(data.X_train, data.y_train, n_val, n_fit=n_fit)
-    total = warmup_epochs + finetune_epochs
-    runs, curves = [], {}
-    start = time.perf_counter()
-    n_jobs = len(seeds) * (sum(len(v) for v in plan.values()) + len(plan) + int(include_ae_kmeans))
-    bar = tqdm(total=n_jobs, desc="recipe search", disable=not progress, leave=False)
-    for seed in seeds:
-        run = {}
-        for k, names in plan.items():
-            t0 = time.perf_counter()
-            warm = AEACRBM(k, architecture=architecture, epochs=warmup_epochs, warmup_epochs=warmup_epochs,
-                           standardize=True, random_state=int(seed), device=device, progress=False)
-            warm.fit(X_fit, eval_set=(X_val, y_val))
-            warm_time = time.perf_counter() - t0
-            bar.update()
-            for name in names:
-                t0 = time.perf_counter()
-                model = _ae_acrbm(k, epochs=total, warmup_epochs=warmup_epochs, recipe=name, seed=int(seed),
-                                  device=device, architecture=architecture)
-                if RECIPES[name].get("from_scratch") or RECIPES[name].get("own_warmup"):
-                    model.fit(X_fit, eval_set=(X_val, y_val))
-                    cost = time.perf_counter() - t0
-                else:
-                    model.fit_from(warm, X_fit, eval_set=(X_val, y_val))
-                    cost = time.perf_counter() - t0 + warm_time
-                pred = model.predict(X_val)
-                scores = clustering_scores(y_val, pred, n_clusters=k)
-                for metric in ("accuracy_majority", "nmi"):
-                    run[f"{k}/{name}/{metric}"] = scores[metric]
-                run[f"{k}/{name}/clusters_used"] = float(len(np.unique(pred)) / k)
-                run[f"{k}/{name}/time_s"] = cost
-                curves.setdefault(f"{k}/{name}", []).append(
-                    [h.get("eval_accuracy_majority") for h in model.history_])
-                bar.update()
-        if not include_ae_kmeans:
-            runs.append(run)
-            continue
-        # AE + K-means on the same split: label-free (lowest inertia) choice, standardised or raw latents.
-        t0 = time.perf_counter()
-        km = AEKMeans(10, architecture=architecture, epochs=total, kmeans_n_init=10, kmeans_max_samples=min(n_fit, 10_000),
-                      random_state=int(seed), device=device, progress=False).fit(X_fit)
-        ae_time = time.perf_counter() - t0
-        for standardize in (True, False):
-            km.set_params(kmeans_standardize=standardize)
-            km.fit_kmeans(X_fit)
-            name = "ae_kmeans_standardized" if standardize else "ae_kmeans_raw"
-            scores = clustering_scores(y_val, km.predict(X_val), n_clusters=10)
-            for metric in ("accuracy_majority", "accuracy_hungarian", "nmi"):
-                run[f"10/{name}/{metric}"] = scores[metric]
-            run[f"10/{name}/clusters_used"] = 1.0
-            run[f"10/{name}/time_s"] = ae_time
-        bar.update()
-        runs.append(run)
-    bar.close()
-    params = {"n_fit": n_fit, "n_val": n_val, "split": "both carved from the training split (seed 0)",
-              "warmup_epochs": warmup_epochs, "finetune_epochs": finetune_epochs,
-              "plan": {str(k): v for k, v in plan.items()}, "recipes": RECIPES,
-              "fixed": {"batch_size": 256, "lr": 1e-3, "betas": {k: [b, 0.999] for k, b in TABLE3_BETA1.items()},
-                        "reconstruction": "mse", "architecture": architecture},
-              "selection_metric": "validation accuracy_majority"}
-    record = make_record(experiment=experiment, dataset=data.dataset, profile=profile, params=params,
-                         seeds=seeds, runs=runs, n_parameters=None, wall_time_s=time.perf_counter() - start,
-                         device=device, extra={"data": data.provenance, "curves": curves}, results_dir=results_dir)
-    return RunResult(record)
-
-
-def recipe_table(record: dict):
-    """The search record as a DataFrame: one row per (clusters, recipe), validation scores in percent."""
-    import pandas as pd
-
-    rows = {}
-    for metric, m in record["metrics"].items():
-        k, name, what = metric.split("/")
-        row = rows.setdefault((int(k), name), {"clusters": int(k), "recipe": name})
-        if what == "time_s":
-            row["CPU time s (mean)"] = m["mean"]
-        else:
-            row[f"{what} %"] = 100 * m["mean"]
-            if what == "accuracy_majority":
-                row["accuracy_majority std"] = 100 * m["std"]
-                row["per seed %"] = ", ".join(f"{100 * v:.1f}" for v in m["per_seed"])
-    table = pd.DataFrame(list(rows.values()))
-    return table.sort_values(["clusters", "accuracy_majority %"], ascending=[True, False]).reset_index(drop=True)
-
-
-def best_recipe(record: dict, n_clusters: int) -> str:
-    """The recipe with the highest mean validation accuracy (majority) for ``n_clusters``."""
-    table = recipe_table(record)
-    table = table[(table["clusters"] == n_clusters) & ~table["recipe"].str.startswith("ae_kmeans")]
-    return str(table.iloc[0]["recipe"])
-
 
 # ----------------------------------------------------------------------------- tables and figures
 
@@ -366,7 +186,7 @@ def parameter_table():
     """Parameter counts of each AE row: the paper's, the dense reading (ours) and the conv ablation."""
     import pandas as pd
 
-    from osa_lib.book.tables import paper_results
+    from osa_lib.book.paper import paper_results
 
     paper = paper_results()["table1"]["rows"]
     dense, conv = parameter_counts("dense"), parameter_counts("conv")
@@ -383,7 +203,7 @@ def parameter_gaps() -> dict[str, tuple[float, float]]:
     """Per architecture, the smallest and largest relative gap (percent) to Table 1's "+200K"-style counts."""
     import re
 
-    from osa_lib.book.tables import paper_results
+    from osa_lib.book.paper import paper_results
 
     paper = {name: float(re.sub(r"[^0-9.]", "", row["n_parameters"])) * 1000
              for name, row in paper_results()["table1"]["rows"].items() if name in TABLE3_SIZES}
@@ -410,32 +230,6 @@ def accuracy_curves(record_or_jobs, key: str = "eval_accuracy_majority"):
               for seed, curve in curves.items()}
     return pd.DataFrame(series).sort_index()
 
-
-def plot_accuracy_vs_epoch(curves: Mapping[str, object], paper: Mapping[str, float | None], *, title_suffix=""):
-    """One panel per row: mean ± std over seeds of the monitored test accuracy, the paper's number as a line.
-
-    ``curves``: row -> :func:`accuracy_curves` DataFrame; ``paper``: row -> percent (or None).
-    """
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(curves), figsize=(3.6 * len(curves), 3.4), sharey=True, squeeze=False)
-    for ax, (row, df) in zip(axes[0], curves.items()):
-        if df.empty:
-            ax.text(0.5, 0.5, "not run yet", ha="center", va="center", transform=ax.transAxes)
-        else:
-            mean, std, n = df.mean(axis=1), df.std(axis=1).fillna(0.0), df.notna().sum(axis=1)
-            ax.plot(df.index, mean, color="C0", lw=1.8, label="ours, mean over seeds")
-            ax.fill_between(df.index, mean - std, mean + std, color="C0", alpha=0.25, lw=0, label="± 1 std")
-            ax.text(0.98, 0.03, f"seeds per point: {n.min()}–{n.max()}", ha="right", va="bottom",
-                    transform=ax.transAxes, fontsize=9)
-        if paper.get(row) is not None:
-            ax.axhline(paper[row], color="C3", ls="--", lw=1.2, label="paper (Table 1)")
-        ax.set(title=ROW_LABELS.get(row, row) + title_suffix, xlabel="epoch")
-        ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("test accuracy % (majority)")
-    axes[0][0].legend(fontsize=9, loc="lower left")
-    fig.tight_layout()
-    return fig
 
 
 def stops_improving(mean_curve, tolerance: float = 1.0):
@@ -533,24 +327,3 @@ def per_seed_table(records: Sequence[dict], metrics: Sequence[str] | None = None
                          **{f"seed {s}": round(100 * v, 2) for s, v in zip(rec["seeds"], m["per_seed"])},
                          "mean": round(100 * m["mean"], 2), "std": round(100 * m["std"], 2)})
     return pd.DataFrame(rows).set_index(["experiment", "metric"])
-
-
-def plot_recipe_curves(record: dict, n_clusters: int = 10):
-    """Validation accuracy (majority) against epochs for every recipe of ``n_clusters`` (mean over seeds)."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.5, 3.2))
-    prefix = f"{n_clusters}/"
-    for i, (name, runs) in enumerate(sorted((k[len(prefix):], v) for k, v in record["curves"].items()
-                                            if k.startswith(prefix))):
-        n = max(len(r) for r in runs)
-        arr = np.full((len(runs), n), np.nan)
-        for j, r in enumerate(runs):
-            arr[j, :len(r)] = [np.nan if v is None else v for v in r]
-        ax.plot(np.arange(1, n + 1), 100 * np.nanmean(arr, 0), marker="o", ms=3,
-                color=f"C{i % 10}", ls="-" if i < 10 else "--", label=name)
-    ax.axvline(record["params"]["warmup_epochs"] + 0.5, color="grey", lw=0.8, ls=":")
-    ax.set(xlabel="epoch", ylabel="validation accuracy % (majority)", title=f"{n_clusters} clusters")
-    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    fig.tight_layout()
-    return fig

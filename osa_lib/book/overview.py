@@ -1,7 +1,8 @@
 """The book's answer at a glance: the verdict table and the paper-against-ours figure.
 
-Both are computed from records by :mod:`osa_lib.book.report` and :mod:`osa_lib.book.tables`;
-the landing page and the report page show them.
+Both are computed from records by :mod:`osa_lib.book.report` and :mod:`osa_lib.book.tables`, with
+the verdicts' colours and rules of :mod:`osa_lib.book.verdicts`; the landing page and the report
+page show them.
 """
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from osa_lib.book.records import load_record
-from osa_lib.book.report import COLOURS, NOT_AT_BUDGET, NOT_RUN, budget_shortfall, evidence_href
-from osa_lib.book.tables import METRICS, TABLE1_ROWS, paper_results, preferred_record
+from osa_lib.book.paper import paper_results
+from osa_lib.book.tables import METRICS, TABLE1_ROWS, preferred_record, table1_metric
+from osa_lib.book.verdicts import COLOURS, NOT_RUN, VERDICTS, budget_shortfall, evidence_href
 
 #: Columns of the verdict table, as headers.
 VERDICT_COLUMNS = ("claim", "paper", "ours", "gap", "budget: seeds · epochs · images", "verdict")
@@ -51,11 +52,7 @@ def _points(results_dir, build_profile: str, verdicts: Mapping[str, str]) -> lis
     for experiment, method, k in TABLE1_ROWS:
         p = paper1[experiment]
         rec, profile = preferred_record(results_dir, "mnist", experiment, build_profile)
-        metric = None
-        if rec is not None:
-            name = ("accuracy_majority_best_of_inits" if experiment == "ae_kmeans"
-                    and "accuracy_majority_best_of_inits" in rec["metrics"] else "accuracy_majority")
-            metric = rec["metrics"].get(name)
+        metric = None if rec is None else rec["metrics"].get(table1_metric(rec, experiment))
         short = None if rec is None else budget_shortfall(rec, experiment)
         points.append({"panel": "Table 1: MNIST accuracy, %", "label": f"{method} ({k})",
                        "paper": float(p["accuracy"]), "paper_std": float(p.get("accuracy_std", 0) or 0),
@@ -63,11 +60,7 @@ def _points(results_dir, build_profile: str, verdicts: Mapping[str, str]) -> lis
                        "verdict": verdicts.get(f"t1-{experiment}", NOT_RUN)})
     paper2 = paper_results()["table2"]["rows"]
     for experiment in ("kmeans_segmentation", "loc"):
-        rec = load_record(results_dir, "paper", "flowers17", experiment)
-        profile = "paper" if rec is not None else None
-        if rec is None:
-            rec = load_record(results_dir, build_profile, "flowers17", experiment)
-            profile = build_profile if rec is not None else None
+        rec, profile = preferred_record(results_dir, "flowers17", experiment, build_profile)
         for metric, label in METRICS:
             points.append({"panel": "Table 2, % (ours on Oxford 17)",
                            "label": f"{paper2[experiment]['method']}: {label}",
@@ -85,7 +78,7 @@ def paper_vs_ours_figure(results_dir, build_profile: str = "ci", report=None):
     build's ci run). Returns the Figure."""
     import matplotlib.pyplot as plt
 
-    from osa_lib.book.figures import MAX_WIDTH, use_book_style
+    from osa_lib.book.style import MAX_WIDTH, use_book_style
     from osa_lib.book.report import reproduction_report
 
     use_book_style()
@@ -127,6 +120,4 @@ def paper_vs_ours_figure(results_dir, build_profile: str = "ci", report=None):
 
 def verdict_legend_html() -> str:
     """The six verdicts as coloured labels, in order."""
-    from osa_lib.book.report import VERDICTS
-
     return " ".join(verdict_badge(v) for v in VERDICTS)

@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from tqdm import tqdm
 
-from osa_lib.clustering import codes as analysis
+from osa_lib.clustering import codes
 from osa_lib.data import ClusteringData, train_validation_split
 from osa_lib.clustering.shallow import ShallowACRBM
 from osa_lib.metrics import clustering_scores
@@ -48,7 +48,7 @@ def run_clustering(experiment: str, make_model: Callable[[int], object], data: C
     """Fit ``make_model(seed)`` on the training rows for each seed, score it on the test rows.
 
     Metrics per seed: :func:`osa_lib.metrics.clustering_scores` on the test set. The
-    record (SPEC §5) is written under ``results_dir`` when it is given. Returns the
+    record (:func:`osa_lib.book.records.make_record`) is written under ``results_dir`` when it is given. Returns the
     record, the fitted models (one per seed, in seed order) and
     ``outputs["test_predictions"]`` (one int64 array per seed).
     """
@@ -119,9 +119,9 @@ def sweep_n_clusters(data: ClusteringData, *, sizes, seeds, profile: str, epochs
             model.fit(data.X_train)
             H = model.transform(data.X_test)
             runs[i][f"accuracy_majority_k{k}"] = clustering_scores(data.y_test, H.argmax(1), k)["accuracy_majority"]
-            runs[i][f"confidence_k{k}"] = analysis.mean_confidence(H)
-            runs[i][f"cluster_usage_k{k}"] = analysis.cluster_usage(H)
-            runs[i][f"reconstruction_mse_k{k}"] = analysis.reconstruction_error(data.X_test,
+            runs[i][f"confidence_k{k}"] = codes.mean_confidence(H)
+            runs[i][f"cluster_usage_k{k}"] = codes.cluster_usage(H)
+            runs[i][f"reconstruction_mse_k{k}"] = codes.reconstruction_error(data.X_test,
                                                                                 model.reconstruct(data.X_test))
             if i == 0:
                 models[k] = model
@@ -174,7 +174,7 @@ def shallow_sensitivity(data: ClusteringData, *, n_clusters: int, seeds, profile
                                  progress=False, **change).fit(X_fit)
             H = model.transform(X_val)
             runs[i][f"accuracy_majority[{name}]"] = clustering_scores(y_val, H.argmax(1), n_clusters)["accuracy_majority"]
-            runs[i][f"cluster_usage[{name}]"] = analysis.cluster_usage(H)
+            runs[i][f"cluster_usage[{name}]"] = codes.cluster_usage(H)
             models.append(model)
             keys.append((name, int(seed)))
             bar.update()

@@ -1,7 +1,7 @@
 """Tables 1 and 2 built from records, never from typed numbers, beside the paper's own numbers.
 
-The paper's numbers live in one file, ``osa_lib/book/paper_results.json``
-(:func:`paper_results`), Table 3's and Table 4's budgets included (:func:`paper_budget`).
+The paper's numbers live in one file, ``osa_lib/book/paper_results.json``, read by
+:mod:`osa_lib.book.paper` (Table 3's and Table 4's budgets included).
 
 Two families of builders:
 
@@ -17,32 +17,12 @@ beside ours where ours are fewer. A missing record shows as "not run yet".
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from osa_lib.book.paper import paper_accuracy, paper_budget, paper_results  # noqa: F401  (re-exported)
 from osa_lib.book.profiles import check_profile
 from osa_lib.book.records import NOT_RUN, load_record
-
-def paper_results() -> dict:
-    """The paper's own numbers (``osa_lib/book/paper_results.json``, the single reference file)."""
-    return json.loads((Path(__file__).parent / "paper_results.json").read_text())
-
-
-def paper_budget(experiment: str) -> dict:
-    """The paper's training budget of a row: ``{"epochs": int | None, "n_train": int | None}``.
-
-    Epochs from Table 3 (Table 1's rows) or Table 4 (LOC); None where the paper trains nothing
-    (K-means) or gives no number.
-    """
-    paper = paper_results()
-    for table in ("table3", "table4"):
-        row = paper.get(table, {}).get("rows", {}).get(experiment)
-        if row is not None:
-            return {"epochs": int(row["epochs"]), "n_train": paper[table].get("n_train")}
-    if experiment in paper["table1"]["rows"]:
-        return {"epochs": None, "n_train": paper.get("table3", {}).get("n_train")}
-    return {"epochs": None, "n_train": None}
 
 
 def record_epochs(record: Mapping) -> int | None:
@@ -179,13 +159,6 @@ def clustering_table(results_dir, dataset: str = "mnist", *, build_profile: str 
             "NMI % (ours, paper profile)": format_metric(ours, "nmi", with_protocol=False),
         })
     return pd.DataFrame(table)
-
-
-def paper_accuracy(experiment: str, dataset: str = "mnist") -> float | None:
-    """The paper's Table 1 accuracy (percent) for ``experiment``; None where the paper has none."""
-    table = paper_results()["table1"]
-    row = table["rows"].get(experiment) if dataset == table["dataset"] else None
-    return None if row is None else float(row["accuracy"])
 
 
 def literature_table(dataset: str):

@@ -30,8 +30,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from osa_lib.acrbm import n_parameters
-from osa_lib.validation import check_int
+from osa_lib.train import n_parameters
+from osa_lib.validation import check_betas, check_int
 
 #: Table 3's dense sizes ``(encoder_units, latent_dim, decoder_units)`` per Table 1 row.
 TABLE3_SIZES = {
@@ -56,6 +56,38 @@ def table3_sizes(name: str) -> tuple[int, int, int]:
     if name not in TABLE3_SIZES:
         raise ValueError(f"unknown model size {name!r}; Table 3 has {sorted(TABLE3_SIZES)}")
     return TABLE3_SIZES[name]
+
+
+def resolve_sizes(key: str, encoder_units=None, latent_dim=None, decoder_units=None, *,
+                  n_clusters=None) -> tuple[int, int, int]:
+    """``(encoder_units, latent_dim, decoder_units)``: the three given, or Table 3's for the row ``key``."""
+    given = (encoder_units, latent_dim, decoder_units)
+    if all(v is not None for v in given):
+        return tuple(check_int(v, n, minimum=1) for v, n in zip(given, ("encoder_units", "latent_dim",
+                                                                   "decoder_units")))
+    if any(v is not None for v in given):
+        raise ValueError("give all of encoder_units, latent_dim, decoder_units, or none (Table 3's sizes)")
+    if key not in TABLE3_SIZES:
+        raise ValueError(f"Table 3 has no sizes for n_clusters={n_clusters!r} ({key}); "
+                         f"pass encoder_units, latent_dim and decoder_units")
+    return TABLE3_SIZES[key]
+
+
+def resolve_betas(key: str, betas=None) -> tuple[float, float]:
+    """Adam's betas: the given pair, or Table 3's beta1 for the row ``key`` (0.9 elsewhere) with 0.999."""
+    if betas is None:
+        return (TABLE3_BETA1.get(key, 0.9), 0.999)
+    return check_betas(betas)
+
+
+def glorot_init(module: torch.nn.Module) -> torch.nn.Module:
+    """Glorot-uniform weights and zero biases in every dense and convolution layer (Keras' defaults)."""
+    for layer in module.modules():
+        if isinstance(layer, (torch.nn.Linear, torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+            torch.nn.init.xavier_uniform_(layer.weight)
+            if layer.bias is not None:
+                torch.nn.init.zeros_(layer.bias)
+    return module
 
 
 def check_architecture(architecture: str) -> str:

@@ -1,4 +1,4 @@
-"""scikit-learn-style estimators over numpy arrays (STYLE §4).
+"""scikit-learn-style estimators over numpy arrays (scikit-learn's estimator conventions).
 
 ``__init__`` only stores hyperparameters; ``fit`` validates, builds the torch module
 into ``module_`` and trains it; learned state ends in ``_``.
@@ -14,10 +14,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from tqdm import tqdm
 
-from osa_lib.acrbm import ACRBM, acrbm_loss, confidence_loss, loss_and_logit_grad, n_parameters, softmax_rows
+from osa_lib.acrbm import ACRBM, acrbm_loss, confidence_loss, loss_and_logit_grad, softmax_rows
 from osa_lib.runtime import flush_denormal, torch_threads
-from osa_lib.train import seeded_generator
-from osa_lib.validation import check_float, check_int, check_unit_interval
+from osa_lib.train import n_parameters, seeded_generator, seeded_module
+from osa_lib.validation import check_betas, check_float, check_int, check_unit_interval, store_init_arguments
 
 __all__ = ["LOSSES", "ShallowACRBM", "check_unit_interval"]
 
@@ -89,24 +89,14 @@ class ShallowACRBM(ClusterMixin, BaseEstimator):
 
     def __init__(self, n_clusters=10, *, epochs=20, batch_size=256, lr=1e-2, betas=(0.01, 0.999),
                  random_state=0, device="cpu", progress=True, loss="acrbm", n_threads=1):
-        self.n_clusters = n_clusters
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.betas = betas
-        self.random_state = random_state
-        self.device = device
-        self.progress = progress
-        self.loss = loss
-        self.n_threads = n_threads
+        store_init_arguments(self, locals())
 
     def _validate_params(self) -> None:
         check_int(self.n_clusters, "n_clusters", minimum=2)
         check_int(self.epochs, "epochs")
         check_int(self.batch_size, "batch_size")
         check_float(self.lr, "lr", positive=True)
-        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
-            raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
+        check_betas(self.betas)
         if self.n_threads is not None:
             check_int(self.n_threads, "n_threads")
         if not isinstance(self.loss, str) or self.loss not in LOSSES:
@@ -118,9 +108,7 @@ class ShallowACRBM(ClusterMixin, BaseEstimator):
         X = check_unit_interval(X)
         device = torch.device(self.device)
         generator = seeded_generator(self.random_state)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(generator.initial_seed()))
-            module = ACRBM(X.shape[1], self.n_clusters)
+        module = seeded_module(lambda: ACRBM(X.shape[1], self.n_clusters), generator)
         module.to(device)
         data = torch.from_numpy(X).to(device)
         module.train()

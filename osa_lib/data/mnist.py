@@ -1,12 +1,10 @@
-"""Data sets and the data-root rules (SPEC §6).
+"""MNIST and Fashion-MNIST: loading, IDX checks, the clustering data of the chapters, provenance.
 
-One data root holds everything, in torchvision's layout (``MNIST/raw/...``,
-``FashionMNIST/raw/...``). It is, in order of precedence: the ``data_dir`` argument,
-the environment variable ``OSA_DATA_DIR``, or ``data/`` in the repository (ignored by git).
+The data root (``data_dir``, else ``$OSA_DATA_DIR``, else ``data/``) is :mod:`osa_lib.data.root`'s;
+its names are re-exported here.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import struct
 from dataclasses import dataclass, field
@@ -14,9 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from osa_lib.data.root import (DATA_ENV, DataNotFoundError, default_data_dir, file_digests,  # noqa: F401
+                              resolve_data_dir)
 from osa_lib.data.splits import subsample
 
-DATA_ENV = "OSA_DATA_DIR"
 
 #: name -> (torchvision class name, folder under the data root, raw files it needs)
 _IMAGE_DATASETS = {
@@ -62,28 +61,8 @@ CANONICAL_MD5 = {
 _IDX_MAGIC = {"images": 2051, "labels": 2049}
 
 
-class DataNotFoundError(FileNotFoundError):
-    """A data file is missing, could not be downloaded, or failed its checksum."""
-
-
 class CorruptDataError(ValueError):
     """A data file is there but damaged: truncated, padded, or not an IDX file of the expected kind."""
-
-
-def default_data_dir() -> Path:
-    """``$OSA_DATA_DIR`` if set, else ``data/`` at the repository root (or the working directory)."""
-    env = os.environ.get(DATA_ENV)
-    if env:
-        return Path(env).expanduser()
-    repo = Path(__file__).resolve().parents[2]
-    if (repo / "pyproject.toml").exists():
-        return repo / "data"
-    return Path.cwd() / "data"
-
-
-def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """The data root to use: ``data_dir`` if given, else :func:`default_data_dir`."""
-    return Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
 
 
 def _missing_files(root: Path, folder: str, train: bool) -> list[Path]:
@@ -223,16 +202,6 @@ def load_clustering_data(dataset: str, data_dir=None, n_train: int | None = None
     X_test, y_test = subsample(flatten_images(X_test), y_test, n_test, subset_seed)
     return ClusteringData(dataset, X_train, y_train, X_test, y_test,
                           provenance=data_provenance(dataset, data_dir))
-
-
-def file_digests(path: Path) -> dict:
-    """``{"bytes", "md5", "sha256"}`` of one file, read in 1 MiB chunks."""
-    md5, sha = hashlib.md5(), hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            md5.update(chunk)
-            sha.update(chunk)
-    return {"bytes": Path(path).stat().st_size, "md5": md5.hexdigest(), "sha256": sha.hexdigest()}
 
 
 def data_provenance(dataset: str, data_dir=None) -> dict:

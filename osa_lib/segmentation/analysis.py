@@ -11,7 +11,9 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from osa_lib.metrics import segmentation_scores_per_image
-from osa_lib.segmentation.loc import check_images, count_clusters, median_binarize, normalize_images
+from osa_lib.segmentation.loc_loss import normalize_images
+from osa_lib.segmentation.masks import count_clusters, median_binarize
+from osa_lib.validation import check_images
 
 
 def image_energy(X, normalization: str = "unit", *, border: float = 0.1) -> np.ndarray:

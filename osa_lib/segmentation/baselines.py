@@ -20,7 +20,8 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
-from osa_lib.segmentation.loc import check_images, median_binarize
+from osa_lib.segmentation.masks import median_binarize
+from osa_lib.validation import check_images
 
 
 def _k_per_image(k, n: int) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Runner of the derivations chapter: its settings per profile, each section's study, and its record.
 
 The chapter notebook calls one function per section and shows what it returns; every
-number it quotes comes from here or from :mod:`osa_lib.clustering.derivations`.
+number it quotes comes from here or from :mod:`osa_lib.clustering.derivation_maths`.
 Tables are pandas DataFrames; codes ``H`` are (N, K) arrays whose rows sum to 1.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 
 from osa_lib.book.profiles import profile_settings
 from osa_lib.book.records import make_record
-from osa_lib.clustering import derivations as maths
+from osa_lib.clustering import derivation_maths as maths
 from osa_lib.clustering import linear_ae
 from osa_lib.train import seeded_generator
 
@@ -119,7 +119,7 @@ def forward_facts(model, V) -> dict[str, float]:
 def eq11_table(model, V, clips: Sequence[float] = EQ11_CLIPS):
     """Eq 11's two sides for a batch ``V`` (m, V): against the model's own reconstruction, then the data clipped.
 
-    One row per comparison, columns of :func:`osa_lib.clustering.derivations.squared_form_comparison`.
+    One row per comparison, columns of :func:`osa_lib.clustering.derivation_maths.squared_form_comparison`.
     """
     import pandas as pd
 
@@ -151,7 +151,7 @@ def reference_code_table(batch_size: int, n_clusters: int):
 
 
 def free_code_table(runs: Mapping):
-    """One row per ``(loss, start)`` of :func:`osa_lib.clustering.derivations.free_code_runs`: loss at start and end, code read-outs."""
+    """One row per ``(loss, start)`` of :func:`osa_lib.clustering.derivation_maths.free_code_runs`: loss at start and end, code read-outs."""
     import pandas as pd
 
     return pd.DataFrame({key: {"loss at start": run["history"][0], "final loss": run["history"][-1],
@@ -170,7 +170,7 @@ def free_code_facts(table) -> dict[str, float]:
 
 
 def eq15_readouts(models: Mapping[str, object], X, y) -> dict[str, dict]:
-    """:func:`osa_lib.clustering.derivations.readout` of each fitted model on rows ``X`` with labels ``y``."""
+    """:func:`osa_lib.clustering.derivation_maths.readout` of each fitted model on rows ``X`` with labels ``y``."""
     return {name: maths.readout(model, X, y) for name, model in models.items()}
 
 
@@ -195,7 +195,7 @@ def eq15_facts(readouts: Mapping[str, Mapping], n_clusters: int) -> dict[str, fl
 # --------------------------------------------------------------------------- eq 16
 
 def gram_table(codes: Mapping[int, np.ndarray], rel_tol: float = 1e-3):
-    """Eq 16: :func:`osa_lib.clustering.derivations.gram_summary` of the codes ``codes[K]`` (N, K), one row per K."""
+    """Eq 16: :func:`osa_lib.clustering.derivation_maths.gram_summary` of the codes ``codes[K]`` (N, K), one row per K."""
     import pandas as pd
 
     return pd.DataFrame({k: maths.gram_summary(H, rel_tol=rel_tol) for k, H in codes.items()}).T.rename_axis("K")

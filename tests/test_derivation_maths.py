@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from osa_lib import ShallowACRBM
-from osa_lib.clustering import codes as analysis, derivations, linear_ae
+from osa_lib.clustering import codes, derivation_maths, linear_ae
 from osa_lib.train import seeded_generator
 
 
@@ -121,27 +121,27 @@ def test_linear_ae_bad_inputs_raise(call, message):
 # --------------------------------------------------------------------------- eq 8-16 helpers
 
 def test_free_codes_eq14_reaches_one_hot_codes_in_every_cluster():
-    h, history = derivations.minimise_free_codes(32, 4, loss="acrbm", steps=200, random_state=0)
+    h, history = derivation_maths.minimise_free_codes(32, 4, loss="acrbm", steps=200, random_state=0)
     assert h.shape == (32, 4) and len(history) == 201
     np.testing.assert_allclose(h.sum(axis=1), 1.0)
     assert history[-1] < 0.01 < history[0]
-    assert analysis.cluster_usage(h) == 1.0
+    assert codes.cluster_usage(h) == 1.0
     assert h.max(axis=1).min() > 0.99
 
 
 def test_free_codes_from_a_head_start_eq15_stays_collapsed_eq14_does_not():
-    runs = derivations.free_code_runs(32, 4, steps=200, head_start=4.0, random_state=0)
-    assert set(runs) == {(loss, start) for loss in ("eq 14", "eq 15") for start in derivations.FREE_CODE_STARTS}
-    start = derivations.FREE_CODE_STARTS[1]
-    assert analysis.cluster_usage(runs[("eq 14", start)]["h"]) == 1.0
-    assert analysis.cluster_usage(runs[("eq 15", start)]["h"]) < 1.0
-    summary = derivations.code_summary(runs[("eq 15", start)]["h"])
+    runs = derivation_maths.free_code_runs(32, 4, steps=200, head_start=4.0, random_state=0)
+    assert set(runs) == {(loss, start) for loss in ("eq 14", "eq 15") for start in derivation_maths.FREE_CODE_STARTS}
+    start = derivation_maths.FREE_CODE_STARTS[1]
+    assert codes.cluster_usage(runs[("eq 14", start)]["h"]) == 1.0
+    assert codes.cluster_usage(runs[("eq 15", start)]["h"]) < 1.0
+    summary = derivation_maths.code_summary(runs[("eq 15", start)]["h"])
     assert summary["eq15"] < 0.01 and summary["eq14"] > 1.0
 
 
 def test_free_codes_same_seed_same_result():
-    a, _ = derivations.minimise_free_codes(8, 3, steps=5, random_state=3)
-    b, _ = derivations.minimise_free_codes(8, 3, steps=5, random_state=3)
+    a, _ = derivation_maths.minimise_free_codes(8, 3, steps=5, random_state=3)
+    b, _ = derivation_maths.minimise_free_codes(8, 3, steps=5, random_state=3)
     np.testing.assert_array_equal(a, b)
 
 
@@ -155,56 +155,56 @@ def test_free_codes_same_seed_same_result():
 def test_free_codes_bad_inputs_raise(kwargs, message):
     args = {"n_rows": 4, "n_clusters": 3, **kwargs}
     with pytest.raises(ValueError, match=message):
-        derivations.minimise_free_codes(args.pop("n_rows"), args.pop("n_clusters"), **args)
+        derivation_maths.minimise_free_codes(args.pop("n_rows"), args.pop("n_clusters"), **args)
 
 
 def test_loss_values_at_reference_codes():
-    collapsed = derivations.loss_values(derivations.one_hot_codes(np.zeros(12, dtype=int), 3))
-    balanced = derivations.loss_values(derivations.one_hot_codes(np.arange(12) % 3, 3))
+    collapsed = derivation_maths.loss_values(derivation_maths.one_hot_codes(np.zeros(12, dtype=int), 3))
+    balanced = derivation_maths.loss_values(derivation_maths.one_hot_codes(np.arange(12) % 3, 3))
     assert abs(collapsed["eq15"]) < 1e-6 and collapsed["eq14"] > 5.0      # eq 15 admits collapse, eq 14 does not
     assert abs(balanced["eq15"]) < 1e-6 and abs(balanced["eq14"]) < 1e-6
     with pytest.raises(ValueError, match="labels"):
-        derivations.one_hot_codes([0, 3], 3)
+        derivation_maths.one_hot_codes([0, 3], 3)
 
 
 def test_symbolic_eta_identity_and_eq15_denominator():
     sp = pytest.importorskip("sympy")
-    assert derivations.symbolic_eta_identity(2, 2) == [0, 0]
-    h, free = derivations.symbolic_codes(2, 3)
+    assert derivation_maths.symbolic_eta_identity(2, 2) == [0, 0]
+    h, free = derivation_maths.symbolic_codes(2, 3)
     assert h.shape == (2, 3) and len(free) == 4
     assert all(sp.simplify(sum(h[b, :]) - 1) == 0 for b in range(2))
-    _, denominator = derivations.symbolic_eq15_parts(h)
+    _, denominator = derivation_maths.symbolic_eq15_parts(h)
     assert denominator == 2                                               # the batch size m
 
 
 def test_logit_inverts_the_sigmoid_and_needs_clip_for_0_and_1():
     x = np.linspace(-5, 5, 11)
-    np.testing.assert_allclose(derivations.logit(1 / (1 + np.exp(-x))), x, atol=1e-12)
+    np.testing.assert_allclose(derivation_maths.logit(1 / (1 + np.exp(-x))), x, atol=1e-12)
     with pytest.raises(ValueError, match="clip"):
-        derivations.logit(np.array([0.0, 0.5]))
-    assert np.isfinite(derivations.logit(np.array([0.0, 1.0]), clip=1e-3)).all()
+        derivation_maths.logit(np.array([0.0, 0.5]))
+    assert np.isfinite(derivation_maths.logit(np.array([0.0, 1.0]), clip=1e-3)).all()
     with pytest.raises(ValueError, match="clip"):
-        derivations.logit(np.array([0.5]), clip=0.7)
+        derivation_maths.logit(np.array([0.5]), clip=0.7)
 
 
 def test_squared_form_is_exact_for_the_models_own_reconstruction():
     rng = np.random.default_rng(0)
     W = rng.normal(size=(15, 4))
     H = rng.dirichlet(np.ones(4), size=9)
-    own = derivations.squared_form_comparison(W, H)
+    own = derivation_maths.squared_form_comparison(W, H)
     assert own["relative_gap"] < 1e-12 and own["cosine"] == pytest.approx(1.0)
-    data = derivations.squared_form_comparison(W, H, rng.random((9, 15)), clip=1e-3)
+    data = derivation_maths.squared_form_comparison(W, H, rng.random((9, 15)), clip=1e-3)
     assert data["relative_gap"] > 0.01
     with pytest.raises(ValueError, match="same K"):
-        derivations.squared_form_comparison(W, H[:, :3])
+        derivation_maths.squared_form_comparison(W, H[:, :3])
     with pytest.raises(ValueError, match="shape"):
-        derivations.squared_form_comparison(W, H, rng.random((9, 14)))
+        derivation_maths.squared_form_comparison(W, H, rng.random((9, 14)))
 
 
 def test_gram_summary_of_one_hot_and_uniform_codes():
-    one_hot = derivations.gram_summary(derivations.one_hot_codes(np.arange(8) % 4, 4))
+    one_hot = derivation_maths.gram_summary(derivation_maths.one_hot_codes(np.arange(8) % 4, 4))
     assert one_hot == {"diagonal_mass": 1.0, "offdiag_norm_share": 0.0, "offdiag_small_fraction": 1.0}
-    uniform = derivations.gram_summary(np.full((8, 4), 0.25))
+    uniform = derivation_maths.gram_summary(np.full((8, 4), 0.25))
     assert uniform["diagonal_mass"] == pytest.approx(0.25) and uniform["offdiag_small_fraction"] == 0.0
 
 
@@ -217,8 +217,8 @@ def test_eq15_training_collapses_to_fewer_clusters_than_eq14(make_clusters):
     usage = {}
     for loss in ("acrbm", "confidence"):
         model = ShallowACRBM(4, epochs=5, batch_size=64, random_state=0, progress=False, loss=loss).fit(X)
-        usage[loss] = analysis.cluster_usage(model.transform(X))
-        readout = derivations.readout(model, X, y)
+        usage[loss] = codes.cluster_usage(model.transform(X))
+        readout = derivation_maths.readout(model, X, y)
         assert readout["cluster_sizes"].sum() == len(X) and len(readout["cluster_sizes"]) == 4
     assert usage["acrbm"] == 1.0
     assert usage["confidence"] < usage["acrbm"]

@@ -1,4 +1,4 @@
-"""Computations behind the derivations chapter (paper section 2.1, eq 8-16).
+"""The maths behind the derivations chapter (paper section 2.1, eq 8-16): free codes, symbolic checks, read-outs.
 
 Shapes: ``B`` rows in a batch, ``V`` visible units, ``K`` clusters (hidden units).
 ``W`` is the ACRBM weight of shape (V, K); ``H`` are codes of shape (B, K) whose rows
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from osa_lib.clustering import codes as analysis
+from osa_lib.clustering import codes
 from osa_lib.clustering.shallow import LOSSES
 from osa_lib.metrics import cluster_accuracy
 from osa_lib.train import seeded_generator
@@ -93,7 +93,7 @@ def free_code_runs(n_rows: int, n_clusters: int, *, steps: int = 300, head_start
 def code_summary(H) -> dict[str, float]:
     """Read-outs of codes ``H`` (B, K): cluster usage, mean and least confidence (max of a row), eq 14 and eq 15."""
     H = np.asarray(H, dtype=np.float64)
-    return {"cluster_usage": analysis.cluster_usage(H), "mean_confidence": analysis.mean_confidence(H),
+    return {"cluster_usage": codes.cluster_usage(H), "mean_confidence": codes.mean_confidence(H),
             "least_confidence": float(H.max(axis=1).min()), **loss_values(H)}
 
 
@@ -219,14 +219,14 @@ def squared_form_comparison(W, H, V=None, *, clip: float | None = None) -> dict[
 def gram_summary(H, rel_tol: float = 1e-3) -> dict[str, float]:
     """How diagonal ``D = h^T h`` is (eq 13's ``u``, eq 16's ``D``), for codes ``H`` (B, K).
 
-    Keys: ``diagonal_mass`` (trace / sum, :func:`osa_lib.analysis.diagonal_mass`);
+    Keys: ``diagonal_mass`` (trace / sum, :func:`osa_lib.clustering.codes.diagonal_mass`);
     ``offdiag_norm_share`` (``||D - diag D||_F / ||D||_F``); ``offdiag_small_fraction``
     (share of the ``K^2 - K`` off-diagonal entries below ``rel_tol * max D``).
     """
-    D = analysis.code_gram(H)
+    D = codes.code_gram(H)
     off = D - np.diag(np.diag(D))
     mask = ~np.eye(D.shape[0], dtype=bool)
-    return {"diagonal_mass": analysis.diagonal_mass(H),
+    return {"diagonal_mass": codes.diagonal_mass(H),
             "offdiag_norm_share": float(np.linalg.norm(off) / np.linalg.norm(D)),
             "offdiag_small_fraction": float((D[mask] < rel_tol * D.max()).mean())}
 
@@ -239,12 +239,12 @@ def readout(model, X, y) -> dict:
     Keys: ``cluster_usage`` and ``mean_confidence`` (:mod:`osa_lib.clustering.codes`),
     ``accuracy_majority`` (:func:`osa_lib.metrics.cluster_accuracy`), ``cluster_sizes``
     (rows per argmax cluster, int array of length K) and ``diagonal_mass``
-    (:func:`osa_lib.analysis.diagonal_mass` of the codes, which is ``exp(-eq 15)``).
+    (:func:`osa_lib.clustering.codes.diagonal_mass` of the codes, which is ``exp(-eq 15)``).
     """
     H = model.transform(X)
     pred = H.argmax(axis=1)
-    return {"cluster_usage": analysis.cluster_usage(H),
-            "mean_confidence": analysis.mean_confidence(H),
+    return {"cluster_usage": codes.cluster_usage(H),
+            "mean_confidence": codes.mean_confidence(H),
             "accuracy_majority": cluster_accuracy(y, pred, mapping="majority"),
             "cluster_sizes": np.bincount(pred, minlength=H.shape[1]),
-            "diagonal_mass": analysis.diagonal_mass(H)}
+            "diagonal_mass": codes.diagonal_mass(H)}
