@@ -260,3 +260,10 @@ def test_rho_claim(tmp_path):
     rec["params"] = {"base": {"epochs": 5}}
     records.write_record(rec, tmp_path)
     assert report.loc_chooses_clusters(tmp_path)["verdict"] == report.NOT_AT_BUDGET
+
+
+def test_the_headline_names_its_reading_and_the_best_reading_found(tmp_path):
+    from osa_lib.book.report import readings_text
+
+    assert readings_text(tmp_path).startswith("this verdict rests on the protocol as printed")
+    assert "best reading" not in readings_text(tmp_path)          # no screen: nothing to name
