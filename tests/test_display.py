@@ -66,3 +66,9 @@ def test_table_frame_has_no_index_and_no_reprs():
     assert "nan" not in html.lower().replace("nan-", "") and "[" not in html
     assert "min-width" in html
     assert "row_heading" not in html or 'class="row_heading' not in html.split("<tbody>")[1]
+
+
+def test_as_number_for_glue():
+    assert d.as_number(384.0) == 384 and isinstance(d.as_number(np.float64(3.0)), int)
+    assert d.as_number(0.5) == 0.5
+    assert format(d.as_number(3.0), ".2f") == "3.00"

@@ -163,3 +163,10 @@ def show_table(df, *, headers: Mapping[str, str] | None = None, digits: int | Ma
     if caption:
         styler = styler.set_caption(caption)
     return styler
+
+
+def as_number(value):
+    """A value to glue: a whole number as ``int`` (so "{glue:text}`n`" prints "384", not "384.0"), else ``float``.
+    Format specs in the page (``:.2f``) still apply to either."""
+    value = float(value)
+    return int(value) if value.is_integer() else value
