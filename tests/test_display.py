@@ -72,3 +72,9 @@ def test_as_number_for_glue():
     assert d.as_number(384.0) == 384 and isinstance(d.as_number(np.float64(3.0)), int)
     assert d.as_number(0.5) == 0.5
     assert format(d.as_number(3.0), ".2f") == "3.00"
+
+
+def test_metric_names_and_short_headers():
+    assert d.metric_name("iou_band_as_background") == "IoU (band = background)"
+    assert d.metric_name("pixel_accuracy") == "accuracy" and d.metric_name("some_thing") == "some thing"
+    assert all(len(v) <= 26 for v in d.SHORT_HEADERS.values())

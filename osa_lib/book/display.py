@@ -170,3 +170,26 @@ def as_number(value):
     Format specs in the page (``:.2f``) still apply to either."""
     value = float(value)
     return int(value) if value.is_integer() else value
+
+
+#: Short table headers for long column names of the chapters' tables (each page gives the legend).
+SHORT_HEADERS = {
+    "hinge on, epoch 1 %": "hinge ep. 1 %", "hinge on, last epoch %": "hinge last %",
+    "train error, last epoch": "train error", "steps with gradient": "steps", "max weight change": "max Δw",
+    "clusters / image": "clusters", "1 cluster %": "1 cluster %", "foreground %": "flower %",
+    "pixel_accuracy %": "acc. %", "iou %": "IoU %", "dice %": "Dice %", "fit s": "fit (s)",
+    "images with >= 3 clusters %": "≥ 3 clusters %", "IoU %, 2 clusters": "IoU %, 2 cl.",
+    "IoU %, >= 3 clusters (median rule)": "IoU %, ≥ 3 cl., median", "IoU %, >= 3 clusters (labels >= 1)":
+    "IoU %, ≥ 3 cl., labels ≥ 1", "IoU % (median rule)": "IoU %, median", "IoU % (labels >= 1)": "IoU %, labels ≥ 1",
+}
+
+_METRICS = {"pixel_accuracy": "accuracy", "iou": "IoU", "dice": "Dice", "accuracy_majority": "accuracy (majority)",
+            "accuracy_hungarian": "accuracy (Hungarian)", "nmi": "NMI", "ari": "ARI", "cluster_usage": "clusters used"}
+
+
+def metric_name(metric: str) -> str:
+    """"iou_band_as_background" -> "IoU (band = background)"; unknown names with underscores as spaces."""
+    base, band = (metric[: -len("_band_as_background")], True) if metric.endswith("_band_as_background") else (
+        metric, False)
+    name = _METRICS.get(base, base.replace("_", " "))
+    return name + (" (band = background)" if band else "")
