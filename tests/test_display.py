@@ -78,3 +78,20 @@ def test_metric_names_and_short_headers():
     assert d.metric_name("iou_band_as_background") == "IoU (band = background)"
     assert d.metric_name("pixel_accuracy") == "accuracy" and d.metric_name("some_thing") == "some thing"
     assert all(len(v) <= 26 for v in d.SHORT_HEADERS.values())
+
+
+def test_verdict_count_sentence_agrees_in_number():
+    s = d.verdict_count_sentence({"reproduced": 5, "refuted": 1, "not run yet": 0, "not tested": 1},
+                                 {"refuted": "refuted by the paper's own derivation"})
+    assert s == "5 are reproduced, 1 is refuted by the paper's own derivation and 1 is not tested"
+    assert "1 are" not in s
+
+
+def test_compact_verdict_table():
+    from osa_lib.book import report
+    df = pd.DataFrame([{"key": "t1-kmeans", "section": "table1", "claim": "Table 1: K-means (10 clusters)",
+                        "paper": "57.32", "ours": "59.45 ± 0.01", "gap": "+2.13", "budget": "5 · 20 · 60,000",
+                        "verdict": report.VERDICTS[0], "detail": "within tolerance", "evidence": "x",
+                        "page": "notebooks/shallow_acrbm", "anchor": "shallow-table1"}])
+    html = d.compact_verdict_table_html(df)
+    assert html.count("<th>") == 3 and "57.32 → 59.45 ± 0.01" in html and 'title="within tolerance"' in html
