@@ -266,3 +266,11 @@ def test_rho_claim(tmp_path):
     rec["params"] = {"base": {"epochs": 5}}
     records.write_record(rec, tmp_path)
     assert report.loc_chooses_clusters(tmp_path)["verdict"] == report.NOT_AT_BUDGET
+
+
+def test_unfinished_seeds_as_words_not_a_repr():
+    from osa_lib.book.report import unfinished_text
+
+    rec = {"seeds": [0, 1], "unfinished": [{"seed": 2, "epochs_done": 250}, {"seed": 3, "epochs_done": 136}]}
+    assert unfinished_text(rec) == "seeds 2 and 3 stopped at 250 and 136 epochs, seed 4 not started"
+    assert unfinished_text({"seeds": [0, 1, 2, 3, 4]}) == ""
