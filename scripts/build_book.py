@@ -123,9 +123,12 @@ def show_parameters(path: Path, parameters: dict) -> None:
             continue
         for name, value in parameters.items():
             pattern = rf"^({re.escape(name)}(?:\s*:\s*[^=\n]+?)?\s*=\s*)([^#\n]*?)(\s*#.*)?$"
-            cell.source = re.sub(pattern, lambda m: m.group(1) + _literal(value)
-                                 + ((" " * max(1, len(m.group(2)) - len(_literal(value))) + m.group(3).lstrip())
-                                    if m.group(3) else ""), cell.source, count=1, flags=re.M)
+            def replace(m, text=_literal(value)):
+                if not m.group(3):
+                    return m.group(1) + text
+                width = len(m.group(2)) + len(m.group(3)) - len(m.group(3).lstrip())   # value + spaces before #
+                return m.group(1) + text + " " * max(1, width - len(text)) + m.group(3).lstrip()
+            cell.source = re.sub(pattern, replace, cell.source, count=1, flags=re.M)
     dataset = parameters.get("dataset")
     if dataset is not None:
         nb.cells = [c for c in nb.cells if not any(t.startswith("only-") and t != f"only-{dataset}"

@@ -67,7 +67,7 @@ def test_show_parameters_writes_injected_values_and_keeps_the_data_set_sections(
     nb = nbformat.read(path, as_version=4)
     lines = nb.cells[0].source.splitlines()
     assert lines[0] == 'profile = "paper"'
-    assert lines[1].startswith('dataset = "fashion_mnist"') and lines[1].endswith('# "mnist" or "fashion_mnist"')
+    assert lines[1] == 'dataset = "fashion_mnist"    # "mnist" or "fashion_mnist"'     # the comment stays in its column
     assert lines[2] == "threads: int = 1" and lines[3] == "seeds = None"
     assert nb.cells[1].source == 'dataset = "fashion_mnist"'        # the injected cell is left as it was
     assert [c.source for c in nb.cells[2:]] == ["A second domain", "Table 1"]
