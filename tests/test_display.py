@@ -27,7 +27,8 @@ def test_plurals():
 
 
 def test_numbers():
-    assert d.fmt_number(7.277489e-16) == "7.3e-16"
+    assert d.fmt_number(7.277489e-16) == "0 (to rounding)"
+    assert d.fmt_number(2.5e-5) == "2.5e-05"
     assert d.fmt_number(0.0) == "0.00"
     assert d.fmt_number(52.94666, 1) == "52.9"
     assert d.fmt_number(None) == "–"
@@ -95,3 +96,10 @@ def test_compact_verdict_table():
                         "page": "notebooks/shallow_acrbm", "anchor": "shallow-table1"}])
     html = d.compact_verdict_table_html(df)
     assert html.count("<th>") == 3 and "57.32 → 59.45 ± 0.01" in html and 'title="within tolerance"' in html
+
+
+def test_unnamed_index_and_snake_case_headers():
+    df = pd.DataFrame({"relative_gap": [1e-16, 0.5]}, index=["own", "data"])
+    frame = d.table_frame(df, digits=4)
+    assert list(frame.columns) == [" ", "relative gap"]
+    assert list(frame[" "]) == ["own", "data"] and list(frame["relative gap"]) == ["0 (to rounding)", "0.5000"]

@@ -68,6 +68,8 @@ def fmt_number(x, digits: int = 2, *, tiny: float = 1e-3) -> str:
     if isinstance(x, Integral) or (isinstance(x, float) and x.is_integer() and abs(x) >= 1 and digits == 0):
         return f"{int(x):,}"
     x = float(x)
+    if x != 0 and abs(x) < 1e-12:
+        return "0 (to rounding)"          # floating-point rounding error, not a measured quantity
     if x != 0 and abs(x) < tiny:
         return f"{x:.1e}"
     return f"{x:,.{digits}f}"
@@ -131,6 +133,8 @@ def table_frame(df, *, headers: Mapping[str, str] | None = None, digits: int | M
 
     frame = df.copy()
     if not index and not isinstance(frame.index, pd.RangeIndex):
+        # unnamed row labels get blank headers (" ", "  ", ...), not "index" / "level_0"
+        frame.index = frame.index.set_names([n if n else " " * (i + 1) for i, n in enumerate(frame.index.names)])
         frame = frame.reset_index()
     for col in drop_constant_zero:
         if col in frame.columns and all(is_missing(v) or v == 0 for v in frame[col]):
@@ -146,7 +150,8 @@ def table_frame(df, *, headers: Mapping[str, str] | None = None, digits: int | M
     result = pd.DataFrame(out, index=frame.index if index else None)
     if headers:
         result = result.rename(columns=dict(headers))
-    return result
+    # snake_case names the headers map does not cover read as words ("relative_gap" -> "relative gap")
+    return result.rename(columns=lambda c: c.replace("_", " ") if isinstance(c, str) else c)
 
 
 def show_table(df, *, headers: Mapping[str, str] | None = None, digits: int | Mapping[str, int] = 2,
