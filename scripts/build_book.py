@@ -173,7 +173,8 @@ def execute(profile: str, only: list[str] | None, kernel: str | None) -> dict:
         start = time.perf_counter()
         pm.execute_notebook(str(src), str(out), parameters=parameters, cwd=str(src.parent),
                             kernel_name=kernel, log_output=False, progress_bar=False,
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])   # no kernel banner lines
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"],   # no kernel banner lines
+                            iopub_timeout=120)   # a loaded machine can be slow to flush a cell's output
         times[name] = round(time.perf_counter() - start, 1)
         # written after every notebook, so that the rerun page (executed last) can show them
         TIMES.write_text(json.dumps({"profile": profile, "seconds": times}, indent=2))
