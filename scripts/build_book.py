@@ -4,8 +4,9 @@
 
 Steps: copy the book's sources into _build/src/; execute each notebook with
 papermill into that copy (working directory = the notebook's own folder, so
-relative paths resolve as they do in Jupyter); hide the injected-parameters cells
-and drop stderr outputs (progress bars, warnings); run ``jupyter-book build``
+relative paths resolve as they do in Jupyter); hide the injected-parameters cells, write
+the values they injected into each notebook's own parameters cell, keep only the sections tagged for the
+data set it ran on (``only-<dataset>``), and drop stderr outputs (progress bars, warnings); run ``jupyter-book build``
 (warnings are errors); check the built summary page.
 The kernels run with ``OSA_PROGRESS=0`` and ``TQDM_DISABLE=1`` (no progress bars), and the
 log holds one line per notebook. The repository's notebooks stay output-free. Execution
@@ -105,6 +106,36 @@ def retitle(path: Path, label: str, title: str) -> None:
     nbformat.write(nb, path)
 
 
+def _literal(value) -> str:
+    """A parameter value as the parameters cell writes it (strings in double quotes)."""
+    return json.dumps(value) if isinstance(value, str) else repr(value)
+
+
+def show_parameters(path: Path, parameters: dict) -> None:
+    """Make the executed copy's own parameters cell show the values it ran with: each single-line
+    assignment ``name = value`` (or ``name: type = value``) of an injected parameter gets the injected
+    value, its comment kept. Then drop the cells tagged ``only-<dataset>`` for another data set (a chapter
+    run on a second data set keeps only its own sections)."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type != "code" or "parameters" not in tags or "injected-parameters" in tags:
+            continue
+        for name, value in parameters.items():
+            pattern = rf"^({re.escape(name)}(?:\s*:\s*[^=\n]+?)?\s*=\s*)([^#\n]*?)(\s*#.*)?$"
+            def replace(m, text=_literal(value)):
+                if not m.group(3):
+                    return m.group(1) + text
+                width = len(m.group(2)) + len(m.group(3)) - len(m.group(3).lstrip())   # value + spaces before #
+                return m.group(1) + text + " " * max(1, width - len(text)) + m.group(3).lstrip()
+            cell.source = re.sub(pattern, replace, cell.source, count=1, flags=re.M)
+    dataset = parameters.get("dataset")
+    if dataset is not None:
+        nb.cells = [c for c in nb.cells if not any(t.startswith("only-") and t != f"only-{dataset}"
+                                                   for t in c.metadata.get("tags", []))]
+    nbformat.write(nb, path)
+
+
 def clean_executed(path: Path) -> int:
     """Hide the injected-parameters cells and drop stderr stream outputs (progress bars, warnings)
     of an executed notebook; return how many stderr outputs were dropped."""
@@ -142,10 +173,12 @@ def execute(profile: str, only: list[str] | None, kernel: str | None) -> dict:
         start = time.perf_counter()
         pm.execute_notebook(str(src), str(out), parameters=parameters, cwd=str(src.parent),
                             kernel_name=kernel, log_output=False, progress_bar=False,
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])   # no kernel banner lines
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"],   # no kernel banner lines
+                            iopub_timeout=120)   # a loaded machine can be slow to flush a cell's output
         times[name] = round(time.perf_counter() - start, 1)
         # written after every notebook, so that the rerun page (executed last) can show them
         TIMES.write_text(json.dumps({"profile": profile, "seconds": times}, indent=2))
+        show_parameters(out, parameters)
         if title:
             retitle(out, *title)
         dropped = clean_executed(out)

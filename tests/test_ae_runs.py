@@ -109,3 +109,18 @@ def test_per_seed_table_keeps_the_asked_metrics_in_order():
     table = per_seed_table([rec], ("accuracy_majority", "clusters_used", "nmi"))
     assert list(table.index.get_level_values("metric")) == ["accuracy_majority", "nmi"]
     assert table.loc[("ae_acrbm_10", "accuracy_majority"), "seed 1"] == 70.0
+
+
+def test_job_status_table_says_stopped_and_not_started_without_nan():
+    from osa_lib.book.ae_runs import job_status_table
+
+    job = lambda seed, status, epochs: {"seed": seed, "status": status, "epochs_done": epochs, "train_time_s": 600.0,
+                                        "device": "cpu"}
+    table = job_status_table({"ae_acrbm_30": [job(0, "done", 500), job(1, "done", 500), job(2, "running", 250),
+                                              job(3, "running", 136)],
+                              "ae_kmeans": [job(s, "done", 50) for s in range(3)]}, 500)
+    row = table.iloc[0]
+    assert row["stopped (epochs reached)"] == "2 (250), 3 (136)" and row["not started"] == "4"
+    assert table.iloc[1]["finished (500 epochs)"] == "0, 1, 2 (50 epochs)"
+    assert not table.isna().any().any()
+    assert not any("running" in c for c in table.columns)

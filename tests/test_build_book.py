@@ -52,3 +52,22 @@ def test_retitle_renames_targets_figures_and_their_references(tmp_path):
     assert out.cells[0].source == ("(fm)=\n# Fashion\n(shallow-fig9-fm)=\n"
                                    "see {numref}`fig9-fm`, {ref}`shallow-fig9-fm`, {ref}`text <shallow-fig9-fm>`")
     assert out.cells[1].metadata["mystnb"]["figure"]["name"] == "fig9-fm"
+
+
+def test_show_parameters_writes_injected_values_and_keeps_the_data_set_sections(tmp_path):
+    params = new_code_cell('profile = "ci"\ndataset = "mnist"            # "mnist" or "fashion_mnist"\n'
+                           'threads: int = 2\nseeds = None', metadata={"tags": ["parameters", "hide-input"]})
+    injected = new_code_cell('dataset = "fashion_mnist"', metadata={"tags": ["injected-parameters"]})
+    mnist_only = nbformat.v4.new_markdown_cell("What we tried", metadata={"tags": ["only-mnist"]})
+    fashion_only = nbformat.v4.new_markdown_cell("A second domain", metadata={"tags": ["only-fashion_mnist"]})
+    common = nbformat.v4.new_markdown_cell("Table 1")
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(new_notebook(cells=[params, injected, mnist_only, fashion_only, common]), path)
+    build_book().show_parameters(path, {"dataset": "fashion_mnist", "profile": "paper", "threads": 1})
+    nb = nbformat.read(path, as_version=4)
+    lines = nb.cells[0].source.splitlines()
+    assert lines[0] == 'profile = "paper"'
+    assert lines[1] == 'dataset = "fashion_mnist"    # "mnist" or "fashion_mnist"'     # the comment stays in its column
+    assert lines[2] == "threads: int = 1" and lines[3] == "seeds = None"
+    assert nb.cells[1].source == 'dataset = "fashion_mnist"'        # the injected cell is left as it was
+    assert [c.source for c in nb.cells[2:]] == ["A second domain", "Table 1"]

@@ -267,3 +267,11 @@ def test_the_headline_names_its_reading_and_the_best_reading_found(tmp_path):
 
     assert readings_text(tmp_path).startswith("this verdict rests on the protocol as printed")
     assert "best reading" not in readings_text(tmp_path)          # no screen: nothing to name
+
+
+def test_unfinished_seeds_as_words_not_a_repr():
+    from osa_lib.book.report import unfinished_text
+
+    rec = {"seeds": [0, 1], "unfinished": [{"seed": 2, "epochs_done": 250}, {"seed": 3, "epochs_done": 136}]}
+    assert unfinished_text(rec) == "seeds 2 and 3 stopped at 250 and 136 epochs, seed 4 not started"
+    assert unfinished_text({"seeds": [0, 1, 2, 3, 4]}) == ""

@@ -18,7 +18,6 @@ from osa_lib.book.ae_figures import ROW_LABELS, plot_accuracy_vs_epoch, plot_rec
 from osa_lib.book.ae_jobs import EXPERIMENTS, KMEANS_READINGS, gather_record, job_states, paper_jobs, run_jobs
 from osa_lib.book.ae_recipes import (RECIPES, SEARCH_PLAN, SEARCH_PLAN_ROUND2, best_recipe, recipe_params,  # noqa: F401
                                      recipe_table, run_recipe_search)
-from osa_lib.book.paper import paper_epochs
 from osa_lib.book.profiles import profile_settings
 from osa_lib.book.records import RunResult, read_record, record_path, write_record
 from osa_lib.book.tables import table1_metric
@@ -92,21 +91,29 @@ def answer_sentence(paper_records: Mapping[str, dict | None], paper: Mapping[str
     return sentence
 
 
-def job_status_table(jobs: Mapping[str, list], planned_epochs: int):
-    """One row per AE row: seeds done, seeds running (with their epochs), training time per finished seed."""
+def job_status_table(jobs: Mapping[str, list], planned_epochs: int, planned_seeds=AE_PROFILES["paper"]["seeds"]):
+    """One row per AE row: seeds finished, seeds stopped before ``planned_epochs`` (with the epochs they
+    reached), planned seeds without a job, and training minutes per finished seed. A committed job that
+    is not done is not running: the book reads committed files, so it is "stopped"."""
     import pandas as pd
 
     rows = []
     for row, states in jobs.items():
         done = [s for s in states if s["status"] == "done"]
-        running = [s for s in states if s["status"] != "done"]
+        stopped = [s for s in states if s["status"] != "done"]
+        started = {s["seed"] for s in states}
+        done_text = ", ".join(str(s["seed"]) for s in done) or "none"
+        short = sorted({s["epochs_done"] for s in done if s.get("epochs_done") not in (None, planned_epochs)})
+        if short:
+            done_text += f" ({', '.join(str(e) for e in short)} epochs)"
+        device = done[0].get("device") if done else (stopped[0].get("device") if stopped else None)
         rows.append({"row": ROW_LABELS.get(row, row),
-                     f"seeds done ({planned_epochs} epochs)" if planned_epochs == paper_epochs("ae_kmeans") else "seeds done": ", ".join(
-                         str(s["seed"]) for s in done) or "none",
-                     "seeds running (epochs reached)": ", ".join(f"{s['seed']} ({s['epochs_done']})" for s in running)
+                     f"finished ({planned_epochs} epochs)": done_text,
+                     "stopped (epochs reached)": ", ".join(f"{s['seed']} ({s['epochs_done']})" for s in stopped)
                      or "none",
-                     "training minutes per seed": ", ".join(f"{s['train_time_s'] / 60:.0f}" for s in done) or "—",
-                     "device": done[0]["device"] if done else (running[0]["device"] if running else "—")})
+                     "not started": ", ".join(str(s) for s in planned_seeds if s not in started) or "none",
+                     "minutes per finished seed": ", ".join(f"{s['train_time_s'] / 60:.0f}" for s in done) or "—",
+                     "device": device or "—"})
     return pd.DataFrame(rows)
 
 

@@ -57,6 +57,25 @@ def job_progress(results_dir, dataset: str, experiment: str, profile: str = "pap
                      for s in states)
 
 
+def unfinished_text(record: Mapping, planned_seeds=(0, 1, 2, 3, 4)) -> str:
+    """The seeds an aggregated AE record does not rest on, as words: "seeds 2 and 3 stopped at 250 and 136
+    epochs, seed 4 not started" (``planned_seeds``: Table 1's AE rows use five)."""
+    from osa_lib.book.display import plural_word
+
+    stopped = list(record.get("unfinished") or [])
+    parts = []
+    if stopped:
+        seeds = [str(u["seed"]) for u in stopped]
+        epochs = [str(u["epochs_done"]) for u in stopped]
+        join = lambda xs: xs[0] if len(xs) == 1 else ", ".join(xs[:-1]) + " and " + xs[-1]
+        parts.append(f"{plural_word(len(seeds), 'seed')} {join(seeds)} stopped at {join(epochs)} epochs")
+    known = set(record.get("seeds") or []) | {u["seed"] for u in stopped}
+    missing = [str(s) for s in planned_seeds if s not in known]
+    if missing:
+        parts.append(f"{plural_word(len(missing), 'seed')} {', '.join(missing)} not started")
+    return ", ".join(parts)
+
+
 # --------------------------------------------------------------------------- Table 1
 
 def table1_claims(results_dir, build_profile: str = "ci") -> list[dict]:
@@ -89,8 +108,8 @@ def table1_claims(results_dir, build_profile: str = "ci") -> list[dict]:
             progress = job_progress(results_dir, "mnist", experiment) if profile != "paper" else None
             if progress:
                 detail += f" (paper-profile jobs: {progress})"
-        if rec.get("unfinished"):
-            detail += f"; unfinished seeds: {rec['unfinished']}"
+        if experiment.startswith("ae_") and profile == "paper" and unfinished_text(rec):
+            detail += "; " + unfinished_text(rec)
         out.append(claim_row(key, verdict, detail, evidence=evidence_path(profile, "mnist", experiment),
                              paper=paper_text, ours=f"{_pct(m)}" + ("" if profile == "paper" else f" ({profile})"),
                              gap=f"{ours - float(p['accuracy']):+.2f}",
