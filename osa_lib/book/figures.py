@@ -79,13 +79,16 @@ def image_grid(rows: Sequence[np.ndarray], row_labels: Sequence[str], *, side: i
 
 
 def embedding_panels(embeddings: Mapping[str, np.ndarray], labels: np.ndarray, class_names=None, *,
-                     n_cols: int = 2):
+                     n_cols: int = 2, empty: str = "This run has no code size to draw."):
     """Figure 8: one 2-D scatter panel per code size, coloured by true class, one legend below.
 
     ``embeddings`` maps a panel title (e.g. ``"K = 30 (trustworthiness 0.95)"``) to its
-    (N, 2) map; ``labels`` (N,) are the true classes.
+    (N, 2) map; ``labels`` (N,) are the true classes. Without any embedding (a run whose
+    sweep lacks the sizes drawn), the figure says ``empty`` in a sentence.
     """
     n = len(embeddings)
+    if n == 0:
+        return missing_figure(empty)
     n_cols = min(n_cols, n)
     n_rows = -(-n // n_cols)
     side = min(3.4, MAX_WIDTH / n_cols)
@@ -105,6 +108,14 @@ def embedding_panels(embeddings: Mapping[str, np.ndarray], labels: np.ndarray, c
     handles, names = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, names, loc="lower center", ncol=5, markerscale=2.5, frameon=False)
     fig.tight_layout(rect=(0, 0.7 / (side * n_rows + 0.7) + 0.02, 1, 1))
+    return fig
+
+
+def missing_figure(sentence: str, *, width: float = 6.0):
+    """A small figure that says, in a sentence, why a run has nothing to draw (instead of raising)."""
+    fig, ax = plt.subplots(figsize=(width, 0.8))
+    ax.axis("off")
+    ax.text(0.5, 0.5, sentence, ha="center", va="center", wrap=True)
     return fig
 
 
