@@ -52,7 +52,7 @@ paper-ae: $(VENV)/.installed
 # data root set (OSA_DATA_DIR, else data/ here). LAB_ARGS: more options, e.g. "--no-browser --port 8890".
 lab: $(VENV)/.installed
 	OSA_DATA_DIR="$${OSA_DATA_DIR:-$(CURDIR)/data}" $(PY) -m jupyter lab --notebook-dir="$(CURDIR)" \
-	    --ServerApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
+	    --ServerApp.default_url=/lab/tree/notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # Headless-Chromium check of the built pages (needs Debian's chromium).
 check-pages: $(VENV)/.installed

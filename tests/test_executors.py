@@ -1,8 +1,6 @@
 """The AE jobs through submitit (osa_lib.book.executors): the local executor on a tiny job, the Slurm set-up."""
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -57,13 +55,4 @@ def test_slurm_executor_gets_partition_time_limit_signal_and_requeue(tmp_path, m
         make_executor("sge", tmp_path)
 
 
-@pytest.mark.slow
-def test_the_script_runs_jobs_through_the_local_executor(tmp_path, data_root):
-    """scripts/run_ae_jobs.py --executor local: submit, wait, gather the row's record."""
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_ae_jobs.py"), "--executor", "local",
-                          "--experiments", "ae_acrbm_10", "--seeds", "0", "--epochs", "1", "--eval-every", "1",
-                          "--n-train", "60", "--n-test", "40", "--results-dir", str(tmp_path / "r"),
-                          "--data-dir", str(data_root)], capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert (tmp_path / "r" / "paper" / "mnist" / "ae_acrbm_10.json").exists()
-    assert "done" in out.stdout
+# The script's path (make paper-ae EXECUTOR=local) runs as the README prints it: tests/test_rerun_commands.py.

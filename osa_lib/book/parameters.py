@@ -299,7 +299,8 @@ for _page in ("intro", "summary", "report"):
         Param("results_dir", "path", "../results", "where the records are"),
     )))
 _register(Chapter("rerun", "book/rerun.ipynb", (
-    Param("times_file", "path", "../_build/execution_times.json", "written by scripts/build_book.py"),
+    Param("times_file", "path", "../_build/execution_times.json", "this build's times (scripts/build_book.py)"),
+    Param("paper_times_file", "path", "../results/paper/execution_times.json", "times of the last paper build"),
 )))
 
 
