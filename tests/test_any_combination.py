@@ -158,3 +158,55 @@ def test_valid_sets_of_the_other_chapters_pass_the_layer(name, tmp_path):
             assert v["ae_rows"] <= table
 
     check()
+
+
+# --------------------------------------------------------------------------- each chapter once, via papermill
+
+import json  # noqa: E402
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = os.environ.get("OSA_DATA_DIR")
+
+#: Tiny valid sets per chapter (lists drawn, handed over as papermill -p hands them: strings).
+PAPERMILL_SETS = {
+    "shallow_acrbm": st.fixed_dictionaries({
+        "dataset": st.sampled_from(P.CLUSTERING_DATASETS), "seeds": small_lists(st.integers(0, 3), 2),
+        "cluster_sizes": small_lists(st.sampled_from([2, 10, 30]), 2),
+        "sweep_sizes": small_lists(st.sampled_from([3, 10, 30]), 2),
+        "n_train": st.just(300), "n_test": st.just(100), "epochs": st.just(1), "tsne_points": st.just(60)}),
+    "derivations": st.fixed_dictionaries({
+        "seed": st.integers(0, 5), "cluster_sizes": small_lists(st.sampled_from([5, 10, 30]), 2),
+        "n_latent": st.sampled_from([8, 32]), "n_train": st.just(300), "n_test": st.just(200),
+        "epochs": st.just(1), "ae_rows": st.just(200), "ae_epochs": st.just(1)}),
+    "ae_acrbm": st.fixed_dictionaries({
+        "dataset": st.sampled_from(P.CLUSTERING_DATASETS), "seeds": small_lists(st.integers(0, 3), 1),
+        "n_train": st.just(300), "n_test": st.just(100), "epochs": st.just(1), "kmeans_n_init": st.just(2)}),
+    "loc": st.fixed_dictionaries({
+        "seeds": small_lists(st.integers(0, 2), 1), "rho": st.sampled_from([0.3, 0.5, 0.7]),
+        "rho_values": small_lists(st.sampled_from([0.3, 0.5]), 2), "image_size": st.sampled_from([16, 24]),
+        "n_train": st.just(16), "n_val": st.just(8), "n_test": st.just(8), "epochs": st.just(1),
+        "study_epochs": st.just(1)}),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DATA or not (Path(DATA) / "MNIST" / "raw").is_dir(), reason="OSA_DATA_DIR is needed")
+@pytest.mark.parametrize("name", sorted(PAPERMILL_SETS))
+def test_each_chapter_runs_once_through_papermill_with_a_drawn_set(name, tmp_path):
+    pm = pytest.importorskip("papermill")
+
+    @settings(max_examples=1, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(drawn=PAPERMILL_SETS[name])
+    def run(drawn):
+        parameters = {k: (str(list(v)) if isinstance(v, list) else v) for k, v in drawn.items()}   # as -p gives them
+        parameters["results_dir"] = str(tmp_path / "results")
+        out = tmp_path / f"{name}.ipynb"
+        pm.execute_notebook(str(ROOT / P.CHAPTERS[name].notebook), str(out), parameters=parameters,
+                            cwd=str(ROOT / "notebooks"), progress_bar=False, kernel_name="python3")
+        nb = json.loads(out.read_text())
+        assert not any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", [])), drawn
+
+    run()
