@@ -365,6 +365,7 @@ def _items(p: Param, value) -> list:
 
 def convert(p: Param, value):
     """``value`` as ``p`` takes it (a string from papermill's ``-p`` included); ParameterError when invalid."""
+    __tracebackhide__ = True      # IPython shows the message, not this module's frames
     if value is None or (isinstance(value, str) and value.strip() == "None"):
         if p.optional or p.default is None:
             return None
@@ -448,6 +449,7 @@ def check_parameters(name: str, namespace: Mapping) -> dict:
 
     Returns a dict to ``update`` the namespace with. Raises :class:`ParameterError`.
     """
+    __tracebackhide__ = True      # IPython shows the message, not this module's frames
     ch = chapter(name)
     values = {}
     for p in ch.params:
