@@ -8,7 +8,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PROFILE ?= ci
 
-.PHONY: book test paper paper-ae ae-study bench check-pages clean
+.PHONY: book test paper paper-ae ae-study lab bench check-pages clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +33,26 @@ paper: $(VENV)/.installed
 # Runs what is missing, resumes what is unfinished, writes the rows' records. Options:
 #   make paper-ae WORKERS=2 BUDGET=120      (stop, checkpointed, after 120 minutes)
 #   make paper-ae DEVICE=cuda WORKERS=1
-WORKERS ?= 2
-DEVICE  ?= cpu
+#   make paper-ae EXECUTOR=slurm PARTITION=gpu DEVICE=cuda GPUS=1 TIME=180
+#       (one Slurm job per (row, seed) through submitit, TIME minutes each, requeued when
+#        preempted or out of time; rerun make paper-ae when they are done to write the records)
+#   make paper-ae EXECUTOR=local            (the same code path through submitit's local executor)
+#   RESULTS=/tmp/r AE_ARGS="--epochs 1 ..." (another results folder; more options of scripts/run_ae_jobs.py)
+WORKERS  ?= 2
+DEVICE   ?= cpu
+EXECUTOR ?= joblib
+TIME     ?= 180
+GPUS     ?= 0
 paper-ae: $(VENV)/.installed
-	$(PY) scripts/run_ae_jobs.py --workers $(WORKERS) --device $(DEVICE) $(if $(BUDGET),--budget-minutes $(BUDGET))
+	$(PY) scripts/run_ae_jobs.py --workers $(WORKERS) --device $(DEVICE) $(if $(BUDGET),--budget-minutes $(BUDGET)) \
+	    --executor $(EXECUTOR) $(if $(PARTITION),--partition $(PARTITION)) --time-minutes $(TIME) --gpus $(GPUS) \
+	    $(if $(RESULTS),--results-dir $(RESULTS)) $(AE_ARGS)
+
+# JupyterLab on the chapters, with the project's kernel ("python3", registered in .venv) and the
+# data root set (OSA_DATA_DIR, else data/ here). LAB_ARGS: more options, e.g. "--no-browser --port 8890".
+lab: $(VENV)/.installed
+	OSA_DATA_DIR="$${OSA_DATA_DIR:-$(CURDIR)/data}" $(PY) -m jupyter lab --notebook-dir="$(CURDIR)" \
+	    --ServerApp.default_url=/lab/tree/notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # The readings study of the AE rows (issue: what the paper leaves open), phase by phase, resumable:
 #   make ae-study WORKERS=2 BUDGET=120

@@ -28,10 +28,13 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT := Path(__file__).resolve().parents[1]))
+from osa_lib.book.run_times import hardware  # noqa: E402
+
 BUILD = ROOT / "_build"
 SRC = BUILD / "src"
 TIMES = BUILD / "execution_times.json"
+PAPER_TIMES = ROOT / "results" / "paper" / "execution_times.json"
 
 #: (name, source notebook, page written into the book, parameters, new title or None)
 NOTEBOOKS = [
@@ -170,6 +173,8 @@ def execute(profile: str, only: list[str] | None, kernel: str | None) -> dict:
             parameters["build_profile"] = profile
         elif name not in NO_PROFILE:
             parameters["profile"] = profile
+            if profile == "paper":      # make paper rewrites the committed records on purpose
+                parameters["overwrite"] = True
         start = time.perf_counter()
         pm.execute_notebook(str(src), str(out), parameters=parameters, cwd=str(src.parent),
                             kernel_name=kernel, log_output=False, progress_bar=False,
@@ -177,7 +182,12 @@ def execute(profile: str, only: list[str] | None, kernel: str | None) -> dict:
                             iopub_timeout=120)   # a loaded machine can be slow to flush a cell's output
         times[name] = round(time.perf_counter() - start, 1)
         # written after every notebook, so that the rerun page (executed last) can show them
-        TIMES.write_text(json.dumps({"profile": profile, "seconds": times}, indent=2))
+        payload = {"profile": profile, "seconds": times, "hardware": hardware(),
+                   "date": time.strftime("%Y-%m-%d", time.gmtime())}
+        TIMES.write_text(json.dumps(payload, indent=2))
+        if profile == "paper":      # committed beside the paper-profile records
+            PAPER_TIMES.parent.mkdir(parents=True, exist_ok=True)
+            PAPER_TIMES.write_text(json.dumps(payload, indent=2) + "\n")
         show_parameters(out, parameters)
         if title:
             retitle(out, *title)
@@ -195,6 +205,27 @@ def build_html() -> None:
         cmd = [jb] + cmd[3:]
     print("==", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True)
+
+
+def point_launch_buttons(html_dir: Path = BUILD / "_build" / "html") -> int:
+    """Launch buttons of a page written from another notebook (the Fashion-MNIST run of the shallow
+    chapter) open that notebook, which is in the repository; return how many pages changed."""
+    import yaml
+
+    launch = yaml.safe_load((ROOT / "_config.yml").read_text()).get("launch_buttons", {})
+    urls = [u for k, u in launch.items() if k.endswith("_url") and u]
+    changed = 0
+    for _, source, page, _, _ in NOTEBOOKS:
+        html = html_dir / Path(page).with_suffix(".html")
+        if source == page or not html.exists():
+            continue
+        text = html.read_text()
+        new = re.sub(r'href="([^"]+)"', lambda m: f'href="{m.group(1).replace(page, source)}"'
+                     if any(m.group(1).startswith(u) for u in urls) else m.group(0), text)
+        if new != text:
+            html.write_text(new)
+            changed += 1
+    return changed
 
 
 def check_summary() -> None:
@@ -221,6 +252,7 @@ def main() -> None:
         stage_sources(clean=not args.only)
         execute(args.profile, args.only, args.kernel)
     build_html()
+    point_launch_buttons()
     check_summary()
 
 

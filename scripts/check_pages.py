@@ -9,7 +9,11 @@ expected; it fails on
 - a table wider than the content column (measured in the browser at a 1280 px window),
 - progress-bar output (tqdm lines such as ``45%|####``, ``it/s``),
 - an image that does not load,
-- a link into another page of the book whose target page or section anchor does not exist.
+- a link into another page of the book whose target page or section anchor does not exist;
+- a missing repository button or download button (every page), a missing Binder / Colab /
+  JupyterHub launch button (every notebook page), a launch link to a notebook the repository
+  lacks, or a download link whose file was not built;
+- a code block of the rerun page wider than the column (it would scroll).
 Exits non-zero listing every failed check. Uses Debian's chromium.
 """
 from __future__ import annotations
@@ -62,9 +66,13 @@ window.addEventListener('load', function () { setTimeout(function () {
     var w = t.scrollWidth;
     if (w > limit + 2) { wide.push({index: i, width: w, text: (t.innerText || '').slice(0, 60)}); }
   });
+  var code = [];
+  article.querySelectorAll('pre').forEach(function (p, i) {
+    if (p.scrollWidth > p.clientWidth + 2) { code.push({index: i, width: p.scrollWidth, text: (p.innerText || '').slice(0, 60)}); }
+  });
   var out = document.createElement('pre');
   out.id = 'osa-measure';
-  out.textContent = JSON.stringify({column: limit, wide: wide,
+  out.textContent = JSON.stringify({column: limit, wide: wide, code: code,
                                     height: document.documentElement.scrollHeight});
   document.body.appendChild(out);
 }, 1500); });
@@ -107,6 +115,45 @@ def measure(page: Path) -> dict:
         probe.unlink()
     node = dom.find(id="osa-measure")
     return json.loads(node.get_text()) if node else {"column": None, "wide": [], "height": 2400}
+
+
+#: Pages whose code blocks must fit the column (commands a reader copies).
+CODE_MUST_FIT = ("book/rerun.html",)
+
+
+def book_config() -> dict:
+    return yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def button_problems(rel: str, soup, page: Path, notebook: bool, config: dict | None = None) -> list[str]:
+    """The repository and download buttons (every page) and the launch buttons (notebook pages)."""
+    config = config or book_config()
+    problems = []
+    repo = config.get("repository", {}).get("url", "").rstrip("/")
+    links = [(a.get("class") or [], a["href"]) for a in soup.find_all("a", href=True)]
+    if not repo or not any("btn-source-repository-button" in c and h.rstrip("/") == repo for c, h in links):
+        problems.append(f"{rel}: no repository button pointing at {repo or '(no repository.url)'}")
+    downloads = [h for c, h in links if "btn-download-source-button" in c]
+    if not downloads:
+        problems.append(f"{rel}: no download button")
+    for href in downloads:
+        if not (page.parent / href).resolve().exists():
+            problems.append(f"{rel}: the download button's file {href} was not built")
+    if notebook:
+        if downloads and not all(h.endswith(".ipynb") for h in downloads):
+            problems.append(f"{rel}: the download button does not give the notebook ({downloads})")
+        launch = config.get("launch_buttons", {})
+        for key, name in (("binderhub_url", "Binder"), ("colab_url", "Colab"), ("jupyterhub_url", "JupyterHub")):
+            url = launch.get(key, "").rstrip("/")
+            found = [h for c, h in links if url and h.startswith(url)]
+            if not found:
+                problems.append(f"{rel}: no {name} launch button ({key} = {url or 'unset'})")
+            for href in found:
+                named = re.findall(r"(notebooks/[\w.-]+\.ipynb|book/[\w.-]+\.ipynb)", href.replace("%2F", "/"))
+                for path in named:
+                    if not (ROOT / path).exists():
+                        problems.append(f"{rel}: the {name} button opens {path}, which the repository lacks")
+    return problems
 
 
 def anchor_exists(target: Path, anchor: str, cache: dict) -> bool:
@@ -170,6 +217,11 @@ def check_page(rel: str, want_table: bool, want_math: bool, want_images: bool, c
         target = (page.parent / path).resolve()
         if not anchor_exists(target, anchor, cache):
             problems.append(f"{rel}: link {href!r} ({a.get_text()[:40]!r}) points at a missing page or section")
+    problems += button_problems(rel, dom, page, notebook=rel in PAGES)
+    if rel in CODE_MUST_FIT:
+        for c in m.get("code", []):
+            problems.append(f"{rel}: code block {c['index']} is {c['width']} px wide, wider than its column "
+                            f"({c['text']!r})")
     if not shot.exists() or shot.stat().st_size == 0:
         problems.append(f"{rel}: no screenshot")
     print(f"{rel}: {len(main.find_all('table'))} tables, {len(main.find_all('mjx-container'))} equations, "

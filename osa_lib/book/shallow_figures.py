@@ -9,7 +9,7 @@ from typing import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from osa_lib.book.style import MAX_WIDTH
+from osa_lib.book.style import MAX_WIDTH, missing_figure
 
 def _as_images(rows: np.ndarray, side: int = 28) -> np.ndarray:
     rows = np.asarray(rows)
@@ -48,13 +48,16 @@ def image_grid(rows: Sequence[np.ndarray], row_labels: Sequence[str], *, side: i
 
 
 def embedding_panels(embeddings: Mapping[str, np.ndarray], labels: np.ndarray, class_names=None, *,
-                     n_cols: int = 2):
+                     n_cols: int = 2, empty: str = "This run has no code size to draw."):
     """Figure 8: one 2-D scatter panel per code size, coloured by true class, one legend below.
 
     ``embeddings`` maps a panel title (e.g. ``"K = 30 (trustworthiness 0.95)"``) to its
-    (N, 2) map; ``labels`` (N,) are the true classes.
+    (N, 2) map; ``labels`` (N,) are the true classes. Without any embedding (a run whose
+    sweep lacks the sizes drawn), the figure says ``empty`` in a sentence.
     """
     n = len(embeddings)
+    if n == 0:
+        return missing_figure(empty)
     n_cols = min(n_cols, n)
     n_rows = -(-n // n_cols)
     side = min(3.4, MAX_WIDTH / n_cols)

@@ -37,3 +37,11 @@ def use_book_style() -> None:
         return
     if get_ipython() is not None:
         set_matplotlib_formats("retina")
+
+
+def missing_figure(sentence: str, *, width: float = 6.0):
+    """A small figure that says, in a sentence, why a run has nothing to draw (instead of raising)."""
+    fig, ax = plt.subplots(figsize=(width, 0.8))
+    ax.axis("off")
+    ax.text(0.5, 0.5, sentence, ha="center", va="center", wrap=True)
+    return fig
