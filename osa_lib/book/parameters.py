@@ -164,7 +164,7 @@ def _clustering_profiles():
 
 
 def _derivation_profiles():
-    from osa_lib.book.derivations import DERIVATION_PROFILES
+    from osa_lib.book.derivation_runs import DERIVATION_PROFILES
     return DERIVATION_PROFILES
 
 
