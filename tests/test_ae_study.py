@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from osa_lib.book import ae_study
+from osa_lib.book import ae_figures, ae_study
 from osa_lib.book.ae_jobs import READINGS, run_job
 
 
@@ -52,9 +52,9 @@ def test_the_chapter_functions_draw_from_job_files(tmp_path, fake_mnist_root):
     curve = ae_study.curve_frame(printed)
     assert list(curve["epoch"]) == [1, 2] and (curve["grad_acrbm"] > 0).all()
     assert "before epoch 1" in ae_study.gradient_sentence(curve)
-    for fig in (ae_study.plot_readings(table, kmeans_pct=50.0, paper_pct=60.0),
-                ae_study.plot_why({"printed": curve, "sum": ae_study.curve_frame([])}),
-                ae_study.plot_cluster_portraits({"printed": printed[0], "missing": None})):
+    for fig in (ae_figures.plot_readings(table, kmeans_pct=50.0, paper_pct=60.0),
+                ae_figures.plot_why({"printed": curve, "sum": ae_study.curve_frame([])}),
+                ae_figures.plot_cluster_portraits({"printed": printed[0], "missing": None})):
         assert fig.axes
     check = ae_study.same_machine_check(printed, printed)
     assert check["max_difference"] == 0 and check["epochs"] == 2

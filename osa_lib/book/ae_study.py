@@ -164,85 +164,6 @@ def curve_frame(states: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def plot_readings(table: pd.DataFrame, *, kmeans_pct: float | None, paper_pct: float | None):
-    """Test accuracy of every reading (mean ± std over seeds), with AE + K-means (ours, label-free) and the paper."""
-    import matplotlib.pyplot as plt
-
-    shown = table.sort_values("test_accuracy_mean", na_position="first")
-    fig, ax = plt.subplots(figsize=(8.0, 0.36 * len(shown) + 1.6))
-    y = np.arange(len(shown))
-    ax.barh(y, shown["test_accuracy_mean"].fillna(0), xerr=shown["test_accuracy_std"].fillna(0), color="#4c72b0",
-            alpha=0.85, capsize=3)
-    ax.set_yticks(y, [f"{lab} ({n} seeds)" if n else f"{lab} (not run yet)"
-                      for lab, n in zip(shown["label"], shown["seeds_done"])], fontsize=8)
-    if kmeans_pct is not None:
-        ax.axvline(kmeans_pct, color="#dd8452", lw=2, label=f"AE + K-means, ours, label-free ({kmeans_pct:.1f} %)")
-    if paper_pct is not None:
-        ax.axvline(paper_pct, color="k", ls="--", lw=1.5, label=f"AE + ACRBM (10), paper ({paper_pct:.2f} %)")
-    ax.set_xlabel("test accuracy, majority mapping (%)")
-    ax.set_xlim(0, 100)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize=8, frameon=False)
-    fig.tight_layout()
-    return fig
-
-
-def plot_why(curves: dict[str, pd.DataFrame]):
-    """Three panels per reading family: both loss terms, the encoder's gradient ratio, the largest cluster's share.
-
-    ``curves``: label -> :func:`curve_frame` of that reading's jobs (mean over seeds per epoch).
-    """
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.2))
-    for (label, df), colour in zip(curves.items(), ("#c44e52", "#4c72b0", "#55a868", "#8172b2")):
-        if df.empty:
-            continue
-        m = df.groupby("epoch").mean(numeric_only=True)
-        axes[0].plot(m.index, m["acrbm"], color=colour, label=f"{label}: ACRBM term")
-        axes[0].plot(m.index, m["reconstruction"], color=colour, ls=":", label=f"{label}: reconstruction per pixel")
-        ratio = m["grad_acrbm"] / m["grad_reconstruction"]
-        axes[1].plot(m.index, ratio, color=colour, marker="o", ms=3, label=label)
-        axes[2].plot(m.index, 100 * m["largest_cluster_share"], color=colour, marker="o", ms=3, label=label)
-    axes[0].set_yscale("log")
-    axes[0].set_title("loss terms (epoch means)", fontsize=9)
-    axes[1].set_yscale("symlog", linthresh=0.01)
-    axes[1].axhline(1.0, color="grey", lw=0.8)
-    axes[1].set_title("‖∇ ACRBM‖ / ‖∇ reconstruction‖ on the encoder", fontsize=9)
-    axes[2].set_title("largest cluster's share of the test set (%)", fontsize=9)
-    axes[2].axhline(10, color="grey", lw=0.8, ls="--")
-    for ax in axes:
-        ax.set_xlabel("epoch")
-    axes[0].legend(fontsize=6)
-    axes[1].legend(fontsize=7)
-    fig.tight_layout()
-    return fig
-
-
-def plot_cluster_portraits(states: dict[str, dict]):
-    """One row per reading: each cluster's mean test image, titled with its majority digit and purity (%).
-
-    ``states``: label -> a finished job file that holds ``cluster_means`` and ``confusion``.
-    """
-    import matplotlib.pyplot as plt
-
-    shown = {k: v for k, v in states.items() if v is not None and "cluster_means" in v}
-    k = max((len(v["cluster_means"]) for v in shown.values()), default=1)
-    fig, axes = plt.subplots(max(len(shown), 1), k, figsize=(0.95 * k, 1.25 * max(len(shown), 1)), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for row, (label, state) in enumerate(shown.items()):
-        confusion = np.asarray(state["confusion"])
-        for c, image in enumerate(state["cluster_means"]):
-            ax = axes[row, c]
-            ax.imshow(np.asarray(image).reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
-            n = confusion[c].sum()
-            ax.set_title(f"{confusion[c].argmax()}: {100 * confusion[c].max() / n:.0f}%" if n else "empty",
-                         fontsize=7)
-        axes[row, 0].text(-0.15, 0.5, label, transform=axes[row, 0].transAxes, ha="right", va="center", fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
 def same_machine_check(a: list[dict], b: list[dict]) -> dict:
     """Largest difference (points) of the monitored test accuracy between two sets of job files of the
     same seeds and protocol, over the epochs both monitored; and those epochs' count and CPU capabilities."""
@@ -262,8 +183,6 @@ def study_texts(results_dir, *, dataset: str = "mnist", profile: str = "paper") 
     why), ``headline`` (the headline verdict per reading, with seeds and epochs), ``noise``
     (the seed noise against the gap between readings).
     """
-    from osa_lib.book.records import load_record
-
     table = reading_results(results_dir, dataset=dataset, profile=profile, seeds=SCREEN_SEEDS)
     done = table[table["seeds_done"] > 0]
     if done.empty:
