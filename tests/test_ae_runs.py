@@ -124,3 +124,13 @@ def test_job_status_table_says_stopped_and_not_started_without_nan():
     assert table.iloc[1]["finished (500 epochs)"] == "0, 1, 2 (50 epochs)"
     assert not table.isna().any().any()
     assert not any("running" in c for c in table.columns)
+
+
+def test_per_seed_table_shows_a_dash_for_a_seed_a_row_did_not_run():
+    from osa_lib.book.ae_runs import per_seed_table
+
+    metric = lambda vals: {"per_seed": vals, "mean": sum(vals) / len(vals), "std": 0.0}
+    table = per_seed_table([{"experiment": "a", "seeds": [0, 1], "metrics": {"accuracy_majority": metric([0.5, 0.6])}},
+                            {"experiment": "b", "seeds": [0], "metrics": {"accuracy_majority": metric([0.4])}}])
+    assert table.loc[("b", "accuracy_majority"), "seed 1"] == "—"
+    assert not table.isna().any().any()

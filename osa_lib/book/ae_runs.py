@@ -322,6 +322,7 @@ def per_seed_table(records: Sequence[dict], metrics: Sequence[str] | None = None
     """One row per (experiment, metric): the value of every seed, mean and std, in percent.
 
     ``metrics``: which to show, in that order (those a record lacks are skipped); None = all.
+    A seed a row did not run shows "—" (not NaN).
     """
     import pandas as pd
 
@@ -333,4 +334,4 @@ def per_seed_table(records: Sequence[dict], metrics: Sequence[str] | None = None
             rows.append({"experiment": rec["experiment"], "metric": metric,
                          **{f"seed {s}": round(100 * v, 2) for s, v in zip(rec["seeds"], m["per_seed"])},
                          "mean": round(100 * m["mean"], 2), "std": round(100 * m["std"], 2)})
-    return pd.DataFrame(rows).set_index(["experiment", "metric"])
+    return pd.DataFrame(rows).set_index(["experiment", "metric"]).astype(object).fillna("—")
