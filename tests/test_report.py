@@ -275,3 +275,15 @@ def test_unfinished_seeds_as_words_not_a_repr():
     rec = {"seeds": [0, 1], "unfinished": [{"seed": 2, "epochs_done": 250}, {"seed": 3, "epochs_done": 136}]}
     assert unfinished_text(rec) == "seeds 2 and 3 stopped at 250 and 136 epochs, seed 4 not started"
     assert unfinished_text({"seeds": [0, 1, 2, 3, 4]}) == ""
+
+
+def test_the_second_domain_gets_its_own_verdict_from_its_own_records(tmp_path):
+    assert report.shallow_beats_kmeans_fashion(tmp_path)["verdict"] == report.NOT_RUN
+    write(tmp_path, "shallow_acrbm_10", [0.60, 0.61, 0.62], dataset="fashion_mnist")
+    write(tmp_path, "kmeans", [0.50, 0.51, 0.52], dataset="fashion_mnist")
+    row = report.shallow_beats_kmeans_fashion(tmp_path)
+    assert row["verdict"] == report.REPRODUCED and row["key"] == "shallow-beats-kmeans-fashion-mnist"
+    assert "fashion_mnist/kmeans.json" in row["evidence"]
+    assert report.shallow_beats_kmeans(tmp_path)["verdict"] == report.NOT_RUN     # MNIST records are apart
+    write(tmp_path, "kmeans", [0.605, 0.615, 0.625], dataset="fashion_mnist")     # -0.5 points: not beaten
+    assert report.shallow_beats_kmeans_fashion(tmp_path)["verdict"] == report.NOT_REPRODUCED
