@@ -14,6 +14,11 @@ expected; it fails on
   JupyterHub launch button (every notebook page), a launch link to a notebook the repository
   lacks, or a download link whose file was not built;
 - a code block of the rerun page wider than the column (it would scroll).
+- what a reader must not see (scripts/page_rules.py): a path of the build machine (hidden cells
+  included), a Python repr (``{'``, ``[{``, ``np.float64(``), a count printed as a float
+  (``384.0 images``), a ``(s)`` plural, NaN/None in a table cell, a table column narrower than
+  40 px, a table header broken inside a word, and a landing page whose Fig. 1 starts below the
+  second screen (its top is printed with the page's height).
 Exits non-zero listing every failed check. Uses Debian's chromium.
 """
 from __future__ import annotations
@@ -30,6 +35,9 @@ from xml.etree import ElementTree
 import yaml
 from bs4 import BeautifulSoup
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import page_rules  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "_build" / "html"
@@ -71,13 +79,41 @@ window.addEventListener('load', function () { setTimeout(function () {
   article.querySelectorAll('pre').forEach(function (p, i) {
     if (p.scrollWidth > p.clientWidth + 2) { code.push({index: i, width: p.scrollWidth, text: (p.innerText || '').slice(0, 60)}); }
   });
+  // columns narrower than MIN_COLUMN_PX (widths of the first row's cells) and headers that break
+  // inside a word (a word whose range has more than one line box)
+  var narrow = [], broken = [];
+  article.querySelectorAll('table').forEach(function (t, ti) {
+    var first = t.rows.length ? t.rows[0] : null;
+    if (first) {
+      Array.prototype.forEach.call(first.cells, function (c, ci) {
+        var w = c.getBoundingClientRect().width;
+        if (w > 0 && w < __MIN_COLUMN_PX__) { narrow.push({table: ti, column: ci, width: w, header: (c.innerText || '').slice(0, 30)}); }
+      });
+    }
+    t.querySelectorAll('th').forEach(function (th) {
+      var walker = document.createTreeWalker(th, NodeFilter.SHOW_TEXT);
+      var node;
+      while ((node = walker.nextNode())) {
+        var re = /\S+/g, m;
+        while ((m = re.exec(node.data))) {
+          var r = document.createRange();
+          r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);
+          var tops = {};
+          Array.prototype.forEach.call(r.getClientRects(), function (b) { if (b.width > 0) { tops[Math.round(b.top)] = 1; } });
+          if (Object.keys(tops).length > 1) { broken.push({table: ti, header: (th.innerText || '').slice(0, 40), word: m[0]}); }
+        }
+      }
+    });
+  });
+  var fig = article.querySelector('figure img, img');
+  var fig1 = fig ? fig.getBoundingClientRect().top + window.scrollY : null;
   var out = document.createElement('pre');
   out.id = 'osa-measure';
-  out.textContent = JSON.stringify({column: limit, wide: wide, code: code,
-                                    height: document.documentElement.scrollHeight});
+  out.textContent = JSON.stringify({column: limit, wide: wide, code: code, narrow: narrow, broken: broken,
+                                    fig1_top: fig1, height: document.documentElement.scrollHeight});
   document.body.appendChild(out);
 }, 1500); });
-</script>"""
+</script>""".replace("__MIN_COLUMN_PX__", str(page_rules.MIN_COLUMN_PX))
 
 
 def toc_pages() -> list[str]:
@@ -120,6 +156,8 @@ def measure(page: Path) -> dict:
 
 #: Pages whose code blocks must fit the column (commands a reader copies).
 CODE_MUST_FIT = ("book/rerun.html",)
+#: The page whose Fig. 1 must be on the first two screens.
+LANDING = "book/intro.html"
 
 
 def book_config() -> dict:
@@ -196,6 +234,11 @@ def check_page(rel: str, want_table: bool, want_math: bool, want_images: bool, c
     progress = PROGRESS.search(outputs)
     if progress:
         problems.append(f"{rel}: progress-bar output: {progress.group(0)!r}")
+    tables = [[[c.get_text(" ", strip=True) for c in tr.find_all(["td", "th"])] for tr in t.find_all("tr")]
+              for t in main.find_all("table")]
+    problems += page_rules.text_problems(rel, text + " " + outputs, html=str(main))
+    problems += page_rules.table_problems(rel, tables)
+    problems += page_rules.layout_problems(rel, m, landing=rel == LANDING)
     if want_math and not main.find("mjx-container"):
         problems.append(f"{rel}: no rendered equation")
     if want_images and not main.find_all("img"):
@@ -228,8 +271,9 @@ def check_page(rel: str, want_table: bool, want_math: bool, want_images: bool, c
                             f"({c['text']!r})")
     if not shot.exists() or shot.stat().st_size == 0:
         problems.append(f"{rel}: no screenshot")
+    fig1 = f"Fig. 1 at {m['fig1_top']:.0f} px, " if rel == LANDING and m.get("fig1_top") is not None else ""
     print(f"{rel}: {len(main.find_all('table'))} tables, {len(main.find_all('mjx-container'))} equations, "
-          f"{len(main.find_all('img'))} images, {height} px high, column {m.get('column') or 0:.0f} px, "
+          f"{len(main.find_all('img'))} images, {height} px high, column {m.get('column') or 0:.0f} px, {fig1}"
           f"screenshot {shot.relative_to(ROOT)}")
     return problems
 
