@@ -24,6 +24,10 @@ PYTHON_REPR = re.compile(r"\{'|\[\{|np\.(?:float|int|bool_?)\d*\(|array\(\[")
 FLOAT_COUNT = re.compile(r"\b\d+\.0 (?:images?|seeds?|clusters?|pixels?|epochs?|runs?|jobs?)\b")
 #: lazy plurals ("seed(s)")
 LAZY_PLURAL = re.compile(r"\w\(s\)")
+#: a number printed with more decimals than any measurement here carries ("58.820000")
+OVER_PRECISE = re.compile(r"(?<![\w.:])\d+\.\d{6,}\b")
+#: a float in Python's exponent form where a plain number reads better ("1.46e+03")
+POSITIVE_EXPONENT = re.compile(r"\b\d(?:\.\d+)?e\+\d+\b")
 #: a missing value printed as such in a table cell
 MISSING_CELL = re.compile(r"^(?:NaN|nan|None|<NA>|NaT)$")
 
@@ -52,7 +56,9 @@ def text_problems(rel: str, text: str, html: str = "", machine_paths: list[str] 
         if path in text or path in html:
             problems.append(f"{rel}: a path of the build machine is on the page: {path!r}")
     rules = ((MACHINE_PATH, "an absolute path of a machine"), (PYTHON_REPR, "a Python repr"),
-             (FLOAT_COUNT, "a count formatted as a float"), (LAZY_PLURAL, "a '(s)' plural"))
+             (FLOAT_COUNT, "a count formatted as a float"), (LAZY_PLURAL, "a '(s)' plural"),
+             (OVER_PRECISE, "a number with six or more decimals"),
+             (POSITIVE_EXPONENT, "a large number in exponent form"))
     for pattern, what in rules:
         for match in pattern.finditer(text):
             problems.append(f"{rel}: {what}: {_quote(text, match)!r}")

@@ -103,3 +103,17 @@ def test_unnamed_index_and_snake_case_headers():
     frame = d.table_frame(df, digits=4)
     assert list(frame.columns) == [" ", "relative gap"]
     assert list(frame[" "]) == ["own", "data"] and list(frame["relative gap"]) == ["0 (to rounding)", "0.5000"]
+
+
+def test_numbers_that_the_digits_can_show_are_not_in_exponent_form():
+    assert d.fmt_number(8.8e-4, 4) == "0.0009"
+    assert d.fmt_number(2.8e-4, 4) == "0.0003"
+    assert d.fmt_number(2.0e-5, 4) == "2.0e-05"     # below half the last decimal: exponent form
+    assert d.fmt_number(5e-4) == "5.0e-04"          # two decimals cannot show it
+
+
+def test_values_of_a_guards_size_read_approximately_zero():
+    assert d.fmt_number(-1.0e-8, 4, zero_below=1e-7) == "≈ 0"
+    assert d.fmt_number(-1.0e-8, 4) == "-1.0e-08"
+    frame = d.table_frame(__import__("pandas").DataFrame({"eq14": [16.5786, -9.6e-9]}), digits=4, zero_below=1e-7)
+    assert list(frame["eq14"]) == ["16.5786", "≈ 0"]

@@ -20,6 +20,8 @@ import page_rules  # noqa: E402
     ("over 5 seed(s)", "'(s)' plural"),
     ("data root /work/shared/data/flowers17", "absolute path"),
     ("checkpoint at /home/alice/osa/results", "absolute path"),
+    ("MSE summed per image 2 × 100 58.28 ± 5.93 58.820000 53.980000", "six or more decimals"),
+    ("the mean training error is still 1.46e+03", "exponent form"),
 ])
 def test_each_example_of_the_issue_is_caught(text, what):
     problems = page_rules.text_problems("page.html", text, machine_paths=[])
@@ -30,6 +32,7 @@ def test_each_example_of_the_issue_is_caught(text, what):
     "AE + ACRBM (30): seeds 2 and 3 stopped at 250 and 136 epochs; seed 4 not run yet.",
     "-5.0 points, beyond noise (2 SE = 3.4)", "fit (s) is the training time", "59.70 ± 3.79 %",
     "see https://www.robots.ox.ac.uk/~vgg/data/flowers/17/ and ../shared/data", "the ratio 1/2 and km/h",
+    "arXiv:1708.07747", "MSE per pixel 0.01722 against 0.01720",
 ])
 def test_clean_prose_passes(text):
     assert page_rules.text_problems("page.html", text, machine_paths=[]) == []

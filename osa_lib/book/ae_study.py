@@ -111,6 +111,10 @@ def _seeds(n) -> str:
     return f"{int(n)} seed{'s' if int(n) != 1 else ''}"
 
 
+#: Decimals of the page's readings table (``show_table(..., digits=READING_TABLE_DIGITS)``).
+READING_TABLE_DIGITS = {"train accuracy % (selects)": 2, "NMI %": 1, "clusters used %": 0, "test MSE / pixel": 4}
+
+
 def reading_table_for_page(table: pd.DataFrame) -> pd.DataFrame:
     """The study's table as a reader sees it: one row per reading, best training accuracy first."""
     shown = table.sort_values("train_accuracy_mean", ascending=False, na_position="last")
@@ -119,10 +123,10 @@ def reading_table_for_page(table: pd.DataFrame) -> pd.DataFrame:
         "seeds × epochs": [f"{n} × {e}" if n else "not run yet" for n, e in zip(shown["seeds_done"], shown["epochs"])],
         "test accuracy %": [_pm(m, s, n) for m, s, n in zip(shown["test_accuracy_mean"], shown["test_accuracy_std"],
                                                             shown["seeds_done"])],
-        "train accuracy % (selects)": shown["train_accuracy_mean"].round(2),
-        "NMI %": shown["nmi_mean"].round(2),
-        "clusters used %": shown["clusters_used_mean"].round(0),
-        "test MSE / pixel": shown["reconstruction_mse_mean"].round(4),
+        "train accuracy % (selects)": shown["train_accuracy_mean"],
+        "NMI %": shown["nmi_mean"],
+        "clusters used %": shown["clusters_used_mean"],
+        "test MSE / pixel": shown["reconstruction_mse_mean"],
     })
 
 

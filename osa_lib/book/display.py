@@ -60,16 +60,23 @@ def plural(n, word: str, plural: str | None = None) -> str:
     return f"{fmt_count(n)} {plural_word(n, word, plural)}"
 
 
-def fmt_number(x, digits: int = 2, *, tiny: float = 1e-3) -> str:
-    """A measured number at ``digits`` decimals; integers without decimals; magnitudes below ``tiny``
-    (and not zero) in scientific notation with two significant digits; NaN/None as "–"."""
+def fmt_number(x, digits: int = 2, *, tiny: float | None = None, zero_below: float = 0.0) -> str:
+    """A measured number at ``digits`` decimals; integers without decimals; NaN/None as "–".
+
+    Scientific notation (two significant digits) only for magnitudes below ``tiny`` (default: the
+    smaller of 1e-3 and half the last shown decimal, so a value that ``digits`` can show is shown
+    plainly). Magnitudes up to ``zero_below`` (a numerical guard such as ``osa_lib.acrbm.EPS``) are
+    "≈ 0"; below 1e-12 they are float rounding, "0 (to rounding)"."""
     if is_missing(x):
         return "–"
     if isinstance(x, Integral) or (isinstance(x, float) and x.is_integer() and abs(x) >= 1 and digits == 0):
         return f"{int(x):,}"
     x = float(x)
+    tiny = min(1e-3, 0.5 * 10.0 ** -digits) if tiny is None else tiny
     if x != 0 and abs(x) < 1e-12:
         return "0 (to rounding)"          # floating-point rounding error, not a measured quantity
+    if x != 0 and abs(x) <= zero_below:
+        return "≈ 0"                      # the size of a numerical guard, not a measured quantity
     if x != 0 and abs(x) < tiny:
         return f"{x:.1e}"
     return f"{x:,.{digits}f}"
@@ -105,30 +112,31 @@ def noise_phrase(cmp: Mapping, *, digits: int = 1, unit: str = "points") -> str:
     return f"{diff}, {verdict} (2 SE = {2 * cmp['se']:.{digits}f})"
 
 
-def _cell(value, digits: int) -> str:
+def _cell(value, digits: int, zero_below: float = 0.0) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (list, tuple)):
-        return ", ".join(_cell(v, digits) for v in value)
+        return ", ".join(_cell(v, digits, zero_below) for v in value)
     if isinstance(value, Mapping):
-        return "; ".join(f"{k} {_cell(v, digits)}" for k, v in value.items())
+        return "; ".join(f"{k} {_cell(v, digits, zero_below)}" for k, v in value.items())
     if is_missing(value):
         return "–"
     if isinstance(value, Integral):
         return f"{int(value):,}"
     if isinstance(value, Real):
-        return fmt_number(float(value), digits)
+        return fmt_number(float(value), digits, zero_below=zero_below)
     return str(value)
 
 
 def table_frame(df, *, headers: Mapping[str, str] | None = None, digits: int | Mapping[str, int] = 2,
-                drop_constant_zero: Sequence[str] = (), index: bool = False):
+                drop_constant_zero: Sequence[str] = (), index: bool = False, zero_below: float = 0.0):
     """``df`` as a DataFrame of strings: index folded into columns (unless ``index``), columns renamed
     by ``headers``, numbers at ``digits`` decimals (per column when a mapping), whole-number float
     columns as integers, lists joined with commas, NaN as "–". Columns in ``drop_constant_zero`` are
-    dropped when every value is 0 or missing (e.g. "std" of one-seed rows)."""
+    dropped when every value is 0 or missing (e.g. "std" of one-seed rows). Magnitudes up to
+    ``zero_below`` (a numerical guard) read "≈ 0" (:func:`fmt_number`)."""
     import pandas as pd
 
     frame = df.copy()
@@ -146,7 +154,7 @@ def table_frame(df, *, headers: Mapping[str, str] | None = None, digits: int | M
         numeric = [v for v in values if isinstance(v, Real) and not isinstance(v, bool) and not is_missing(v)]
         present = [v for v in values if not is_missing(v)]
         whole = bool(numeric) and len(numeric) == len(present) and all(float(v).is_integer() for v in numeric)
-        out[col] = [fmt_count(v) if whole and not is_missing(v) else _cell(v, d) for v in values]
+        out[col] = [fmt_count(v) if whole and not is_missing(v) else _cell(v, d, zero_below) for v in values]
     result = pd.DataFrame(out, index=frame.index if index else None)
     if headers:
         result = result.rename(columns=dict(headers))
@@ -155,11 +163,13 @@ def table_frame(df, *, headers: Mapping[str, str] | None = None, digits: int | M
 
 
 def show_table(df, *, headers: Mapping[str, str] | None = None, digits: int | Mapping[str, int] = 2,
-               drop_constant_zero: Sequence[str] = (), text_columns: Sequence[str] = (), caption: str | None = None):
+               drop_constant_zero: Sequence[str] = (), text_columns: Sequence[str] = (), caption: str | None = None,
+               zero_below: float = 0.0):
     """A table a person can read: no index column, short headers (``headers`` renames), numbers at
     sensible precision, "–" for missing values; ``text_columns`` (names after renaming) get a minimum
     width so that words are not broken. Returns a pandas Styler (renders as HTML in the book)."""
-    frame = table_frame(df, headers=headers, digits=digits, drop_constant_zero=drop_constant_zero)
+    frame = table_frame(df, headers=headers, digits=digits, drop_constant_zero=drop_constant_zero,
+                        zero_below=zero_below)
     styler = frame.style.hide(axis="index").set_table_attributes('class="osa-table"')
     first = frame.columns[0] if len(frame.columns) else None
     wide = [c for c in frame.columns if c in text_columns or (c == first and not text_columns)]
