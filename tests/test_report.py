@@ -130,7 +130,7 @@ def test_ae_claim_compares_label_free_and_shows_the_papers_protocol(tmp_path):
     assert "-5.00 points" in row["detail"]                     # against the paper's protocol
     # the Table 1 row of AE + K-means compares like with like with the paper: best of the starts
     t1 = next(r for r in report.table1_claims(tmp_path) if r["key"] == "t1-ae_kmeans")
-    assert "accuracy_majority_best_of_inits" in t1["detail"]
+    assert "accuracy (majority, best K-means start)" in t1["detail"]
     assert t1["ours"].startswith("76.00")
 
 

@@ -199,7 +199,8 @@ SHORT_HEADERS = {
 }
 
 _METRICS = {"pixel_accuracy": "accuracy", "iou": "IoU", "dice": "Dice", "accuracy_majority": "accuracy (majority)",
-            "accuracy_hungarian": "accuracy (Hungarian)", "nmi": "NMI", "ari": "ARI", "cluster_usage": "clusters used"}
+            "accuracy_hungarian": "accuracy (Hungarian)",
+            "accuracy_majority_best_of_inits": "accuracy (majority, best K-means start)", "nmi": "NMI", "ari": "ARI", "cluster_usage": "clusters used"}
 
 
 def metric_name(metric: str) -> str:

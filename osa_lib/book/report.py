@@ -16,6 +16,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from osa_lib.book.display import metric_name
 from osa_lib.book.paper import paper_accuracy_text, paper_epochs, paper_results
 from osa_lib.book.records import NOT_RUN
 from osa_lib.book.report_studies import (BANDS, METRIC_NAMES, eq15_reformulates_eq14, eq16_diagonal,  # noqa: F401
@@ -93,9 +94,9 @@ def table1_claims(results_dir, build_profile: str = "ci") -> list[dict]:
         ours, std, n = 100 * m["mean"], 100 * m["std"], len(m["per_seed"])
         shortfall = budget_shortfall(rec, experiment)
         verdict = NOT_AT_BUDGET if shortfall else table1_verdict(ours, std, n, float(p["accuracy"]))
-        detail = (f"ours {_pct(m)} % ({_source(profile)}, {n} seed{'s' if n != 1 else ''}, `{name}`); "
+        detail = (f"ours {_pct(m)} % ({_source(profile)}, {n} seed{'s' if n != 1 else ''}, {metric_name(name)}); "
                   f"mean − 2·SE = {ours - Z * standard_error(std, n):.2f} %" if n >= 2 else
-                  f"ours {_pct(m)} % ({_source(profile)}, 1 seed, `{name}`)")
+                  f"ours {_pct(m)} % ({_source(profile)}, 1 seed, {metric_name(name)})")
         if experiment == "ae_kmeans":
             lf = rec["metrics"].get("accuracy_majority")
             reading = rec["params"].get("kmeans_reading")
