@@ -12,6 +12,7 @@ import pytest
 from osa_lib.book import loc_runs as lr
 from osa_lib.book.records import RunResult, load_record, make_record
 from osa_lib.book.tables import TABLE2_ROWS, paper_results, segmentation_table
+from osa_lib.data.flowers import FLOWERS17_OFFLINE_COPY
 
 ROOT = Path(__file__).resolve().parents[1]
 SIX = {"pixel_accuracy", "iou", "dice", "pixel_accuracy_band_as_background", "iou_band_as_background",
@@ -226,6 +227,16 @@ def test_chapter_numbers():
     assert not any(k.startswith("kmeans_segmentation_") for k in lr.chapter_numbers(records))
 
 
+def test_records_copy_names_the_copy_each_record_read():
+    rec = _record("loc", **{m: 0.5 for m in SIX})
+    assert lr.records_copy({"loc": rec}) == FLOWERS17_OFFLINE_COPY            # a record from before the field
+    official = dict(rec, data={"copy": "official Oxford 17 archives from http://127.0.0.1/ (images at own sizes)"})
+    assert lr.records_copy({"loc": official, "grabcut": official}) == official["data"]["copy"]
+    assert lr.records_copy({"loc": rec, "grabcut": official}) == "; ".join(sorted([FLOWERS17_OFFLINE_COPY,
+                                                                                  official["data"]["copy"]]))
+    assert lr.records_copy({}) == "(no committed record)"
+
+
 def test_committed_paper_records_support_the_chapter_text():
     """The chapter's prose states these qualitative facts about the committed paper-profile records."""
     records = lr.load_chapter_records(ROOT / "results", "paper", "flowers17")
@@ -264,6 +275,7 @@ def test_loc_notebook_runs_with_tiny_parameters(tmp_path):
     for experiment in ("loc", "loc_untrained", "kmeans_segmentation", "grabcut"):
         record = json.loads((results / "ci" / "flowers17" / f"{experiment}.json").read_text())
         assert record["seeds"] == [0] and set(record["metrics"]) == SIX, experiment
+        assert record["data"]["copy"], experiment                      # every record names its copy
     rho = json.loads((results / "ci" / "flowers17" / "loc_rho_study.json").read_text())
     assert rho["params"]["rho_values"] == [0.3, 0.5] and "iou_rho_0.5" in rho["metrics"]
     nb = json.loads((tmp_path / "out.ipynb").read_text())

@@ -2,13 +2,9 @@
 the segmim background rule on JPEG-noised masks, and the Oxford 17 trimap loader (fake and real)."""
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import io
-import os
 import tarfile
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -17,27 +13,16 @@ from PIL import Image
 from scipy.io import savemat
 from scipy.ndimage import binary_dilation, binary_erosion
 
+from archive_server import DEAD_URL, add_bytes, jpeg_bytes, leftovers, serve_folder
 from osa_lib.data.mnist import DataNotFoundError
-from osa_lib.data.flowers import (FLOWERS102_MD5, ChecksumError, Flowers17Segmentation,
-                                       Flowers102Segmentation, load_segmentation_dataset, segmim_background)
+from osa_lib.data.flowers import (FLOWERS17_OFFLINE_COPY, FLOWERS102_MD5, ChecksumError, Flowers17Segmentation,
+                                  Flowers102Segmentation, load_segmentation_dataset, segmim_background)
 
 N_FAKE = 6          # images in the fake Oxford 102
 H, W = 20, 24       # their size
 
 
 # --------------------------------------------------------------------------- a fake Oxford 102 on 127.0.0.1
-
-def _jpeg_bytes(array: np.ndarray, quality: int = 90) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(array).save(buf, format="JPEG", quality=quality)
-    return buf.getvalue()
-
-
-def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    tar.addfile(info, io.BytesIO(data))
-
 
 def _fake_flower(i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Image, segmim and true mask of fake image ``i``: a coloured rectangle on noise."""
@@ -61,8 +46,8 @@ def build_fake_flowers102(folder: Path) -> dict:
             tarfile.open(folder / "102segmentations.tgz", "w:gz") as seg_tar:
         for i in range(1, N_FAKE + 1):
             image, segmim, mask = _fake_flower(i)
-            _add(img_tar, f"jpg/image_{i:05d}.jpg", _jpeg_bytes(image))
-            _add(seg_tar, f"segmim/segmim_{i:05d}.jpg", _jpeg_bytes(segmim))
+            add_bytes(img_tar, f"jpg/image_{i:05d}.jpg", jpeg_bytes(image))
+            add_bytes(seg_tar, f"segmim/segmim_{i:05d}.jpg", jpeg_bytes(segmim))
             masks[i] = mask
     savemat(folder / "setid.mat", {"trnid": np.array([[1, 2]], dtype=np.uint16),
                                    "valid": np.array([[3, 4]], dtype=np.uint16),
@@ -71,35 +56,13 @@ def build_fake_flowers102(folder: Path) -> dict:
     return {"md5": md5, "masks": masks}
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep pytest's output clean
-        pass
-
-
 @pytest.fixture(scope="module")
 def flowers102_server(tmp_path_factory):
     """Serve a fake Oxford 102 folder on 127.0.0.1; the server stops after the module or 60 s at most."""
     folder = tmp_path_factory.mktemp("served")
     info = build_fake_flowers102(folder)
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    deadline = threading.Timer(60.0, server.shutdown)   # bounded: stops by itself
-    deadline.daemon = True
-    deadline.start()
-    try:
-        yield {"url": f"http://127.0.0.1:{server.server_address[1]}/", **info}
-    finally:
-        deadline.cancel()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-def leftovers(root: Path) -> list[str]:
-    """Temporary or partial files the downloader may leave behind."""
-    return sorted(p.name for p in root.rglob("*") if p.name.startswith(".") or p.suffix == ".part")
+    with serve_folder(folder) as url:
+        yield {"url": url, **info}
 
 
 def test_download_extract_and_pair(tmp_path, flowers102_server):
@@ -124,7 +87,7 @@ def test_download_extract_and_pair(tmp_path, flowers102_server):
 def test_second_construction_uses_local_files(tmp_path, flowers102_server):
     Flowers102Segmentation(tmp_path, base_url=flowers102_server["url"], md5=flowers102_server["md5"],
                            test_size=2, timeout=10)
-    ds = Flowers102Segmentation(tmp_path, base_url="http://127.0.0.1:9/", md5=flowers102_server["md5"],
+    ds = Flowers102Segmentation(tmp_path, base_url=DEAD_URL, md5=flowers102_server["md5"],
                                 download=False, test_size=2)     # port 9: nothing listens there
     assert len(ds) == N_FAKE
 
@@ -186,7 +149,7 @@ def test_missing_without_download_names_root_file_and_fix(tmp_path):
 
 def test_unreachable_server_raises_data_not_found(tmp_path):
     with pytest.raises(DataNotFoundError, match="download .* failed"):
-        Flowers102Segmentation(tmp_path, base_url="http://127.0.0.1:9/", timeout=5)
+        Flowers102Segmentation(tmp_path, base_url=DEAD_URL, timeout=5)
     assert leftovers(tmp_path) == []
 
 
@@ -222,7 +185,7 @@ def _near_outline(mask: np.ndarray, width: int = 2) -> np.ndarray:
 @pytest.mark.parametrize("quality", [50, 75, 95])
 def test_background_rule_on_jpeg_noised_segmim(colour, quality):
     img, disc = _disc_segmim(colour)
-    noised = np.asarray(Image.open(io.BytesIO(_jpeg_bytes(img, quality))).convert("RGB"))
+    noised = np.asarray(Image.open(io.BytesIO(jpeg_bytes(img, quality))).convert("RGB"))
     assert np.abs(noised.astype(int) - img.astype(int)).max() > 0        # JPEG did change the pixels
     background = segmim_background(noised)
     wrong = background == disc                                           # background decided inside, or not
@@ -304,7 +267,7 @@ def test_flowers17_resize_and_arrays(tmp_path):
 
 def test_flowers17_missing_root_names_root_and_fix(tmp_path):
     with pytest.raises(DataNotFoundError) as err:
-        Flowers17Segmentation(tmp_path)
+        Flowers17Segmentation(tmp_path, download=False)
     assert str(tmp_path) in str(err.value) and "flowers17" in str(err.value) and "Fix" in str(err.value)
 
 
@@ -334,4 +297,7 @@ def test_real_flowers17_split_sizes(real_flowers17_root):
     assert len(test.masked_ids) == 846 and len(test.all_ids) == 1360
     assert len(test) == 254 and len(train) == 1106 and len(train.masked_positions()) == 846 - 254
     image, mask, ignore = test[0]
-    assert image.shape == (3, 256, 256) and 0 < mask.mean() < 1 and ignore.any()
+    assert image.shape[0] == 3 and mask.shape == ignore.shape == image.shape[1:]
+    assert 0 < mask.mean() < 1 and ignore.any()
+    if test.copy_description() == FLOWERS17_OFFLINE_COPY:     # the official images keep their own sizes
+        assert image.shape == (3, 256, 256)

@@ -16,7 +16,7 @@ from tqdm import tqdm
 from osa_lib.book.loc_table2 import TABLE2_EXPERIMENTS, _listed, loc_kwargs, score_masks
 from osa_lib.book.profiles import check_profile
 from osa_lib.book.records import RunResult, load_record, make_record
-from osa_lib.data.flowers import SegmentationData
+from osa_lib.data.flowers import FLOWERS17_OFFLINE_COPY, SegmentationData
 from osa_lib.metrics import SEGMENTATION_METRICS
 from osa_lib.segmentation.loc import LOC, count_clusters, median_binarize
 
@@ -159,6 +159,22 @@ def load_chapter_records(results_dir, profile: str = "paper", dataset: str = "fl
     names = (*TABLE2_EXPERIMENTS, "loc_open_questions", "loc_rho_study")
     found = {n: load_record(results_dir, profile, dataset, n) for n in names}
     return {n: r for n, r in found.items() if r is not None}
+
+
+def records_copy(records: Mapping[str, Mapping]) -> str:
+    """Which copy of the data the records' numbers come from, in words (their ``data["copy"]``).
+
+    Several copies are joined with "; " (the records then mix copies). An Oxford 17 record without
+    ``"copy"`` predates that field: it was made when Oxford 17 could not be downloaded and the loader
+    read the folder placed at the data root, the offline copy (:data:`FLOWERS17_OFFLINE_COPY`).
+    No record: "(no committed record)". Each phrase reads after "the" ("these numbers read the ...").
+    """
+    copies = set()
+    for rec in records.values():
+        data = rec.get("data") if isinstance(rec.get("data"), Mapping) else {}
+        copy = data.get("copy") or (FLOWERS17_OFFLINE_COPY if rec.get("dataset") == "flowers17" else None)
+        copies.add(copy or "copy the record does not name")
+    return "; ".join(sorted(copies)) if copies else "(no committed record)"
 
 
 def chapter_numbers(records: Mapping[str, Mapping]) -> dict[str, float]:

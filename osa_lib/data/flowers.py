@@ -12,8 +12,8 @@ Both classes share one interface::
   Oxford 17 trimap band), or ``None`` when every pixel counts (Oxford 102).
 
 ``size`` resizes every image to ``size x size`` (or ``(H, W)``; aspect ratio not kept, as the
-Oxford 17 copy already is): bilinear for images, nearest neighbour for masks. ``size=None``
-keeps each file's own size.
+offline Oxford 17 copy already is at 256 x 256; the official images are not square and vary in size):
+bilinear for images, nearest neighbour for masks. ``size=None`` keeps each file's own size.
 
 Splits
 ------
@@ -31,6 +31,10 @@ Data root layout (``<root>`` from :func:`osa_lib.data.resolve_data_dir`)::
     <root>/flowers102/setid.mat, <root>/flowers102/jpg/image_XXXXX.jpg,
     <root>/flowers102/segmim/segmim_XXXXX.jpg   (extracted from the official archives)
 
+Both classes download the official archives when their folders are missing
+(:mod:`osa_lib.data.download`; the archives and ``SOURCE.json`` stay beside the folders) and say
+which copy they read (``copy_description()``, kept in every record's ``data["copy"]``).
+
 The classes live in :mod:`osa_lib.data.flowers17` and :mod:`osa_lib.data.flowers102` (their shared
 readers in :mod:`osa_lib.data.flowers_files`); this module names them, and holds the arrays the
 chapter trains on (:class:`SegmentationData`, :func:`load_segmentation_data`).
@@ -42,10 +46,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from osa_lib.data.flowers17 import FLOWERS17_TEST_FRACTION, Flowers17Segmentation  # noqa: F401
+from osa_lib.data.flowers17 import (FLOWERS17_ARCHIVES, FLOWERS17_MD5, FLOWERS17_OFFLINE_COPY,  # noqa: F401
+                                    FLOWERS17_TEST_FRACTION, FLOWERS17_URL, Flowers17Segmentation, check_trimaps)
 from osa_lib.data.flowers102 import (FLOWERS102_ARCHIVES, FLOWERS102_MD5, FLOWERS102_TEST_SIZE,  # noqa: F401
                                      FLOWERS102_URL, Flowers102Segmentation)
-from osa_lib.data.flowers_files import (SEGMIM_BACKGROUND, SEGMIM_TOLERANCE, SPLITS, ChecksumError,  # noqa: F401
+from osa_lib.data.download import SOURCE_FILE, ChecksumError  # noqa: F401
+from osa_lib.data.flowers_files import (SEGMIM_BACKGROUND, SEGMIM_TOLERANCE, SPLITS,  # noqa: F401
                                         SegmentationSource, segmim_background)
 from osa_lib.data.root import DATA_ENV, DataNotFoundError, md5sum, resolve_data_dir  # noqa: F401
 from osa_lib.data.splits import fixed_random_subset
@@ -85,6 +91,9 @@ def load_segmentation_data(dataset: str = "flowers17", data_dir=None, *, image_s
     """Load the training split (all images), its masked images (validation) and the test split.
 
     ``n_train``/``n_val``/``n_test``: fixed random subsets (seed ``subset_seed``); None = all.
+    ``provenance`` (kept in every record) names the data root, the copy (``"copy"``: the official
+    archives or the offline copy, and for downloaded Oxford 17 trimaps ``"trimaps_sha256"``), the
+    sizes, a digest of the test images' ids and the split.
     """
     train = load_segmentation_dataset(dataset, data_dir, "train", image_size, **dataset_kwargs)
     test = load_segmentation_dataset(dataset, data_dir, "test", image_size, **dataset_kwargs)
@@ -96,7 +105,7 @@ def load_segmentation_data(dataset: str = "flowers17", data_dir=None, *, image_s
     X_val, M_val, I_val = train.load_arrays(val_idx, progress=progress)
     X_test, M_test, I_test = test.load_arrays(test_idx, progress=progress)
     test_ids = [test.ids[i] for i in test_idx]
-    provenance = {"data_root": str(train.root), "image_size": int(image_size),
+    provenance = {"data_root": str(train.root), **train.source_provenance(), "image_size": int(image_size),
                   "n_train": len(X_train), "n_val": len(X_val), "n_test": len(X_test),
                   "test_ids_sha256": hashlib.sha256(",".join(map(str, test_ids)).encode()).hexdigest()[:16],
                   "split": _split_description(train)}

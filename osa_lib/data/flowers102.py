@@ -1,20 +1,14 @@
 """Oxford 102 flowers with its ``segmim`` segmentations (the paper's Table 2 data): download, check, split."""
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import tarfile
-import tempfile
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import numpy as np
 
-from osa_lib.data.flowers_files import (SEGMIM_TOLERANCE, SPLITS, ChecksumError, SegmentationSource, read_rgb,
-                                        resize_mask, segmim_background, size_tuple)
-from osa_lib.data.root import DATA_ENV, DataNotFoundError, md5sum, resolve_data_dir
+from osa_lib.data.download import SOURCE_FILE, OfficialFiles
+from osa_lib.data.flowers_files import (SEGMIM_TOLERANCE, SPLITS, SegmentationSource, read_rgb, resize_mask,
+                                        segmim_background, size_tuple)
+from osa_lib.data.root import DataNotFoundError, resolve_data_dir
 from osa_lib.data.splits import fixed_random_subset
 
 FLOWERS102_URL = "https://www.robots.ox.ac.uk/~vgg/data/flowers/102/"
@@ -40,7 +34,8 @@ class Flowers102Segmentation(SegmentationSource):
     into ``<root>/flowers102`` when they are missing (``download=True``), checks their md5 sums,
     and extracts each archive into a temporary folder that is renamed into place only when
     extraction succeeded, so an interrupted run or a wrong checksum leaves no half-extracted
-    folder. ``jpg/image_XXXXX.jpg`` is paired with ``segmim/segmim_XXXXX.jpg``; the ground truth
+    folder (:class:`~osa_lib.data.download.OfficialFiles`; the download is recorded in
+    ``SOURCE.json``). ``jpg/image_XXXXX.jpg`` is paired with ``segmim/segmim_XXXXX.jpg``; the ground truth
     is every pixel that is not the painted blue background (:func:`segmim_background`).
 
     Parameters
@@ -88,13 +83,12 @@ class Flowers102Segmentation(SegmentationSource):
         self.protocol = protocol
         self.size = size_tuple(size)
         self.tolerance = float(tolerance)
-        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
-        self.md5 = {**FLOWERS102_MD5, **(md5 or {})}
-        self.timeout = float(timeout)
         self.progress = progress
         self.data_root = resolve_data_dir(data_dir)
-        self.root = self.data_root / "flowers102"
-        self._prepare(download)
+        self.files = OfficialFiles(self.data_root, "flowers102", base_url, {**FLOWERS102_MD5, **(md5 or {})},
+                                   timeout=timeout)
+        self.root, self.base_url, self.md5 = self.files.root, self.files.base_url, self.files.md5
+        self.files.prepare(FLOWERS102_ARCHIVES, ["setid.mat"], download=download)
 
         from scipy.io import loadmat
 
@@ -126,66 +120,10 @@ class Flowers102Segmentation(SegmentationSource):
         self.split_ids = splits
         self.ids = splits[split]
 
-    # ------------------------------------------------------------------ files
-    def _fail(self, filename: str, why: str, cls=DataNotFoundError):
-        return cls(
-            f"data root {self.data_root}: {self.root / filename} {why}. Fix: place the official file "
-            f"{filename} (md5 {self.md5.get(filename, '?')}) from {self.base_url}{filename} in {self.root} "
-            f"(or set {DATA_ENV} / data_dir= to a root that has it), or run with download=True on a machine "
-            f"with network access and a writable data root.")
-
-    def _prepare(self, download: bool) -> None:
-        needed = ["setid.mat"] + [a for a, folder in FLOWERS102_ARCHIVES.items() if not (self.root / folder).is_dir()]
-        for filename in needed:
-            path = self.root / filename
-            if not path.is_file():
-                if not download:
-                    raise self._fail(filename, "is missing (download=False)")
-                self._download(filename)
-            elif md5sum(path) != self.md5[filename]:
-                raise self._fail(filename, f"has md5 {md5sum(path)}, expected {self.md5[filename]}; delete it "
-                                 "and download it again", ChecksumError)
-        for archive, folder in FLOWERS102_ARCHIVES.items():
-            if not (self.root / folder).is_dir():
-                self._extract(archive, folder)
-
-    def _download(self, filename: str) -> None:
-        url = self.base_url + filename
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{filename}.", suffix=".part", dir=self.root)
-        except OSError as err:
-            raise self._fail(filename, f"is missing and cannot be written ({err})") from err
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=self.timeout) as resp:
-                shutil.copyfileobj(resp, out, length=1 << 20)
-            got = md5sum(tmp)
-            if got != self.md5[filename]:
-                raise self._fail(filename, f"was downloaded from {url} with md5 {got}, expected "
-                                 f"{self.md5[filename]} (file removed)", ChecksumError)
-            os.replace(tmp, self.root / filename)
-        except (urllib.error.URLError, OSError, ValueError) as err:
-            if isinstance(err, DataNotFoundError):
-                raise
-            raise self._fail(filename, f"is missing and the download from {url} failed ({err!r})") from err
-        finally:
-            tmp.unlink(missing_ok=True)
-
-    def _extract(self, archive: str, folder: str) -> None:
-        """Extract ``archive`` into a temporary folder; rename its ``folder`` into place at the end."""
-        tmp = Path(tempfile.mkdtemp(prefix=f".extract-{folder}-", dir=self.root))
-        try:
-            with tarfile.open(self.root / archive, "r:gz") as tar:
-                kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-                tar.extractall(tmp, **kwargs)
-            if not (tmp / folder).is_dir():
-                raise self._fail(archive, f"does not contain a {folder}/ folder", ChecksumError)
-            os.replace(tmp / folder, self.root / folder)
-        except (tarfile.TarError, OSError, EOFError) as err:
-            raise self._fail(archive, f"could not be extracted ({err!r}); delete it and download it again") from err
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    def copy_description(self) -> str:
+        """Which copy the files are: the official archives (``SOURCE.json``) or a copy placed at the data root."""
+        return (self.files.source_description("Oxford 102", FLOWERS102_ARCHIVES.values())
+                or f"copy placed at the data root (no {SOURCE_FILE}: not downloaded by osa_lib)")
 
     # ------------------------------------------------------------------ items
     def _load(self, image_id: int):

@@ -11,17 +11,11 @@ from typing import Sequence
 
 import numpy as np
 
-from osa_lib.data.root import DataNotFoundError
-
 #: the colour Oxford 102 paints the background of its ``segmim`` images with
 SEGMIM_BACKGROUND = (0, 0, 254)
 #: default tolerance of :func:`segmim_background`: Euclidean RGB distance (0-255 scale)
 SEGMIM_TOLERANCE = 60.0
 SPLITS = ("all", "train", "test", "val")
-
-
-class ChecksumError(DataNotFoundError):
-    """A data file exists or was downloaded, but its md5 sum is not the expected one."""
 
 
 def size_tuple(size) -> tuple[int, int] | None:
@@ -113,6 +107,14 @@ class SegmentationSource:
 
     def has_mask(self, i: int) -> bool:
         return True
+
+    def copy_description(self) -> str:  # pragma: no cover - abstract
+        """Which copy of the data set the files are, as a phrase that reads after "the" (``data["copy"]``)."""
+        raise NotImplementedError
+
+    def source_provenance(self) -> dict:
+        """What a record keeps about the copy: ``{"copy": ...}`` plus any checksum the data set knows."""
+        return {"copy": self.copy_description()}
 
     def load_arrays(self, indices: Sequence[int] | None = None, *, require_masks: bool = True,
                     progress: bool = False):
