@@ -282,3 +282,14 @@ def test_loc_notebook_runs_with_tiny_parameters(tmp_path):
     outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
     assert not any(o.get("output_type") == "error" for o in outputs)
     assert not any(o.get("output_type") == "stream" and o.get("name") == "stderr" for o in outputs)  # no tqdm
+
+
+def test_data_table_reads_as_words_without_the_data_root():
+    from osa_lib.book.loc_runs import data_table
+
+    table = data_table({"data_root": "/somewhere/flowers17", "copy": "offline copy", "image_size": 96,
+                        "n_train": 1106, "n_val": 592, "n_test": 254, "test_ids_sha256": "f1034198"})
+    assert list(table.columns) == ["", "this run's data"]
+    cells = dict(zip(table[""], table["this run's data"]))
+    assert cells["training images"] == "1,106" and cells["copy of the data"] == "offline copy"
+    assert "/somewhere" not in table.to_string() and "trimaps.tgz (sha256)" not in cells

@@ -177,6 +177,23 @@ def records_copy(records: Mapping[str, Mapping]) -> str:
     return "; ".join(sorted(copies)) if copies else "(no committed record)"
 
 
+#: The rows of :func:`data_table`: provenance key -> what a reader calls it.
+DATA_ROWS = {"copy": "copy of the data", "image_size": "image side (pixels)", "n_train": "training images",
+             "n_val": "validation images (with a mask)", "n_test": "test images", "split": "split",
+             "test_ids_sha256": "test images' ids (sha256, first 16 hex digits)",
+             "trimaps_sha256": "trimaps.tgz (sha256)"}
+
+
+def data_table(provenance: Mapping):
+    """A run's data provenance (``SegmentationData.provenance``) as a two-column table a reader can
+    read: the rows of :data:`DATA_ROWS` it has, counts as integers; the machine's data root is left out."""
+    import pandas as pd
+
+    rows = [(label, f"{provenance[key]:,}" if isinstance(provenance[key], int) else str(provenance[key]))
+            for key, label in DATA_ROWS.items() if provenance.get(key) is not None]
+    return pd.DataFrame(rows, columns=["", "this run's data"])
+
+
 def chapter_numbers(records: Mapping[str, Mapping]) -> dict[str, float]:
     """Flat name -> number of everything the chapter's text quotes, from its records (percent where a score).
 
