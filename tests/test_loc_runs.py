@@ -188,6 +188,23 @@ def test_study_variants_and_rho_study(data, settings, tmp_path):
     assert summary["best_rho"] in (0.3, 0.5, 0.7)
 
 
+def test_rho_study_has_one_row_per_distinct_rho_smallest_first(data, settings, tmp_path):
+    """rho values given twice, unsorted, or equal at 6 digits (was: rows named alike overwrote each other, so
+    the table had fewer rows than the record's rho_values and ``rho_summary`` read the wrong rho)."""
+    assert lr.rho_label(0.5) == "rho=0.5" and lr.rho_label(1.0, [0.0, 1.0]) == "rho=1"
+    near = [0.3, 0.3000001]
+    assert lr.rho_label(0.3, near) == "rho=0.3" and lr.rho_label(0.3000001, near) == "rho=0.3000001"
+    base = lr.loc_kwargs(settings, epochs=1, normalization="border")
+    rho = lr.rho_study(data, settings, rho_values=(0.7, 0.3000001, 0.3, 0.7), seed=0, profile="ci", base=base,
+                       results_dir=tmp_path, progress=False)
+    names = ["rho=0.3", "rho=0.3000001", "rho=0.7"]
+    assert list(rho.outputs["table"].index) == names and len(rho.models) == 3
+    rec = load_record(tmp_path, "ci", "flowers17", "loc_rho_study")
+    assert rec["params"]["rho_values"] == [0.3, 0.3000001, 0.7] and list(rec["cluster_histograms"]) == names
+    summary = lr.rho_summary(rec)
+    assert (summary["rho_low"], summary["rho_high"]) == (0.3, 0.7)
+
+
 def test_rho_summary_by_hand():
     table = {"variant": ["rho=0.1", "rho=0.5", "rho=0.9"], "clusters / image": [2.0, 2.1, 2.3],
              "foreground %": [50.0, 30.0, 10.0], "iou %": [40.0, 60.0, 20.0]}

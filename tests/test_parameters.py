@@ -97,6 +97,24 @@ def test_sizes_from_the_profile_are_clamped_to_the_data(tmp_path):
     assert out["tsne_points"] == 200
 
 
+def test_the_linear_autoencoders_latent_size_stays_below_their_rows(tmp_path):
+    """Eq 4-7 need D < ae_rows (else the best rank-D reconstruction is exact): the profile's 32 is clamped,
+    a given D is checked (was: ``linear_ae_study`` raised "n_latent must be an integer in [1, 20]" mid-chapter)."""
+    out = check_parameters("derivations", _defaults("derivations", ae_rows=20, results_dir=str(tmp_path)))
+    assert out["n_latent"] == 19
+    out = check_parameters("derivations", _defaults("derivations", ae_rows=2, results_dir=str(tmp_path)))
+    assert out["n_latent"] == 1
+    out = check_parameters("derivations", _defaults("derivations", ae_rows=20, n_latent=19, results_dir=str(tmp_path)))
+    assert out["n_latent"] == 19
+    assert check_parameters("derivations", _defaults("derivations", results_dir=str(tmp_path)))["n_latent"] == 32
+    for given in ("32", 20):
+        with pytest.raises(ParameterError) as err:
+            check_parameters("derivations", _defaults("derivations", ae_rows=20, n_latent=given,
+                                                      results_dir=str(tmp_path)))
+        for word in (f"n_latent = {given}", "20 training rows", "ae_rows", "[1, ae_rows - 1]"):
+            assert word in str(err.value)
+
+
 def test_the_recipe_search_split_takes_the_clamped_sizes(make_clusters):
     from osa_lib.data import train_validation_split
     X, y = make_clusters(2000)

@@ -11,9 +11,8 @@ The runners live in :mod:`osa_lib.book.loc_table2` (settings, Table 2) and
 :mod:`osa_lib.data.flowers`. This module names them for the notebook.
 """
 from osa_lib.book.loc_studies import (OPEN_QUESTIONS, STUDY_COLUMNS, chapter_numbers, data_table,
-                                      load_chapter_records,
-                                      open_question_variants, records_copy, rho_study, rho_summary, study_table,
-                                      study_variants)
+                                      load_chapter_records, open_question_variants, records_copy, rho_label,
+                                      rho_study, rho_summary, study_table, study_variants)
 from osa_lib.book.loc_table2 import (LOC_PROFILES, PROGRESS_ENV, TABLE2_EXPERIMENTS, UNTRAINED_NOTE, background_share,
                                      limits_analysis, loc_kwargs, loc_settings, median_rule_table, per_image_iou,
                                      per_seed_table, progress_enabled, run_baseline, run_baselines, run_loc,
@@ -21,8 +20,8 @@ from osa_lib.book.loc_table2 import (LOC_PROFILES, PROGRESS_ENV, TABLE2_EXPERIME
 from osa_lib.data.flowers import SegmentationData, load_segmentation_data
 
 __all__ = ["LOC_PROFILES", "OPEN_QUESTIONS", "PROGRESS_ENV", "STUDY_COLUMNS", "SegmentationData", "TABLE2_EXPERIMENTS",
-           "UNTRAINED_NOTE", "background_share", "chapter_numbers", "data_table", "limits_analysis", "load_chapter_records",
-           "load_segmentation_data", "loc_kwargs", "loc_settings", "median_rule_table", "open_question_variants",
-           "per_image_iou", "per_seed_table", "progress_enabled", "records_copy", "rho_study", "rho_summary",
-           "run_baseline", "run_baselines", "run_loc", "run_loc_untrained", "score_masks", "study_table",
-           "study_variants"]
+           "UNTRAINED_NOTE", "background_share", "chapter_numbers", "data_table", "limits_analysis",
+           "load_chapter_records", "load_segmentation_data", "loc_kwargs", "loc_settings", "median_rule_table",
+           "open_question_variants", "per_image_iou", "per_seed_table", "progress_enabled", "records_copy", "rho_label",
+           "rho_study", "rho_summary", "run_baseline", "run_baselines", "run_loc", "run_loc_untrained", "score_masks",
+           "study_table", "study_variants"]

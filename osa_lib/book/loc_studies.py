@@ -101,15 +101,26 @@ def study_variants(data: SegmentationData, variants: Mapping[str, Mapping], *, s
     return RunResult(record, list(models.values()), {"table": table, "model": models, "labels": labels})
 
 
+def rho_label(rho: float, rho_values: Sequence[float] = ()) -> str:
+    """A row of the rho study: ``rho=<value>`` at 6 significant digits (``rho=0.3``), in full where another
+    value of ``rho_values`` would read the same (``rho=0.3`` and ``rho=0.3000001``)."""
+    short = f"{float(rho):g}"
+    return f"rho={short if sum(f'{float(r):g}' == short for r in rho_values) <= 1 else repr(float(rho))}"
+
+
 def rho_study(data: SegmentationData, settings: Mapping, *, rho_values: Sequence[float], seed: int, profile: str,
               base: Mapping, device: str = "cpu", results_dir=None, progress: bool = True) -> RunResult:
     """How the per-image number of clusters (and the masks) move with rho: experiment ``loc_rho_study``.
 
+    One row per distinct value of ``rho_values``, smallest first (a value given twice is one
+    variant: same seed, same network), named by :func:`rho_label`; the record's ``rho_values``
+    are these rows' values, so the first and last rows are the smallest and largest rho.
     ``outputs``: ``table`` (as :func:`study_variants`, one row per ``rho=<value>``), ``model``,
     ``labels``; the record adds ``cluster_histograms`` (clusters per image -> images, per rho).
     """
     check_profile(profile)
-    variants = {f"rho={r:g}": {**base, "rho": float(r)} for r in rho_values}
+    rho_values = sorted({float(r) for r in rho_values})
+    variants = {rho_label(r, rho_values): {**base, "rho": r} for r in rho_values}
     table, models, labels, runs = _fit_variants(data, variants, seed=seed, device=device, desc="loc_rho_study",
                                                 progress=progress)
     hist = {name: {int(k): int(v) for k, v in zip(*np.unique(count_clusters(lab), return_counts=True))}

@@ -18,7 +18,8 @@ which
   epochs <= 0, ``n_train`` larger than the data, ...);
 * clamps sizes that come from the profile to the data a run loads (the AE recipe
   search's validation rows to a quarter of ``n_train``, the linear AEs' rows to
-  ``n_train``, ...); a value given explicitly is never changed, only checked;
+  ``n_train`` and their latent size below those rows, ...); a value given explicitly
+  is never changed, only checked;
 * refuses to write into a folder of committed records (``results/paper/<dataset>/``
   tracked by git) unless ``overwrite`` is true: the message names ``-p results_dir``.
 
@@ -141,6 +142,14 @@ def _derive_derivations(values: dict, dataset: str | None) -> dict:
     elif values["ae_rows"] > n_train:
         raise ParameterError(f"ae_rows = {values['ae_rows']} exceeds the {n_train} training images (n_train); "
                              f"allowed: an integer in [1, n_train]")
+    # Eq 4-7 compare the linear autoencoders with the best rank-D reconstruction of their rows: with
+    # D >= ae_rows that reconstruction is exact (its error 0), so D must stay below the rows.
+    if values.get("n_latent") is None:
+        values["n_latent"] = int(min(table["n_latent"], values["ae_rows"] - 1))
+    elif values["n_latent"] >= values["ae_rows"]:
+        raise ParameterError(f"n_latent = {values['n_latent']} is not below the {values['ae_rows']} training rows of "
+                             f"the linear autoencoders (ae_rows): their best rank-{values['n_latent']} "
+                             f"reconstruction would be exact; allowed: an integer in [1, ae_rows - 1]")
     return values
 
 
