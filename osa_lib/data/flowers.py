@@ -115,5 +115,5 @@ def load_segmentation_data(dataset: str = "flowers17", data_dir=None, *, image_s
 def _split_description(ds) -> str:
     if ds.name == "flowers17":
         return (f"test: fixed random {ds.test_fraction:.0%} (seed {ds.split_seed}) of the {len(ds.masked_ids)} "
-                f"images with a trimap; train: the other {len(ds.train_ids)} images")
+                f"images with a trimap; train: the other {len(ds.train_ids):,} images")
     return f"Oxford 102, protocol {ds.protocol!r}"
