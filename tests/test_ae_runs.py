@@ -134,3 +134,15 @@ def test_per_seed_table_shows_a_dash_for_a_seed_a_row_did_not_run():
                             {"experiment": "b", "seeds": [0], "metrics": {"accuracy_majority": metric([0.4])}}])
     assert table.loc[("b", "accuracy_majority"), "seed 1"] == "—"
     assert not table.isna().any().any()
+
+
+def test_per_seed_table_for_page_names_rows_and_metrics_in_words_and_drops_one_seed_spread():
+    from osa_lib.book.ae_runs import per_seed_table_for_page
+
+    one = {"experiment": "ae_acrbm_10", "seeds": [0],
+           "metrics": {"accuracy_majority": {"per_seed": [0.39], "mean": 0.39, "std": 0.0}}}
+    table = per_seed_table_for_page([one])
+    assert list(table.columns) == ["row", "metric", "seed 0"]
+    assert table.iloc[0]["row"] == "AE + ACRBM (10)" and table.iloc[0]["metric"] == "accuracy (majority) %"
+    two = {**one, "seeds": [0, 1], "metrics": {"nmi": {"per_seed": [0.1, 0.3], "mean": 0.2, "std": 0.14}}}
+    assert {"mean", "std"} <= set(per_seed_table_for_page([one, two]).columns)

@@ -335,3 +335,16 @@ def per_seed_table(records: Sequence[dict], metrics: Sequence[str] | None = None
                          **{f"seed {s}": round(100 * v, 2) for s, v in zip(rec["seeds"], m["per_seed"])},
                          "mean": round(100 * m["mean"], 2), "std": round(100 * m["std"], 2)})
     return pd.DataFrame(rows).set_index(["experiment", "metric"]).astype(object).fillna("—")
+
+
+def per_seed_table_for_page(records: Sequence[dict], metrics: Sequence[str] | None = None):
+    """:func:`per_seed_table` as a reader sees it: Table 1's row names and metric names in words as
+    columns; without "mean" and "std" when no record has more than one seed (they would repeat the seed)."""
+    from osa_lib.book.display import metric_name
+
+    table = per_seed_table(records, metrics).reset_index()
+    table.insert(0, "row", [ROW_LABELS.get(e, e) for e in table.pop("experiment")])
+    table["metric"] = [metric_name(m) + " %" for m in table["metric"]]
+    if max((len(r["seeds"]) for r in records), default=0) <= 1:
+        table = table.drop(columns=["mean", "std"])
+    return table

@@ -20,6 +20,9 @@ KMEANS_READINGS = {
     "head_standardized": dict(kmeans_space="head", kmeans_standardize=True),
     "head_raw": dict(kmeans_space="head", kmeans_standardize=False),
 }
+#: The readings in words, for the pages.
+KMEANS_READING_LABELS = {"latent_standardized": "latent code, standardised", "latent_raw": "latent code, raw",
+                         "head_standardized": "10-unit head, standardised", "head_raw": "10-unit head, raw"}
 
 
 def kmeans_scores(model: AEKMeans, data, train_rows) -> dict:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from osa_lib.book.ae_jobs import READINGS, AEJob, job_name, job_states, paper_jobs
+from osa_lib.book.ae_scoring import KMEANS_READING_LABELS
 
 SCREEN_TAG = "screen"
 SCREEN_EPOCHS = 100
@@ -291,7 +292,7 @@ def kmeans_variants_table(results_dir, dataset: str = "mnist", profile: str = "p
         n = len(rec["seeds"])
         rows.append({
             "variant": label, "seeds × epochs": f"{n} × {min(rec.get('epochs_per_seed') or [rec['params']['epochs']])}",
-            "K-means on": rec["params"].get("kmeans_reading", ""), "starts": str(rec["params"].get("kmeans_n_init", "")),
+            "K-means on": KMEANS_READING_LABELS.get(rec["params"].get("kmeans_reading"), ""), "starts": str(rec["params"].get("kmeans_n_init", "")),
             "label-free %": _pm(100 * m["accuracy_majority"]["mean"], 100 * m["accuracy_majority"]["std"], n),
             "best start %": _pm(100 * m["accuracy_majority_best_of_inits"]["mean"],
                                 100 * m["accuracy_majority_best_of_inits"]["std"], n),

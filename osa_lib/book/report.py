@@ -16,6 +16,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from osa_lib.book.ae_scoring import KMEANS_READING_LABELS
 from osa_lib.book.display import metric_name
 from osa_lib.book.paper import paper_accuracy_text, paper_epochs, paper_results
 from osa_lib.book.records import NOT_RUN
@@ -99,9 +100,9 @@ def table1_claims(results_dir, build_profile: str = "ci") -> list[dict]:
                   f"ours {_pct(m)} % ({_source(profile)}, 1 seed, {metric_name(name)})")
         if experiment == "ae_kmeans":
             lf = rec["metrics"].get("accuracy_majority")
-            reading = rec["params"].get("kmeans_reading")
+            reading = KMEANS_READING_LABELS.get(rec["params"].get("kmeans_reading"))
             detail += (f"; the paper keeps the best of its K-means starts by test accuracy, so this row does too"
-                       f"{f' (reading {reading})' if reading else ''}; the label-free start (lowest inertia) "
+                       f"{f' (K-means on the {reading})' if reading else ''}; the label-free start (lowest inertia) "
                        f"scores {_pct(lf)} %" if name.endswith("best_of_inits") and lf else
                        "; this record has no best-of-starts accuracy (the paper's protocol): label-free start shown")
         if shortfall:
