@@ -141,3 +141,22 @@ def test_describe_gives_every_parameter_with_both_profiles():
     assert list(table["parameter"]) == [p.name for p in P.CHAPTERS["shallow_acrbm"].params]
     row = table.set_index("parameter").loc["n_train"]
     assert row["ci profile"] == "20000" and row["paper profile"] == "None"
+
+
+@pytest.mark.parametrize("given, expected", [("[0, 1]", [0, 1]), ("0, 1", [0, 1]), ("0 1", [0, 1]), ("(0.5,)", [0.5]),
+                                             ("- 3\n- 4", [3, 4]), (7, [7]), ((1, 2), [1, 2])])
+def test_as_sequence_reads_every_way_a_list_arrives(given, expected):
+    from osa_lib.book.parameter_types import as_sequence
+
+    assert as_sequence(given) == expected
+
+
+@pytest.mark.parametrize("settings", ["shallow", "ae", "loc"])
+def test_every_chapters_settings_read_list_strings_through_the_one_rule(settings):
+    """Library callers get the parameter layer's list rule too: no tuple of characters from "[0, 1]"."""
+    from osa_lib.book import ae_runs, loc_table2, shallow_runs
+
+    make = {"shallow": shallow_runs.clustering_settings, "ae": ae_runs.ae_settings, "loc": loc_table2.loc_settings}
+    assert make[settings]("ci", seeds="[0, 1]")["seeds"] == (0, 1)
+    with pytest.raises(ValueError, match="seeds must be a list of numbers"):
+        make[settings]("ci", seeds="[0, 1")

@@ -5,7 +5,6 @@ Every runner returns a :class:`~osa_lib.book.records.RunResult` and writes its r
 """
 from __future__ import annotations
 
-import ast
 import os
 import time
 from typing import Callable, Mapping, Sequence
@@ -48,23 +47,12 @@ def progress_enabled(progress: bool = True) -> bool:
     return bool(progress) and os.environ.get(PROGRESS_ENV, "1").strip() not in ("0", "false", "False", "no")
 
 
-def _as_sequence(name: str, value):
-    """A list parameter as papermill's ``-p seeds '[0, 1]'`` passes it (a string), or a bare number."""
-    if isinstance(value, str):
-        try:
-            value = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            raise ValueError(f"{name} must be a list such as [0, 1], got {value!r}") from None
-    return (value,) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
-
-
 def loc_settings(profile: str, **overrides) -> dict:
     """The settings of ``profile`` with any non-None ``overrides`` (unknown names raise ValueError).
 
     List settings (``seeds``, ``rho_values``, ...) may come as strings (``"[0, 1]"``, as papermill's
     ``-p`` passes them) or as a single number.
     """
-    overrides = {k: (_as_sequence(k, v) if k in _TUPLES and v is not None else v) for k, v in overrides.items()}
     settings = profile_settings(LOC_PROFILES, profile, overrides, sequences=_TUPLES)
     settings["seeds"] = tuple(int(s) for s in settings["seeds"])
     settings["rho_values"] = tuple(float(r) for r in settings["rho_values"])

@@ -112,17 +112,26 @@ def _number(p: Param, value, integer: bool):
     return value
 
 
-def _items(p: Param, value) -> list:
-    original = value
+def as_sequence(value):
+    """A list as papermill's ``-p`` hands it over (``"[0, 1]"``, ``"0, 1"``, ``"0 1"``), as YAML, as a
+    Python sequence or as one bare number: a list. Anything else (a set, a dict, a word) is returned
+    unchanged for the caller to refuse."""
     if isinstance(value, str):
         value = _literal(value)
-        if isinstance(value, str):      # "0, 1" or "0 1"
-            value = [_literal(v) for v in re.split(r"[,\s]+", value.strip("[]() ")) if v]
+        if isinstance(value, str) and value.strip()[:1] not in "[(" and value.strip()[-1:] not in "])":
+            value = [_literal(v) for v in re.split(r"[,\s]+", value.strip()) if v]     # "0, 1" or "0 1"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = [value]
-    if isinstance(value, (set, frozenset, dict)) or not hasattr(value, "__iter__") or isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return value
+
+
+def _items(p: Param, value) -> list:
+    original = value
+    value = as_sequence(value)
+    if not isinstance(value, list):
         raise _fail(p, original)
-    value = list(value)
     if not value:
         raise _fail(p, original, "the list is empty")
     item = Param(p.name, "int" if p.kind == "ints" else "float", None, p.meaning, minimum=p.minimum,

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
+from osa_lib.book.parameter_types import as_sequence
+
 PROFILES = ("ci", "paper")
 
 
@@ -26,10 +28,14 @@ def profile_settings(profiles: Mapping[str, Mapping], profile: str, overrides: M
     settings = dict(profiles[check_profile(profile)])
     unknown = set(overrides) - set(settings)
     if unknown:
-        raise ValueError(f"unknown setting(s) {sorted(unknown)}; known: {sorted(settings)}")
+        raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(settings)}")
     settings.update({k: v for k, v in overrides.items() if v is not None})
     for key in sequences:
-        settings[key] = tuple(settings[key])
-        if not settings[key]:
+        items = as_sequence(settings[key])      # "[0, 1]" as papermill's -p passes it, or one number
+        if not isinstance(items, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                  for v in items):
+            raise ValueError(f"{key} must be a list of numbers such as [0, 1], got {settings[key]!r}")
+        if not items:
             raise ValueError(f"{key} must not be empty")
+        settings[key] = tuple(items)
     return settings
