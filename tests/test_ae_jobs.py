@@ -172,3 +172,25 @@ def test_the_deadline_callback_stops_only_once_the_deadline_has_passed():
     assert Deadline(0.0).should_stop(None)
     assert not Deadline(time.time() + 3600).should_stop(None)
     assert not Deadline(None).should_stop(None)
+
+
+def test_gather_keeps_the_metrics_every_finished_seed_has(tmp_path):
+    """A seed finished by older code (no reconstruction_mse) and one by newer code gather into one record."""
+    import json
+
+    from osa_lib.book.ae_jobs import gather_record
+
+    folder = tmp_path / "paper" / "mnist" / "ae_jobs" / "ae_acrbm_30"
+    folder.mkdir(parents=True)
+    for seed, metrics in ((0, {"accuracy_majority": 0.5, "nmi": 0.4}),
+                          (1, {"accuracy_majority": 0.6, "nmi": 0.5, "reconstruction_mse": 0.03})):
+        path = folder / f"seed{seed}.json"
+        path.write_text(json.dumps({
+            "job": {"device": "cpu"}, "status": "done", "experiment": "ae_acrbm_30", "dataset": "mnist",
+            "profile": "paper", "seed": seed, "epochs": 500, "architecture": "dense", "params": {"lam": 1.0},
+            "device": "cpu", "data": {}, "n_train": 60000, "n_test": 10000, "epochs_done": 500,
+            "train_time_s": 10.0, "n_parameters": 1, "curve": [], "git_commit": "x", "metrics": metrics}))
+    rec = gather_record(tmp_path, "paper", "mnist", "ae_acrbm_30", seeds=(0, 1))
+    assert set(rec["metrics"]) == {"accuracy_majority", "nmi"}
+    assert rec["metrics_not_in_every_seed"] == ["reconstruction_mse"]
+    assert abs(rec["metrics"]["accuracy_majority"]["mean"] - 0.55) < 1e-12

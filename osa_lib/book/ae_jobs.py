@@ -384,7 +384,12 @@ def gather_record(results_dir, profile: str, dataset: str, experiment: str, seed
                              for r in KMEANS_READINGS}
     else:
         params["lambda"] = params.pop("lam")
-        runs = [s["metrics"] for s in done]
+        # seeds finished by older code lack later metrics (reconstruction_mse); keep what every seed has
+        common = [m for m in done[0]["metrics"] if all(m in s["metrics"] for s in done)]
+        runs = [{m: s["metrics"][m] for m in common} for s in done]
+        partial = sorted({m for s in done for m in s["metrics"]} - set(common))
+        if partial:
+            extra["metrics_not_in_every_seed"] = partial
     extra["cpu_capability"] = sorted({s.get("cpu_capability", "not recorded") for s in done})
     extra["threads"] = sorted({s.get("threads", 1) for s in done})
     record = make_record(experiment=job_name(experiment, reading, tag), dataset=dataset, profile=profile, params=params,
