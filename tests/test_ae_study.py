@@ -95,3 +95,16 @@ def test_k30_sentence_compares_at_the_same_epoch():
     assert "75.00 ± 1.00 % (2 seeds)" in text and "47.00 % for the printed protocol at epoch 100" in text
     assert "(1 seed," in text
     assert ae_study.k30_sentence(table.iloc[:0], curves) == "not run yet."
+
+
+def test_best_row_text_reads_the_strongest_reading_at_both_cluster_counts():
+    """On the committed records: one reading for both rows (chosen on the 10-cluster screen), each row's best
+    record (full budget, else its screen) with its seeds and epochs."""
+    from pathlib import Path
+
+    results = Path(__file__).resolve().parents[1] / "results"
+    label10, text10 = ae_study.best_row_text(results)
+    label30, text30 = ae_study.best_row_text(results, experiment="ae_acrbm_30")
+    assert label10 == label30 != "not chosen yet"
+    for text in (text10, text30):
+        assert "%" in text and " of 500 epochs" in text

@@ -316,8 +316,9 @@ def same_machine_text(a: list[dict], b: list[dict]) -> str:
 
 
 def best_row_text(results_dir, dataset: str = "mnist", *, planned_epochs: int = 500,
-                  profile: str = "paper") -> tuple[str, str]:
-    """(label, accuracy text) of AE + ACRBM (10) under the strongest reading: its full-budget record, else its screen."""
+                  profile: str = "paper", experiment: str = "ae_acrbm_10") -> tuple[str, str]:
+    """(label, accuracy text) of ``experiment`` (AE + ACRBM (10) or (30)) under the strongest reading (chosen
+    on AE + ACRBM (10)'s screen): its full-budget record, else its screen."""
     from osa_lib.book.records import NOT_RUN, load_record
 
     table = reading_results(results_dir, dataset=dataset, profile=profile, seeds=SCREEN_SEEDS)
@@ -325,14 +326,13 @@ def best_row_text(results_dir, dataset: str = "mnist", *, planned_epochs: int = 
         return "not chosen yet", NOT_RUN
     best = strongest_readings(table, n=1, min_seeds=1)[0]
     label = READING_LABELS.get(best, best)
-    for name, budget in ((job_name("ae_acrbm_10", best), planned_epochs), (job_name("ae_acrbm_10", best, SCREEN_TAG),
-                                                                           planned_epochs)):
+    for name in (job_name(experiment, best), job_name(experiment, best, SCREEN_TAG)):
         rec = load_record(results_dir, profile, dataset, name)
         if rec is not None:
             m = rec["metrics"]["accuracy_majority"]
             n, epochs = len(m["per_seed"]), min(rec.get("epochs_per_seed") or [rec["params"]["epochs"]])
-            return label, (f"{_pm(100 * m['mean'], 100 * m['std'], n)} % ({_seeds(n)}, {epochs} of {budget} epochs"
-                           + (", a screen)" if epochs < budget else ")"))
+            return label, (f"{_pm(100 * m['mean'], 100 * m['std'], n)} % ({_seeds(n)}, {epochs} of {planned_epochs} "
+                           "epochs" + (", a screen)" if epochs < planned_epochs else ")"))
     return label, NOT_RUN
 
 
