@@ -123,3 +123,17 @@ def test_every_glue_fact_is_a_python_literal(chapter):
     facts.update(derivation_runs.summary_facts(metrics))
     assert all(type(v) in (int, float, str, bool) for v in facts.values()), \
         {k: type(v) for k, v in facts.items() if type(v) not in (int, float, str, bool)}
+
+
+def test_linear_ae_study_refuses_a_latent_size_that_reaches_the_rank_of_its_rows():
+    import numpy as np
+    import pytest
+
+    from osa_lib.book.derivation_runs import linear_ae_study
+
+    rng = np.random.default_rng(0)
+    X = rng.random((12, 3)) @ rng.random((3, 20))            # 12 rows of rank 3
+    with pytest.raises(ValueError, match="reaches the rank"):
+        linear_ae_study(X, n_latent=3, epochs=1, batch_size=4, lr=1e-2)
+    study = linear_ae_study(X, n_latent=2, epochs=1, batch_size=4, lr=1e-2)
+    assert np.isfinite(study["table"]["mse / optimum"]).all()

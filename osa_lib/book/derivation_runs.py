@@ -61,6 +61,12 @@ def linear_ae_study(X, *, n_latent: int, epochs: int, batch_size: int, lr: float
     X = np.asarray(X)
     P_D = linear_ae.principal_subspace(X, n_latent)                      # (V, D), orthonormal columns
     optimum = linear_ae.optimal_linear_error(X, n_latent)
+    if optimum <= 1e-9 * float(np.mean(X ** 2)):
+        # D at or above the rank of the rows: the best linear reconstruction is exact (error at float
+        # rounding), so "mse / optimum" would divide by rounding noise
+        raise ValueError(f"n_latent={n_latent} reaches the rank of the {len(X)} rows (best rank-{n_latent} error "
+                         f"{optimum:.1e}, i.e. exact): 'mse / optimum' is undefined. Use a smaller n_latent or "
+                         f"more rows (ae_rows).")
     generator = seeded_generator(seed)
     models = {TIED: linear_ae.TiedLinearAE(X.shape[1], n_latent, generator=generator),
               UNTIED: linear_ae.UntiedLinearAE(X.shape[1], n_latent, generator=generator)}
