@@ -28,6 +28,10 @@ LAZY_PLURAL = re.compile(r"\w\(s\)")
 OVER_PRECISE = re.compile(r"(?<![\w.:])\d+\.\d{6,}\b")
 #: a float in Python's exponent form where a plain number reads better ("1.46e+03")
 POSITIVE_EXPONENT = re.compile(r"\b\d(?:\.\d+)?e\+\d+\b")
+#: Markdown that reached the page as text (a glued string read with {glue:text})
+RAW_MARKDOWN = re.compile(r"\*\*\S[^*]{0,80}\*\*")
+#: one of something, written as many ("1 torch threads")
+ONE_MANY = re.compile(r"(?<![\d.,])(?<!× )\b1 (?:torch )?(?:seeds|threads|images|clusters|epochs|runs|jobs|points|readings)\b")
 #: a missing value printed as such in a table cell
 MISSING_CELL = re.compile(r"^(?:NaN|nan|None|<NA>|NaT)$")
 
@@ -58,7 +62,8 @@ def text_problems(rel: str, text: str, html: str = "", machine_paths: list[str] 
     rules = ((MACHINE_PATH, "an absolute path of a machine"), (PYTHON_REPR, "a Python repr"),
              (FLOAT_COUNT, "a count formatted as a float"), (LAZY_PLURAL, "a '(s)' plural"),
              (OVER_PRECISE, "a number with six or more decimals"),
-             (POSITIVE_EXPONENT, "a large number in exponent form"))
+             (POSITIVE_EXPONENT, "a large number in exponent form"), (RAW_MARKDOWN, "unrendered Markdown"),
+             (ONE_MANY, "a plural after 1"))
     for pattern, what in rules:
         for match in pattern.finditer(text):
             problems.append(f"{rel}: {what}: {_quote(text, match)!r}")

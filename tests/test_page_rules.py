@@ -22,6 +22,9 @@ import page_rules  # noqa: E402
     ("checkpoint at /home/alice/osa/results", "absolute path"),
     ("MSE summed per image 2 × 100 58.28 ± 5.93 58.820000 53.980000", "six or more decimals"),
     ("the mean training error is still 1.46e+03", "exponent form"),
+    ("on the protocol as printed, **not reproduced** (-23.61 points", "unrendered Markdown"),
+    ("device cpu: x86_64, 1 torch threads", "plural after 1"),
+    ("trained on 1 seeds", "plural after 1"),
 ])
 def test_each_example_of_the_issue_is_caught(text, what):
     problems = page_rules.text_problems("page.html", text, machine_paths=[])
@@ -32,7 +35,8 @@ def test_each_example_of_the_issue_is_caught(text, what):
     "AE + ACRBM (30): seeds 2 and 3 stopped at 250 and 136 epochs; seed 4 not run yet.",
     "-5.0 points, beyond noise (2 SE = 3.4)", "fit (s) is the training time", "59.70 ± 3.79 %",
     "see https://www.robots.ox.ac.uk/~vgg/data/flowers/17/ and ../shared/data", "the ratio 1/2 and km/h",
-    "arXiv:1708.07747", "MSE per pixel 0.01722 against 0.01720",
+    "arXiv:1708.07747", "MSE per pixel 0.01722 against 0.01720", "11 seeds and 21 threads, 0.1 points",
+    "1 seed, 1 thread, 2 × 1 images",
 ])
 def test_clean_prose_passes(text):
     assert page_rules.text_problems("page.html", text, machine_paths=[]) == []

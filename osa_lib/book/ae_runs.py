@@ -20,7 +20,7 @@ from osa_lib.book.ae_recipes import (RECIPES, SEARCH_PLAN, SEARCH_PLAN_ROUND2, b
                                      recipe_table, run_recipe_search)
 from osa_lib.book.profiles import profile_settings
 from osa_lib.book.records import RunResult, read_record, record_path, write_record
-from osa_lib.book.tables import table1_metric
+from osa_lib.book.tables import short_device, table1_metric
 from osa_lib.book.verdicts import PARTLY, REPRODUCED, ae_headline
 from osa_lib.clustering.autoencoder import TABLE3_SIZES, parameter_counts
 
@@ -106,14 +106,14 @@ def job_status_table(jobs: Mapping[str, list], planned_epochs: int, planned_seed
         short = sorted({s["epochs_done"] for s in done if s.get("epochs_done") not in (None, planned_epochs)})
         if short:
             done_text += f" ({', '.join(str(e) for e in short)} epochs)"
-        device = done[0].get("device") if done else (stopped[0].get("device") if stopped else None)
+        devices = sorted({short_device(s["device"]) for s in done or stopped if s.get("device")})
         rows.append({"row": ROW_LABELS.get(row, row),
                      f"finished ({planned_epochs} epochs)": done_text,
                      "stopped (epochs reached)": ", ".join(f"{s['seed']} ({s['epochs_done']})" for s in stopped)
                      or "none",
                      "not started": ", ".join(str(s) for s in planned_seeds if s not in started) or "none",
                      "minutes per finished seed": ", ".join(f"{s['train_time_s'] / 60:.0f}" for s in done) or "—",
-                     "device": device or "—"})
+                     "device": "; ".join(devices) or "—"})
     return pd.DataFrame(rows)
 
 

@@ -204,7 +204,7 @@ def study_texts(results_dir, *, dataset: str = "mnist", profile: str = "paper") 
     printed = table.set_index("reading").loc["printed"] if "printed" in set(table["reading"]) else None
     if best:
         b = table.set_index("reading").loc[best[0]]
-        texts["strongest"] = (f"The strongest reading by training accuracy is **{b['label']}**: "
+        texts["strongest"] = (f"The strongest reading by training accuracy is {b['label']}: "
                               f"{b['train_accuracy_mean']:.2f} % on training images, "
                               f"{_pm(b['test_accuracy_mean'], b['test_accuracy_std'], b['seeds_done'])} % on the "
                               f"test set ({_seeds(b['seeds_done'])} × {int(b['epochs'])} epochs)")
@@ -221,7 +221,7 @@ def study_texts(results_dir, *, dataset: str = "mnist", profile: str = "paper") 
                           f"neighbouring readings are within seed noise, the span is not.")
     else:
         texts["strongest"] = texts["noise"] = "No reading has a finished seed yet."
-    parts = [f"on {label}, **{v['verdict']}** ({v['gap']:+.2f} points against AE + K-means label-free, "
+    parts = [f"on {label}, {v['verdict']} ({v['gap']:+.2f} points against AE + K-means label-free, "
              f"2 SE = {v['two_se']:.2f}; {_seeds(v['seeds'])}, {budget})" if v["seeds"] else f"on {label}: not run yet"
              for label, _, v, budget in headline_by_reading(results_dir, dataset=dataset, profile=profile)]
     texts["headline"] = "The headline claim, AE + ACRBM (10) beats AE + K-means: " + "; ".join(parts) + "."

@@ -65,7 +65,8 @@ def device_description(device: str = "cpu") -> str:
     dev = torch.device(device)
     if dev.type == "cuda":
         return f"cuda: {torch.cuda.get_device_name(dev)}"
-    return f"cpu: {platform.machine()} ({cpu_capability()}), {torch.get_num_threads()} torch threads"
+    n = torch.get_num_threads()
+    return f"cpu: {platform.machine()} ({cpu_capability()}), {n} torch thread{'s' if n != 1 else ''}"
 
 
 def cpu_capability() -> str:
