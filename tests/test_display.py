@@ -117,3 +117,12 @@ def test_values_of_a_guards_size_read_approximately_zero():
     assert d.fmt_number(-1.0e-8, 4) == "-1.0e-08"
     frame = d.table_frame(__import__("pandas").DataFrame({"eq14": [16.5786, -9.6e-9]}), digits=4, zero_below=1e-7)
     assert list(frame["eq14"]) == ["16.5786", "≈ 0"]
+
+
+def test_row_positions_left_by_a_sort_are_not_a_column():
+    import pandas as pd
+
+    df = pd.DataFrame({"reading": ["a", "b", "c"], "acc": [1.0, 3.0, 2.0]}).sort_values("acc")
+    assert list(d.table_frame(df).columns) == ["reading", "acc"]
+    labelled = pd.DataFrame({"acc": [1.0, 2.0]}, index=["K-means", "ACRBM"])
+    assert list(d.table_frame(labelled).columns) == [" ", "acc"]        # row labels stay, with a blank header

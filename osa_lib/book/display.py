@@ -140,7 +140,10 @@ def table_frame(df, *, headers: Mapping[str, str] | None = None, digits: int | M
     import pandas as pd
 
     frame = df.copy()
-    if not index and not isinstance(frame.index, pd.RangeIndex):
+    if not index and frame.index.nlevels == 1 and frame.index.name is None and \
+            pd.api.types.is_integer_dtype(frame.index):
+        frame = frame.reset_index(drop=True)      # row positions left over from a sort or a filter: no column
+    elif not index and not isinstance(frame.index, pd.RangeIndex):
         # unnamed row labels get blank headers (" ", "  ", ...), not "index" / "level_0"
         frame.index = frame.index.set_names([n if n else " " * (i + 1) for i, n in enumerate(frame.index.names)])
         frame = frame.reset_index()
