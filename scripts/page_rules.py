@@ -71,12 +71,16 @@ def text_problems(rel: str, text: str, html: str = "", machine_paths: list[str] 
 
 
 def table_problems(rel: str, tables: list[list[list[str]]]) -> list[str]:
-    """Problems in table cells: missing values shown as NaN/None, reprs inside a cell.
+    """Problems in table cells: missing values shown as NaN/None, a pandas index column.
 
     ``tables``: per table, its rows, each a list of cell texts.
     """
     problems = []
     for i, rows in enumerate(tables):
+        body = [r[0].strip() for r in rows[1:] if r]
+        if len(rows) > 1 and rows[0] and not rows[0][0].strip() and body and all(c.isdigit() for c in body):
+            problems.append(f"{rel}: table {i} shows a pandas index (a blank-headed column of row numbers "
+                            f"{', '.join(body[:4])}, ...)")
         for row in rows:
             for cell in row:
                 cell = cell.strip()

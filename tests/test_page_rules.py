@@ -65,3 +65,11 @@ def test_layout_limits():
     assert page_rules.layout_problems("book/intro.html", ok, landing=True) == []
     assert page_rules.layout_problems("x.html", {"fig1_top": None}, landing=False) == []
     assert "no figure" in page_rules.layout_problems("book/intro.html", {}, landing=True)[0]
+
+
+def test_an_index_column_of_row_numbers_is_caught():
+    index = [["", "reading", "acc. %"], ["4", "sum", "58.3"], ["7", "detached", "56.0"]]
+    assert "pandas index" in page_rules.table_problems("p", [index])[0]
+    labels = [["", "acc. %"], ["K-means", "59.5"], ["ACRBM", "54.4"]]
+    counts = [["K", "acc. %"], ["10", "59.5"], ["30", "74.3"]]
+    assert page_rules.table_problems("p", [labels, counts]) == []
