@@ -108,3 +108,16 @@ def test_best_row_text_reads_the_strongest_reading_at_both_cluster_counts():
     assert label10 == label30 != "not chosen yet"
     for text in (text10, text30):
         assert "%" in text and " of 500 epochs" in text
+
+
+def test_full_budget_sentence_compares_epoch_100_with_500_and_labels_the_peak_a_peek():
+    import pandas as pd
+
+    curves = pd.DataFrame({"seed 0": [70.0, 80.0, 75.0, 69.0], "seed 1": [60.0, 70.0, float("nan"), float("nan")]},
+                          index=[10, 20, 100, 500])
+    text = ae_study.full_budget_sentence(curves, "AE + ACRBM (30)", "MSE summed per image", 92.86)
+    assert "69.00 % (1 seed)" in text and "75.00 % at epoch 100" in text and "falls" in text
+    assert "80.00 % (epoch 20)" in text and "upper bound" in text and "12.86 points below" in text
+    running = ae_study.full_budget_sentence(curves[["seed 1"]], "AE + ACRBM (30)", "sum", None)
+    assert "no seed has finished 500 epochs yet (seed 1 at epoch 20)" in running
+    assert "not" in ae_study.full_budget_sentence(pd.DataFrame(), "AE + ACRBM (10)", "sum", None)

@@ -358,6 +358,30 @@ def portrait_sentence(states: dict[str, dict | None]) -> str:
     return ("Seed 0, " + "; ".join(parts) + ".") if parts else "No finished job holds a cluster portrait yet."
 
 
+def full_budget_sentence(curves: pd.DataFrame, row: str, label: str, paper_pct: float | None, *,
+                         planned_epochs: int = 500, epoch: int = SCREEN_EPOCHS) -> str:
+    """What the full budget adds to a screened reading, from its monitored test curves (percent, index = epoch,
+    one column per seed: :func:`osa_lib.book.ae_runs.accuracy_curves`): the accuracy at ``epoch`` and at
+    ``planned_epochs`` over the seeds that finished, and the curve's highest point, labelled as a test-label peek."""
+    full = [c for c in curves.columns if curves[c].last_valid_index() == planned_epochs]
+    if not full:
+        reached = ", ".join(f"{c} at epoch {int(curves[c].last_valid_index())}" for c in curves.columns
+                            if curves[c].last_valid_index() is not None)
+        return (f"{row} under {label}: no seed has finished {planned_epochs} epochs yet"
+                + (f" ({reached})." if reached else "."))
+    mean = curves[full].mean(axis=1).dropna()
+    start, end = mean.get(epoch, float("nan")), mean[planned_epochs]
+    peak_epoch = int(mean.idxmax())
+    text = (f"{row} under {label}: at Table 3's full {planned_epochs} epochs the test accuracy is {end:.2f} % "
+            f"({_seeds(len(full))}), against {start:.2f} % at epoch {epoch} on the same seeds: it "
+            + ("falls" if end < start else "rises") + f" with the longer budget. The monitored curve peaks at "
+            f"{mean.max():.2f} % (epoch {peak_epoch}); that peak is read off the test labels, so it is an upper "
+            "bound, not a result")
+    if paper_pct is not None:
+        text += f", and it is still {paper_pct - mean.max():.2f} points below the paper's {paper_pct:.2f} %"
+    return text + "."
+
+
 def k30_sentence(table: pd.DataFrame, printed_curves: pd.DataFrame, epoch: int = SCREEN_EPOCHS) -> str:
     """The K = 30 screen in one sentence, against the printed protocol's monitored curve at the same epoch.
 
