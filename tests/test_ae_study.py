@@ -120,4 +120,4 @@ def test_full_budget_sentence_compares_epoch_100_with_500_and_labels_the_peak_a_
     assert "80.00 % (epoch 20)" in text and "upper bound" in text and "12.86 points below" in text
     running = ae_study.full_budget_sentence(curves[["seed 1"]], "AE + ACRBM (30)", "sum", None)
     assert "no seed has finished 500 epochs yet (seed 1 at epoch 20)" in running
-    assert "not" in ae_study.full_budget_sentence(pd.DataFrame(), "AE + ACRBM (10)", "sum", None)
+    assert "no seed has finished" in ae_study.full_budget_sentence(pd.DataFrame(), "AE + ACRBM (10)", "sum", None)
