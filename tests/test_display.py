@@ -126,3 +126,13 @@ def test_row_positions_left_by_a_sort_are_not_a_column():
     assert list(d.table_frame(df).columns) == ["reading", "acc"]
     labelled = pd.DataFrame({"acc": [1.0, 2.0]}, index=["K-means", "ACRBM"])
     assert list(d.table_frame(labelled).columns) == [" ", "acc"]        # row labels stay, with a blank header
+
+
+def test_per_seed_for_page_names_rows_and_drops_the_spread_of_one_seed():
+    import pandas as pd
+
+    frame = pd.DataFrame([{"experiment": "loc", "metric": "iou", "seed 0": 60.0, "mean": 60.0, "std": 0.0}]
+                         ).set_index(["experiment", "metric"])
+    table = d.per_seed_for_page(frame, {"loc": "LOC"}, row_header="method")
+    assert list(table.columns) == ["method", "metric", "seed 0"] and table.iloc[0]["method"] == "LOC"
+    assert table.iloc[0]["metric"] == "IoU %"

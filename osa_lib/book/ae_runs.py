@@ -19,7 +19,8 @@ from osa_lib.book.ae_jobs import EXPERIMENTS, KMEANS_READINGS, gather_record, jo
 from osa_lib.book.ae_recipes import (RECIPES, SEARCH_PLAN, SEARCH_PLAN_ROUND2, best_recipe, recipe_params,  # noqa: F401
                                      recipe_table, run_recipe_search)
 from osa_lib.book.profiles import profile_settings
-from osa_lib.book.records import RunResult, read_record, record_path, write_record
+from osa_lib.book.display import per_seed_for_page
+from osa_lib.book.records import RunResult, per_seed_frame, read_record, record_path, write_record
 from osa_lib.book.tables import short_device, table1_metric
 from osa_lib.book.verdicts import PARTLY, REPRODUCED, ae_headline
 from osa_lib.clustering.autoencoder import TABLE3_SIZES, parameter_counts
@@ -324,27 +325,11 @@ def per_seed_table(records: Sequence[dict], metrics: Sequence[str] | None = None
     ``metrics``: which to show, in that order (those a record lacks are skipped); None = all.
     A seed a row did not run shows "—" (not NaN).
     """
-    import pandas as pd
-
-    rows = []
-    for rec in records:
-        names = list(rec["metrics"]) if metrics is None else [m for m in metrics if m in rec["metrics"]]
-        for metric in names:
-            m = rec["metrics"][metric]
-            rows.append({"experiment": rec["experiment"], "metric": metric,
-                         **{f"seed {s}": round(100 * v, 2) for s, v in zip(rec["seeds"], m["per_seed"])},
-                         "mean": round(100 * m["mean"], 2), "std": round(100 * m["std"], 2)})
-    return pd.DataFrame(rows).set_index(["experiment", "metric"]).astype(object).fillna("—")
+    frame = per_seed_frame({rec["experiment"]: rec for rec in records}, metrics)
+    return frame.astype(object).fillna("—")
 
 
 def per_seed_table_for_page(records: Sequence[dict], metrics: Sequence[str] | None = None):
     """:func:`per_seed_table` as a reader sees it: Table 1's row names and metric names in words as
     columns; without "mean" and "std" when no record has more than one seed (they would repeat the seed)."""
-    from osa_lib.book.display import metric_name
-
-    table = per_seed_table(records, metrics).reset_index()
-    table.insert(0, "row", [ROW_LABELS.get(e, e) for e in table.pop("experiment")])
-    table["metric"] = [metric_name(m) + " %" for m in table["metric"]]
-    if max((len(r["seeds"]) for r in records), default=0) <= 1:
-        table = table.drop(columns=["mean", "std"])
-    return table
+    return per_seed_for_page(per_seed_table(records, metrics), ROW_LABELS)

@@ -242,3 +242,15 @@ def verdict_count_sentence(counts: Mapping[str, int], phrases: Mapping[str, str]
     if not parts:
         return "none is rated yet"
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def per_seed_for_page(frame, row_labels: Mapping[str, str] | None = None, *, row_header: str = "row"):
+    """A per-seed frame (:func:`osa_lib.book.records.per_seed_frame`) as a reader sees it: rows named by
+    ``row_labels``, metrics in words with "%", no "mean"/"std" when there is only one seed column."""
+    table = frame.reset_index()
+    names = table.pop("experiment")
+    table.insert(0, row_header, [(row_labels or {}).get(e, e) for e in names])
+    table["metric"] = [metric_name(m) + " %" for m in table["metric"]]
+    if sum(str(c).startswith("seed ") for c in table.columns) <= 1:
+        table = table.drop(columns=["mean", "std"])
+    return table

@@ -15,13 +15,15 @@ from osa_lib.book.loc_studies import (OPEN_QUESTIONS, STUDY_COLUMNS, chapter_num
                                       rho_study, rho_summary, study_table, study_variants)
 from osa_lib.book.loc_table2 import (LOC_PROFILES, PROGRESS_ENV, TABLE2_EXPERIMENTS, UNTRAINED_NOTE, background_share,
                                      limits_analysis, loc_kwargs, loc_settings, median_rule_table, per_image_iou,
-                                     per_seed_table, progress_enabled, run_baseline, run_baselines, run_loc,
+                                     per_seed_table, per_seed_table_for_page, progress_enabled, run_baseline,
+                                     run_baselines, run_loc,
                                      run_loc_untrained, score_masks)
 from osa_lib.data.flowers import SegmentationData, load_segmentation_data
 
 __all__ = ["LOC_PROFILES", "OPEN_QUESTIONS", "PROGRESS_ENV", "STUDY_COLUMNS", "SegmentationData", "TABLE2_EXPERIMENTS",
            "UNTRAINED_NOTE", "background_share", "chapter_numbers", "data_table", "limits_analysis",
            "load_chapter_records", "load_segmentation_data", "loc_kwargs", "loc_settings", "median_rule_table",
-           "open_question_variants", "per_image_iou", "per_seed_table", "progress_enabled", "records_copy", "rho_label",
+           "open_question_variants", "per_image_iou", "per_seed_table", "per_seed_table_for_page", "progress_enabled", "records_copy",
+           "rho_label",
            "rho_study", "rho_summary", "run_baseline", "run_baselines", "run_loc", "run_loc_untrained", "score_masks",
            "study_table", "study_variants"]

@@ -14,7 +14,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from osa_lib.book.profiles import check_profile, profile_settings
-from osa_lib.book.records import RunResult, make_record
+from osa_lib.book.records import RunResult, make_record, per_seed_frame
 from osa_lib.data.flowers import SegmentationData
 from osa_lib.metrics import segmentation_scores, segmentation_scores_per_image
 from osa_lib.segmentation import baselines
@@ -233,14 +233,15 @@ def run_baselines(data: SegmentationData, settings: Mapping, *, profile: str, lo
 
 def per_seed_table(results: Mapping[str, RunResult]) -> pd.DataFrame:
     """Every metric of every run, per seed, mean and std, in percent; index (experiment, metric)."""
-    rows = []
-    for name, result in results.items():
-        rec = result.record
-        for metric, m in rec["metrics"].items():
-            rows.append({"experiment": name, "metric": metric,
-                         **{f"seed {s}": round(100 * v, 2) for s, v in zip(rec["seeds"], m["per_seed"])},
-                         "mean": round(100 * m["mean"], 2), "std": round(100 * m["std"], 2)})
-    return pd.DataFrame(rows).set_index(["experiment", "metric"])
+    return per_seed_frame({name: result.record for name, result in results.items()})
+
+
+def per_seed_table_for_page(results: Mapping[str, RunResult]) -> pd.DataFrame:
+    """:func:`per_seed_table` as a reader sees it: Table 2's method names, metrics in words."""
+    from osa_lib.book.display import per_seed_for_page
+    from osa_lib.book.tables import TABLE2_ROWS
+
+    return per_seed_for_page(per_seed_table(results), dict(TABLE2_ROWS), row_header="method")
 
 
 # --------------------------------------------------------------------------- what limits LOC (per image)

@@ -51,6 +51,6 @@ def paper_accuracy(experiment: str, dataset: str = "mnist") -> float | None:
 
 
 def paper_accuracy_text(experiment: str) -> str:
-    """Table 1's printed accuracy of ``experiment`` with its ± where printed (``"86.80 ± 1.06"``)."""
+    """Table 1's printed accuracy of ``experiment`` with its ± where printed (``"<mean> ± <std>"``, as in paper_results.json)."""
     row = paper_results()["table1"]["rows"][experiment]
     return row["accuracy"] + (f" ± {row['accuracy_std']}" if "accuracy_std" in row else "")

@@ -197,3 +197,20 @@ def load_record(results_dir, profile: str, dataset: str, experiment: str) -> dic
     """The record if it exists, else None."""
     path = record_path(results_dir, profile, dataset, experiment)
     return read_record(path) if path.exists() else None
+
+
+def per_seed_frame(records: Mapping[str, Mapping], metrics=None):
+    """One row per (experiment, metric) of ``records`` (name -> record): each seed's value, mean and std, in
+    percent. ``metrics``: which to show, in that order (those a record lacks are skipped); None = all.
+    A seed one record did not run is NaN."""
+    import pandas as pd
+
+    rows = []
+    for name, rec in records.items():
+        names = list(rec["metrics"]) if metrics is None else [m for m in metrics if m in rec["metrics"]]
+        for metric in names:
+            m = rec["metrics"][metric]
+            rows.append({"experiment": name, "metric": metric,
+                         **{f"seed {s}": round(100 * v, 2) for s, v in zip(rec["seeds"], m["per_seed"])},
+                         "mean": round(100 * m["mean"], 2), "std": round(100 * m["std"], 2)})
+    return pd.DataFrame(rows).set_index(["experiment", "metric"])
