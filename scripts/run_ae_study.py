@@ -12,7 +12,17 @@ Phases (osa_lib.book.ae_study):
   kmeans     AE + K-means on all 60,000 training codes, and the 10-unit bottleneck ablations (500 epochs)
   full30     the strongest on AE + ACRBM (30), 5 seeds x 500 epochs
   printed30  the printed protocol's AE + ACRBM (30), seeds 2-4 (500 epochs)
-Each phase's records are written as its seeds finish; a rerun skips what is done.
+  screen2        the readings the text still permits (ae_jobs.SECOND_SCREEN_READINGS), 2 seeds x 100 epochs
+  kmeans_screen  AE + K-means under the readings that change how its AE trains, 2 seeds x 100 epochs
+  confirm10      the strongest reading on AE + ACRBM (10) on fresh seeds 2-6 (500 epochs)
+  confirm30      the strongest reading on AE + ACRBM (30) on fresh seeds 2-6 (500 epochs)
+  detached10/30  "detached head input" on AE + ACRBM (10) / (30) on fresh seeds 2-6 (500 epochs)
+  kmeans_full    AE + K-means under its strongest screened reading on fresh seeds 2-6 (500 epochs)
+  kmeans_variants  K-means on 60,000 codes and both bottleneck ablations, seeds 0-4 (500 epochs)
+  fashion        Fashion-MNIST: the printed rows and the strongest MNIST reading (10), seeds 0-4 (500 epochs)
+Each phase's records are written as its seeds finish; a rerun skips what is done. With --one-pool the
+phases' jobs share one process pool in the order given (no phase waits for another), for phases whose
+jobs do not depend on a screen still running.
 """
 from __future__ import annotations
 
@@ -26,11 +36,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from osa_lib.book import ae_study  # noqa: E402
-from osa_lib.book.ae_jobs import (AEJob, complete_from_checkpoint, gather_record, paper_jobs,  # noqa: E402
-                                  run_jobs)
+from osa_lib.book.ae_jobs import (SECOND_SCREEN_READINGS, AEJob, complete_from_checkpoint,  # noqa: E402
+                                  gather_record, paper_jobs, run_jobs)
 from osa_lib.book.records import write_record  # noqa: E402
 
-PHASES = ("screen", "k30", "full10", "kmeans", "full30", "printed30")
+PHASES = ("screen", "k30", "full10", "kmeans", "full30", "printed30", "screen2", "kmeans_screen", "confirm10",
+          "confirm30", "detached10", "detached30", "kmeans_full", "kmeans_variants", "fashion")
+#: Seeds of a full-budget row of a screened reading: none of the screen's (0-1), so the screen's choice is
+#: confirmed on seeds it never saw (the screening seeds' 500-epoch results are kept and shown apart).
+FRESH_SEEDS = (2, 3, 4, 5, 6)
 #: K-means starts for the AE + K-means readings on all 60,000 codes (500 on 10,000 in the printed row).
 KMEANS_60K_STARTS = 50
 
@@ -61,6 +75,25 @@ def phase_jobs(phase: str, results_dir: str, device: str) -> list[AEJob]:
     if phase == "kmeans":
         return [AEJob("ae_kmeans", 0, reading=r, kmeans_n_init=KMEANS_60K_STARTS, **common)
                 for r in ("bottleneck_relu", "kmeans60k", "bottleneck_linear")]
+    if phase == "screen2":
+        return ae_study.screening_jobs(readings=SECOND_SCREEN_READINGS, **common)
+    if phase == "kmeans_screen":
+        return ae_study.screening_jobs("ae_kmeans", readings=ae_study.KMEANS_SCREEN_READINGS, **common)
+    if phase in ("confirm10", "confirm30"):
+        return paper_jobs([f"ae_acrbm_{phase[-2:]}"], FRESH_SEEDS, reading=strongest[0], **common)
+    if phase in ("detached10", "detached30"):
+        return paper_jobs([f"ae_acrbm_{phase[-2:]}"], FRESH_SEEDS, reading="detached_input", **common)
+    if phase == "kmeans_full":
+        best = ae_study.strongest_kmeans_reading(results_dir)
+        return paper_jobs(["ae_kmeans"], FRESH_SEEDS if best != "printed" else ae_study.FULL_SEEDS, reading=best,
+                          **common)
+    if phase == "kmeans_variants":
+        return [AEJob("ae_kmeans", s, reading=r, kmeans_n_init=KMEANS_60K_STARTS, **common)
+                for s in ae_study.FULL_SEEDS for r in ("bottleneck_linear", "bottleneck_relu", "kmeans60k")]
+    if phase == "fashion":
+        fm = dict(common, dataset="fashion_mnist")
+        return (paper_jobs(["ae_kmeans", "ae_acrbm_10", "ae_acrbm_30"], ae_study.FULL_SEEDS, **fm)
+                + paper_jobs(["ae_acrbm_10"], ae_study.FULL_SEEDS, reading=strongest[0], **fm))
     raise ValueError(f"unknown phase {phase!r}; use {PHASES}")
 
 
@@ -73,21 +106,37 @@ def main(argv=None) -> int:
     parser.add_argument("--results-dir", default=str(ROOT / "results"))
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--status", action="store_true")
+    parser.add_argument("--one-pool", action="store_true",
+                        help="run the phases' jobs in one process pool, in the order given")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     deadline = None if args.budget_minutes is None else time.time() + 60 * args.budget_minutes
+    if args.one_pool:
+        jobs = [job for phase in args.phases for job in phase_jobs(phase, args.results_dir, args.device)]
+        print(f"phases {', '.join(args.phases)}: {len(jobs)} jobs in one pool", flush=True)
+        if not args.status:
+            run_jobs(jobs, args.results_dir, data_dir=args.data_dir, n_workers=args.workers,
+                     budget_minutes=args.budget_minutes)
+        _finish(jobs, args)
+        return 0
     for phase in args.phases:
         jobs = phase_jobs(phase, args.results_dir, args.device)
         left = None if deadline is None else (deadline - time.time()) / 60
         if not args.status and (left is None or left > 0):
             print(f"phase {phase}: {len(jobs)} jobs", flush=True)
             run_jobs(jobs, args.results_dir, data_dir=args.data_dir, n_workers=args.workers, budget_minutes=left)
-        for job in jobs:
-            complete_from_checkpoint(job, args.results_dir, data_dir=args.data_dir)
-        _gather(jobs, args.results_dir)
-        if phase == "screen":
+        _finish(jobs, args)
+        if phase in ("screen", "screen2"):
             print(ae_study.reading_results(args.results_dir, seeds=ae_study.SCREEN_SEEDS).round(2).to_string())
     return 0
+
+
+def _finish(jobs: list[AEJob], args) -> None:
+    for job in jobs:
+        if job.experiment != "ae_kmeans":
+            complete_from_checkpoint(job, args.results_dir, data_dir=args.data_dir)
+    for dataset in sorted({j.dataset for j in jobs}):
+        _gather([j for j in jobs if j.dataset == dataset], args.results_dir)
 
 
 if __name__ == "__main__":

@@ -194,3 +194,53 @@ def test_gather_keeps_the_metrics_every_finished_seed_has(tmp_path):
     assert set(rec["metrics"]) == {"accuracy_majority", "nmi"}
     assert rec["metrics_not_in_every_seed"] == ["reconstruction_mse"]
     assert abs(rec["metrics"]["accuracy_majority"]["mean"] - 0.55) < 1e-12
+
+
+def _hold_job(job, results_dir, data_dir, started, finished):
+    """A runner in another process: takes the job (its lock) and trains it."""
+    from osa_lib.book.ae_jobs import run_job as run
+
+    started.set()
+    state = run(job, results_dir, data_dir=data_dir)
+    finished.put(state["status"])
+
+
+def test_two_runners_on_one_job_one_trains_it_the_other_skips_it(tmp_path, data_root):
+    import multiprocessing as mp
+    import time
+
+    from osa_lib.clustering.ae_estimators import AEACRBM
+
+    job = AEJob("ae_acrbm_10", 0, epochs=40, eval_every=20, n_train=60, n_test=40)
+    ctx = mp.get_context("spawn")
+    started, finished = ctx.Event(), ctx.Queue()
+    first = ctx.Process(target=_hold_job, args=(job, str(tmp_path), str(data_root), started, finished))
+    first.start()
+    lock_file = job.lock(tmp_path).path
+    deadline = time.time() + 120
+    while time.time() < deadline and not (lock_file.exists() and job.lock(tmp_path).holder()):
+        time.sleep(0.05)
+    second = run_job(job, tmp_path, data_dir=data_root)       # the first runner holds the lock now
+    first.join(180)
+    assert finished.get(timeout=10) == "done"
+    if second["status"] != "done":                             # the first had not finished: the second skipped
+        assert second["status"] == "locked" and second["locked_by"]["pid"] == first.pid
+    state = read_job(job, tmp_path)
+    assert state["status"] == "done" and state["epochs_done"] == 40
+    assert AEACRBM.load(job.checkpoint_path(tmp_path)).epochs_done_ == 40
+    assert not list(job.folder(tmp_path).glob("*.tmp"))        # no temporary file left behind
+    assert job.lock(tmp_path).acquire()                        # free once its owner is gone
+
+
+def test_a_lock_held_in_this_process_makes_the_runner_skip_and_name_the_holder(tmp_path, data_root,
+                                                                                 tiny_job_kwargs):
+    import os
+
+    job = AEJob("ae_acrbm_10", 0, **tiny_job_kwargs)
+    holder = job.lock(tmp_path)
+    assert holder.acquire()
+    skipped = run_job(job, tmp_path, data_dir=data_root)
+    assert skipped["status"] == "locked" and skipped["locked_by"]["pid"] == os.getpid()
+    assert read_job(job, tmp_path) is None and not job.checkpoint_path(tmp_path).exists()
+    holder.release()
+    assert run_job(job, tmp_path, data_dir=data_root)["status"] == "done"

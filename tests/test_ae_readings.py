@@ -132,3 +132,60 @@ def test_a_checkpoint_written_before_the_options_existed_resumes(tmp_path):
     assert resumed.epochs_done_ == 2
     with pytest.raises(ValueError, match="init"):
         AEACRBM(3, epochs=3, lam=1.0, init="glorot", progress=False, checkpoint=ckpt, **TINY).fit(X)
+
+
+# ----- the second screen's readings (issue "A fair and finished AE comparison", item 2) -----------------------
+
+def test_pretrain_then_acrbm_only_trains_the_encoder_on_reconstruction_first_then_on_the_acrbm_term_alone():
+    model, x = _model(warmup_epochs=1, encoder_loss="acrbm")
+    module = model.module_
+
+    def grads(term, phase):
+        module.zero_grad(set_to_none=True)
+        recon, h_ae, h_head = model._forward(x, phase)
+        loss = model._reconstruction_loss(recon, x) if term == "reconstruction" else acrbm_loss(h_head)
+        loss.backward()
+        return sum(0.0 if p.grad is None else float(p.grad.abs().sum()) for p in module.encoder.parameters())
+
+    assert grads("reconstruction", "warmup") > 0          # pre-training: reconstruction reaches the encoder
+    assert grads("reconstruction", "joint") == 0          # then: the encoder no longer sees reconstruction
+    assert grads("acrbm", "joint") > 0
+    X, y = blob_images(60)
+    history = AEACRBM(3, epochs=2, warmup_epochs=1, encoder_loss="acrbm", progress=False, **TINY).fit(
+        X, eval_set=(X, y)).history_
+    assert [h["phase"] for h in history] == ["warmup", "joint"] and [h["lambda"] for h in history] == [0.0, 0.1]
+    assert history[0]["grad_encoder_reconstruction"] > 0 and history[1]["grad_encoder_reconstruction"] == 0
+
+
+def test_summed_mse_with_a_detached_head_input_combines_both_routings():
+    model, x = _model(reconstruction_reduction="sum", head_gradient="detached_input")
+    rec, acrbm = _grads(model, "reconstruction", x), _grads(model, "acrbm", x)
+    assert acrbm["encoder"] == 0 and acrbm["head"] > 0 and rec["encoder"] > 0 and rec["head"] > 0
+    recon = torch.rand_like(x)
+    assert torch.allclose(model._reconstruction_loss(recon, x), ((recon - x) ** 2).flatten(1).sum(1).mean())
+
+
+def test_summed_cross_entropy_is_the_per_image_sum():
+    model, x = _model(reconstruction="bce", reconstruction_reduction="sum")
+    recon = torch.rand_like(x)
+    expected = torch.nn.functional.binary_cross_entropy(recon.clamp(1e-6, 1 - 1e-6), x, reduction="none")
+    assert torch.allclose(model._reconstruction_loss(recon, x), expected.flatten(1).sum(1).mean())
+
+
+@pytest.mark.parametrize("cls", [AEACRBM, AEKMeans])
+def test_beta1_reading_reaches_adam(cls):
+    X, _ = blob_images(40)
+    kw = dict(kmeans_n_init=1) if cls is AEKMeans else {}
+    model = cls(3, epochs=1, betas=(0.9, 0.999), progress=False, **TINY, **kw).fit(X)
+    assert model._optimizer.param_groups[0]["betas"] == (0.9, 0.999)
+
+
+def test_every_reading_of_the_jobs_builds_the_estimator_it_names():
+    from osa_lib.book.ae_jobs import KMEANS_AE_READINGS, READINGS, SECOND_SCREEN_READINGS, AEJob
+
+    assert set(SECOND_SCREEN_READINGS) <= set(READINGS)
+    for experiment, table in (("ae_acrbm_10", READINGS), ("ae_acrbm_30", READINGS), ("ae_kmeans", KMEANS_AE_READINGS)):
+        for reading, overrides in table.items():
+            params = AEJob(experiment, 0, reading=reading).estimator().get_params()
+            assert all(params[k] == v for k, v in overrides.items()), (experiment, reading)
+    assert AEJob("ae_acrbm_10", 0, reading="lam1_3000").estimator().lam == pytest.approx(1 / 3000)

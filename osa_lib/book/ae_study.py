@@ -45,6 +45,13 @@ READING_LABELS = {
     "detached_input": "detached head input (decoder reads the head)",
     "acrbm_encoder": "encoder on the ACRBM loss alone",
     "glorot": "Glorot-uniform initialisation",
+    "pretrain_acrbm": "pre-train 50 epochs, then encoder on the ACRBM loss alone",
+    "lam1_3000": "λ = 1/3000",
+    "lam1_10000": "λ = 1/10000",
+    "sum_detached_input": "MSE summed + detached head input",
+    "sum_glorot": "MSE summed + Glorot initialisation",
+    "beta1_0.9": "Adam β1 = 0.9",
+    "bce_sum": "cross-entropy summed per image",
 }
 
 
@@ -82,6 +89,54 @@ def reading_results(results_dir, *, dataset: str = "mnist", experiment: str = "a
             "reconstruction_mse_mean": mean([v / 100 for v in metric("reconstruction_mse")]),
         })
     return pd.DataFrame(rows)
+
+
+#: The AE + K-means readings screened like the head's: the printed one and those that change how its AE trains.
+KMEANS_SCREEN_READINGS = ("printed", "sum", "glorot", "beta1_0.9")
+#: The same in words.
+KMEANS_AE_READING_LABELS = {"printed": "as printed: mean MSE", "sum": "MSE summed per image",
+                            "glorot": "Glorot-uniform initialisation", "beta1_0.9": "Adam β1 = 0.9",
+                            "kmeans60k": "K-means on all 60,000 training codes",
+                            "bottleneck_relu": "ablation: decoder reads only the 10 ReLU head units",
+                            "bottleneck_linear": "ablation: decoder reads only the 10 linear head units"}
+
+
+def kmeans_reading_results(results_dir, *, dataset: str = "mnist", readings=KMEANS_SCREEN_READINGS,
+                           tag: str = SCREEN_TAG, profile: str = "paper", seeds=SCREEN_SEEDS) -> pd.DataFrame:
+    """AE + K-means's screen: one row per AE reading with its finished seeds' scores, in percent.
+
+    Within a reading, what K-means clusters (:data:`osa_lib.book.ae_scoring.KMEANS_READINGS`) is chosen
+    by mean training accuracy, as in the row's record. Columns: ``reading, label, seeds_done, epochs,
+    kmeans_on, train_accuracy_mean`` (selects), ``test_accuracy_mean, test_accuracy_std`` (label-free
+    start), ``best_of_inits_mean`` (the start chosen by test accuracy: a test-label peek).
+    """
+    from osa_lib.book.ae_scoring import chosen_kmeans_reading
+
+    rows = []
+    for reading in readings:
+        states = [s for s in job_states(results_dir, profile, dataset, "ae_kmeans", seeds, reading=reading, tag=tag)
+                  if s["status"] == "done"]
+        row = {"reading": reading, "label": KMEANS_AE_READING_LABELS.get(reading, reading),
+               "seeds_done": len(states), "epochs": states[0]["epochs"] if states else 0, "kmeans_on": "",
+               "train_accuracy_mean": np.nan, "test_accuracy_mean": np.nan, "test_accuracy_std": np.nan,
+               "best_of_inits_mean": np.nan}
+        if states:
+            space = chosen_kmeans_reading(states)
+            scores = [s["readings"][space] for s in states]
+            acc = [100 * sc["accuracy_majority"] for sc in scores]
+            row.update({"kmeans_on": KMEANS_READING_LABELS[space],
+                        "train_accuracy_mean": float(np.mean([100 * sc["train_accuracy_majority"] for sc in scores])),
+                        "test_accuracy_mean": float(np.mean(acc)),
+                        "test_accuracy_std": float(np.std(acc, ddof=1)) if len(acc) > 1 else 0.0,
+                        "best_of_inits_mean": float(np.mean([100 * sc["accuracy_majority_best_of_inits"]
+                                                             for sc in scores]))})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def strongest_kmeans_reading(results_dir, *, dataset: str = "mnist", profile: str = "paper") -> str:
+    """AE + K-means's strongest screened reading by training accuracy (ValueError until two are screened)."""
+    return strongest_readings(kmeans_reading_results(results_dir, dataset=dataset, profile=profile), n=1)[0]
 
 
 def strongest_readings(table: pd.DataFrame, n: int = 2, min_seeds: int = 2) -> list[str]:

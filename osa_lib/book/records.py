@@ -19,6 +19,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from osa_lib.concurrency import write_text_atomically
 from osa_lib.book.profiles import check_profile
 
 REQUIRED_KEYS = ("experiment", "dataset", "profile", "params", "seeds", "metrics", "n_parameters",
@@ -173,9 +174,7 @@ def write_record(record: Mapping, results_dir) -> Path:
     if missing:
         raise ValueError(f"record lacks keys {missing}")
     path = record_path(results_dir, record["profile"], record["dataset"], record["experiment"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n")
-    return path
+    return write_text_atomically(path, json.dumps(record, indent=2, sort_keys=False) + "\n")
 
 
 def read_record(path) -> dict:

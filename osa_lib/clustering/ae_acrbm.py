@@ -70,6 +70,8 @@ class AEACRBM(AEBase):
     encoder_loss : {"both", "acrbm"}, default "both"
         "acrbm": the encoder (and head) learn from the ACRBM term alone; the decoder
         reconstructs from detached codes (section 3.1's "without a reconstruction criterion").
+        With ``warmup_epochs`` > 0 the warm-up trains the whole AE on reconstruction first
+        (every reading's routing starts after the warm-up): "pre-train, then ACRBM only".
     init : {"pytorch", "glorot"}, default "pytorch"
         "glorot": Glorot-uniform weights, zero biases (Keras' defaults).
     batch_size : int, default 256
@@ -147,8 +149,9 @@ class AEACRBM(AEBase):
     def _extra_loss(self, h_head, phase):
         return acrbm_loss(h_head)
 
-    def _forward(self, x: torch.Tensor):
-        if self.head_gradient == "full" and self.encoder_loss == "both":
+    def _forward(self, x: torch.Tensor, phase: str = "joint"):
+        if phase == "warmup" or (self.head_gradient == "full" and self.encoder_loss == "both"):
+            # The warm-up is reconstruction pre-training of the whole AE, whatever the reading after it.
             return self.module_(x)
         module = self.module_
         h_ae = module.encode(x)

@@ -105,16 +105,16 @@ class AEBase(ClusterMixin, BaseEstimator):
             return per_pixel.flatten(1).sum(1).mean()
         return per_pixel.mean()
 
-    def _forward(self, x: torch.Tensor):
-        """``(reconstruction, h_AE, head)`` with the gradient routing of the reading (see AEACRBM)."""
+    def _forward(self, x: torch.Tensor, phase: str = "joint"):
+        """``(reconstruction, h_AE, head)`` with the gradient routing of the reading in ``phase`` (see AEACRBM)."""
         return self.module_(x)
 
-    def _terms(self, x: torch.Tensor):
-        """The reconstruction term and the extra (ACRBM) term of one batch ``x`` (B, 1, S, S)."""
-        recon, h_ae, h_head = self._forward(x)
+    def _terms(self, x: torch.Tensor, phase: str = "joint"):
+        """The reconstruction term and the extra (ACRBM) term of one batch ``x`` (B, 1, S, S) in ``phase``."""
+        recon, h_ae, h_head = self._forward(x, phase)
         return self._reconstruction_loss(recon, x), self._extra_loss(h_head, "joint")
 
-    def _gradient_norms(self, data: torch.Tensor, side: int) -> dict:
+    def _gradient_norms(self, data: torch.Tensor, side: int, phase: str = "joint") -> dict:
         """L2 norm of each loss term's gradient on the encoder's weights, on the first 1,024 rows.
 
         Measured in eval mode with ``torch.autograd.grad`` (no ``.grad`` touched, no random
@@ -127,7 +127,7 @@ class AEBase(ClusterMixin, BaseEstimator):
         if not params:
             return {}
         x = data[:1024].view(-1, 1, side, side)
-        rec, extra = self._terms(x)
+        rec, extra = self._terms(x, phase)
         out = {}
         for name, term in (("reconstruction", rec), ("acrbm", extra)):
             if term is None:
@@ -240,7 +240,7 @@ class AEBase(ClusterMixin, BaseEstimator):
             phase = self._phase(epoch)
             self._start_phase(phase, epoch, X, device)
             report = (epoch + 1) % self.eval_every == 0 or epoch + 1 == self.epochs or epoch == 0
-            grad_norms = self._gradient_norms(data, side) if (report and eval_set is not None) else {}
+            grad_norms = self._gradient_norms(data, side, phase) if (report and eval_set is not None) else {}
             totals = {}
             batch_loss = self._batch_loss_fn(data, side, epoch, phase, totals)
             module.train()
@@ -294,7 +294,7 @@ class AEBase(ClusterMixin, BaseEstimator):
 
         def batch_loss(idx):
             x = data.index_select(0, idx.to(data.device)).view(-1, 1, side, side)   # (B, 1, S, S)
-            recon, h_ae, h_head = self._forward(x)
+            recon, h_ae, h_head = self._forward(x, phase)
             rec = self._reconstruction_loss(recon, x)
             extra = self._extra_loss(h_head, phase)
             if phase == "head":

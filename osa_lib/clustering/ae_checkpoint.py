@@ -1,7 +1,8 @@
 """Checkpoints of the AE estimators: the saved dict, save / load / resume, and the :class:`Checkpoint` callback.
 
-A checkpoint is one ``torch.save`` file (written to ``<path>.tmp``, then renamed, so a killed
-process never leaves half a file) holding::
+A checkpoint is one ``torch.save`` file (written to a temporary name unique to its writer, then
+renamed, so a killed process never leaves half a file and two writers never share a temporary
+file; :func:`osa_lib.concurrency.unique_temporary`) holding::
 
     class, params (get_params() less ``checkpoint``), module (state_dict), optimizer,
     optimizer_group, generator (batch-order generator state), epochs_done, history,
@@ -18,6 +19,7 @@ from pathlib import Path
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from osa_lib.concurrency import unique_temporary
 from osa_lib.train import EpochCallback, n_parameters
 
 #: Hyperparameters that do not change what is learned (ignored when matching a checkpoint).
@@ -54,9 +56,12 @@ def save(est, path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = state_of(est)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)
+    tmp = unique_temporary(path)
+    try:
+        torch.save(state, tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
