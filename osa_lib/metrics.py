@@ -111,6 +111,19 @@ def clustering_scores(y_true, y_pred, n_clusters: int | None = None) -> dict[str
 SEGMENTATION_METRICS = ("pixel_accuracy", "iou", "dice")
 
 
+def trivial_reconstruction_mse(X_train, X_test) -> dict[str, float]:
+    """Mean squared error per pixel of two reconstructions that learn nothing about an image, on ``X_test``:
+    ``all_black`` (every pixel 0) and ``mean_image`` (the mean of the rows of ``X_train``). A model's
+    reconstruction error means something only below these. ``X_train`` (n, d), ``X_test`` (m, d)."""
+    X_train = np.asarray(X_train, dtype=np.float64)
+    X_test = np.asarray(X_test, dtype=np.float64)
+    if X_train.ndim != 2 or X_test.ndim != 2 or X_train.shape[1] != X_test.shape[1] or not len(X_train) or not len(X_test):
+        raise ValueError(f"X_train and X_test must be non-empty 2-D arrays with the same columns, got "
+                         f"{X_train.shape} and {X_test.shape}")
+    mean_image = X_train.mean(axis=0)
+    return {"all_black": float(np.mean(X_test ** 2)), "mean_image": float(np.mean((X_test - mean_image) ** 2))}
+
+
 def _check_masks(true_masks, pred_masks, ignore_mask=None):
     """Validate binary masks; return (N, H, W) bool arrays (``ignore`` None or bool)."""
     arrays = {}

@@ -156,3 +156,15 @@ def test_bad_labels_raise(fn, case):
     y_true, y_pred, message = BAD_INPUTS[case]
     with pytest.raises(ValueError, match=message):
         fn(np.asarray(y_true), np.asarray(y_pred))
+
+
+def test_trivial_reconstructions_are_the_black_image_and_the_mean_image():
+    from osa_lib.metrics import trivial_reconstruction_mse
+
+    X_train = np.array([[0.0, 1.0], [1.0, 1.0]])
+    X_test = np.array([[0.5, 1.0], [0.5, 0.0]])
+    mse = trivial_reconstruction_mse(X_train, X_test)
+    assert mse["all_black"] == pytest.approx((0.25 + 1 + 0.25 + 0) / 4)
+    assert mse["mean_image"] == pytest.approx((0 + 0 + 0 + 1) / 4)      # mean image (0.5, 1.0)
+    with pytest.raises(ValueError, match="same columns"):
+        trivial_reconstruction_mse(X_train, X_test[:, :1])

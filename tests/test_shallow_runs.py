@@ -173,3 +173,18 @@ def test_shallow_sensitivity_scores_every_variant_on_validation(tiny, tmp_path):
     table = experiments.sensitivity_table(result)
     assert list(table["variant"]) == list(variants)
     assert (tmp_path / "ci" / tiny.dataset / "shallow_acrbm_3_sensitivity.json").exists()
+
+
+def test_kmeans_with_another_k_is_its_own_record_and_trivial_reconstructions_are_recorded(tmp_path, make_clusters):
+    from osa_lib.book.shallow_runs import run_kmeans, trivial_reconstructions
+    from osa_lib.data import ClusteringData
+
+    X, y = make_clusters(90, n_features=16)
+    data = ClusteringData("mnist", X[:60], y[:60], X[60:], y[60:], {})
+    rec = run_kmeans(data, seeds=[0, 1], profile="ci", n_init=1, n_clusters=4, results_dir=tmp_path,
+                     progress=False).record
+    assert rec["experiment"] == "kmeans_4" and (tmp_path / "ci" / "mnist" / "kmeans_4.json").exists()
+    assert run_kmeans(data, seeds=[0], profile="ci", n_init=1, progress=False).record["experiment"] == "kmeans"
+    trivial = trivial_reconstructions(data, profile="ci", results_dir=tmp_path)
+    assert set(trivial["metrics"]) == {"mse_all_black", "mse_mean_image"}
+    assert trivial["metrics"]["mse_mean_image"]["mean"] < trivial["metrics"]["mse_all_black"]["mean"]
