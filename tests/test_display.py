@@ -41,20 +41,6 @@ def test_mean_std_and_one_seed():
     assert d.mean_std({"mean": 0.5, "std": 0.0, "per_seed": [0.5]}) == "50.0 %"
 
 
-def test_compare_within_noise():
-    a = {"mean": 0.5613, "std": 0.0700, "per_seed": [0.604, 0.5993, 0.4805]}
-    b = {"mean": 0.5295, "std": 0.0811, "per_seed": [0.5004, 0.6211, 0.4669]}
-    c = d.compare(a, b)
-    assert c["difference"] == pytest.approx(3.18, abs=0.01)
-    assert c["se"] == pytest.approx(100 * math.sqrt(0.07 ** 2 / 3 + 0.0811 ** 2 / 3))
-    assert c["within_noise"] is True
-    assert "within noise" in d.noise_phrase(c)
-    far = d.compare({"mean": 0.9, "std": 0.01, "per_seed": [0.9] * 3}, b)
-    assert far["within_noise"] is False and "beyond noise" in d.noise_phrase(far)
-    one = d.compare({"mean": 0.9, "std": 0.0, "per_seed": [0.9]}, b)
-    assert one["within_noise"] is None and "one seed" in d.noise_phrase(one)
-
-
 def test_table_frame_has_no_index_and_no_reprs():
     df = pd.DataFrame({"variant": ["a", "b"], "acc": [52.946, np.nan], "images": [384.0, 1106.0],
                        "std": [0.0, 0.0], "per seed": [[50.04, 62.1], [1.0]]}).set_index("variant")

@@ -21,8 +21,8 @@ from osa_lib.book.ae_recipes import (RECIPES, SEARCH_PLAN, SEARCH_PLAN_ROUND2, b
 from osa_lib.book.profiles import profile_settings
 from osa_lib.book.display import per_seed_for_page
 from osa_lib.book.records import RunResult, per_seed_frame, read_record, record_path, write_record
-from osa_lib.book.tables import short_device, table1_metric
-from osa_lib.book.verdicts import PARTLY, REPRODUCED, ae_headline
+from osa_lib.book.tables import short_device
+from osa_lib.book.verdicts import row_verdict, table1_metric
 from osa_lib.clustering.autoencoder import TABLE3_SIZES, parameter_counts
 
 #: What each profile runs. ``paper``: the paper's data sizes and Table 3 (500 epochs, 500
@@ -73,22 +73,26 @@ def answer_sentence(paper_records: Mapping[str, dict | None], paper: Mapping[str
     parts = []
     for row, rec in done.items():
         epochs = min(rec.get("epochs_per_seed") or [rec["params"]["epochs"]])
-        gap = mean(row, table1_metric(rec, row)) - paper[row] if paper.get(row) is not None else None
-        text = f"{ROW_LABELS[row]} ends {abs(gap):.1f} points {'below' if gap < 0 else 'above'} the paper" \
-            if gap is not None else f"{ROW_LABELS[row]} has no paper number to compare with"
+        metric = rec["metrics"][table1_metric(rec, row)]
+        if paper.get(row) is None:
+            text = f"{ROW_LABELS[row]} has no paper number to compare with"
+        else:
+            judged = row_verdict(metric, paper[row])
+            text = f"{ROW_LABELS[row]}: {judged.verdict} ({judged.text()})"
         if epochs < planned_epochs:
             text += f" after {epochs} of {planned_epochs} epochs (not tested at the paper's budget)"
         n = len(rec["seeds"])
         parts.append(text + f" ({n} seed{'s' if n != 1 else ''})")
     sentence = "; ".join(parts) + "."
     if "ae_kmeans" in done and "ae_acrbm_10" in done:
-        # The report's rule (osa_lib.book.verdicts.ae_headline): against the label-free start, by 2 SE.
-        acrbm, km = mean("ae_acrbm_10"), mean("ae_kmeans")
+        # The judge's words (osa_lib.book.verdicts.gap_verdict): the printed rows, against the claimed gap.
+        from osa_lib.book.ae_study import verdict_against_kmeans
+
+        v = verdict_against_kmeans(done["ae_acrbm_10"], done["ae_kmeans"])
         km_best = mean("ae_kmeans", table1_metric(done["ae_kmeans"], "ae_kmeans"))
-        _, se, verdict = ae_headline(done["ae_acrbm_10"], done["ae_kmeans"])
-        said = {REPRODUCED: "beats", PARTLY: "is above, within 2 SE of,"}.get(verdict, "does not beat")
-        sentence += (f" The headline comparison: AE + ACRBM (10) at {acrbm:.2f} % {said} AE + K-means at "
-                     f"{km:.2f} % with its label-free start ({km_best:.2f} % with the paper's selection).")
+        sentence += (f" The headline comparison on the printed protocol, AE + ACRBM (10) against AE + K-means with "
+                     f"its label-free start: {v['verdict']} ({v['judgement'].text('gap (points)')}; AE + K-means "
+                     f"scores {km_best:.2f} % with the paper's selection, the best start by test accuracy).")
     return sentence
 
 

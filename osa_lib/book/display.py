@@ -1,4 +1,4 @@
-"""Rendering helpers for the book's pages: counts, plurals, mean ± std, noise judgements and tables.
+"""Rendering helpers for the book's pages: counts, plurals, mean ± std and tables (judgements: osa_lib.book.verdicts).
 
 Every page shows numbers through these helpers, so that a reader never sees a pandas index column, a
 float-formatted count ("384.0 images"), a "(s)" plural, ``NaN`` or a Python repr::
@@ -6,7 +6,6 @@ float-formatted count ("384.0 images"), a "(s)" plural, ``NaN`` or a Python repr
     plural(1, "seed")                     -> "1 seed"
     plural(1106, "image")                 -> "1,106 images"
     mean_std({"mean": .529, "std": .081, "per_seed": [...]})   -> "52.9 ± 8.1 %"
-    compare(a, b)                         -> the difference, its standard error and whether it is within noise
     show_table(df, headers={"accuracy_majority %": "acc. %"})  -> a Styler without index column
 """
 from __future__ import annotations
@@ -89,27 +88,6 @@ def mean_std(metric: Mapping, *, scale: float = 100.0, digits: int = 1, unit: st
     if n == 1 or is_missing(metric.get("std")):
         return f"{mean:.{digits}f}{unit}"
     return f"{mean:.{digits}f} ± {scale * metric['std']:.{digits}f}{unit}"
-
-
-def compare(a: Mapping, b: Mapping, *, scale: float = 100.0) -> dict:
-    """Difference ``a - b`` of two record metrics (mean, std over their seeds), its standard error
-    sqrt(s_a²/n_a + s_b²/n_b) and ``within_noise`` = |difference| < 2 SE. With one seed on either side
-    the standard error is unknown and ``within_noise`` is None."""
-    na, nb = len(a.get("per_seed") or []), len(b.get("per_seed") or [])
-    diff = scale * (a["mean"] - b["mean"])
-    if na < 2 or nb < 2:
-        return {"difference": diff, "se": None, "within_noise": None, "n": (na, nb)}
-    se = scale * math.sqrt(a["std"] ** 2 / na + b["std"] ** 2 / nb)
-    return {"difference": diff, "se": se, "within_noise": abs(diff) < 2 * se, "n": (na, nb)}
-
-
-def noise_phrase(cmp: Mapping, *, digits: int = 1, unit: str = "points") -> str:
-    """A comparison from :func:`compare` as words: "+3.2 points, within noise (2 SE = 8.8)"."""
-    diff = f"{cmp['difference']:+.{digits}f} {unit}"
-    if cmp["within_noise"] is None:
-        return f"{diff} (one seed: no spread to judge it against)"
-    verdict = "within noise" if cmp["within_noise"] else "beyond noise"
-    return f"{diff}, {verdict} (2 SE = {2 * cmp['se']:.{digits}f})"
 
 
 def _cell(value, digits: int, zero_below: float = 0.0) -> str:
@@ -220,7 +198,7 @@ def compact_verdict_table_html(report, *, from_page: str = "book/intro") -> str:
     import html
 
     from osa_lib.book.overview import verdict_badge
-    from osa_lib.book.report import evidence_href
+    from osa_lib.book.verdicts import evidence_href
 
     body = []
     for row in report.to_dict("records"):
@@ -231,7 +209,7 @@ def compact_verdict_table_html(report, *, from_page: str = "book/intro") -> str:
         body.append(f'<tr><td class="osa-claim">{link}</td><td>{numbers}</td>'
                     f'<td style="white-space:nowrap">{verdict_badge(row["verdict"])}</td></tr>')
     return ('<table class="osa-verdict-table osa-compact table">'
-            '<thead><tr><th>claim (link: evidence)</th><th>paper → ours</th><th>verdict</th></tr></thead>'
+            '<thead><tr><th>claim (link: evidence)</th><th>paper → ours [95 % interval]</th><th>verdict</th></tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table>")
 
 

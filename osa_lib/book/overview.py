@@ -12,11 +12,15 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from osa_lib.book.paper import paper_results
-from osa_lib.book.tables import METRICS, TABLE1_ROWS, preferred_record, table1_metric
-from osa_lib.book.verdicts import COLOURS, NOT_RUN, VERDICTS, budget_shortfall, evidence_href
+from osa_lib.book.paper import TABLE1_ROWS
+from osa_lib.book.records import preferred_record
+from osa_lib.book.tables import METRICS
+from osa_lib.book.verdicts import (COLOURS, NOT_RUN, VERDICTS, budget_shortfall, evidence_href, mean_interval,
+                                   table1_metric)
 
 #: Columns of the verdict table, as headers.
-VERDICT_COLUMNS = ("claim", "paper", "ours", "gap", "budget: seeds · epochs · images", "verdict")
+VERDICT_COLUMNS = ("claim", "paper", "ours [95 % interval]", "gap", "budget: seeds · epochs · images",
+                   "labels that chose it", "verdict")
 
 
 def verdict_badge(verdict: str) -> str:
@@ -38,7 +42,7 @@ def verdict_table_html(report, *, from_page: str = "book/intro", keys: Sequence[
         if keys is not None and row["key"] not in keys:
             continue
         link = f'<a href="{html.escape(evidence_href(row, from_page))}">{html.escape(row["claim"])}</a>'
-        cells = [link] + [html.escape(str(row[c])) for c in ("paper", "ours", "gap", "budget")]
+        cells = [link] + [html.escape(str(row[c])) for c in ("paper", "ours", "gap", "budget", "labels")]
         cells.append(verdict_badge(row["verdict"]))
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return ('<table class="osa-verdict-table table" style="font-size:0.85em">'
@@ -73,7 +77,7 @@ def _points(results_dir, build_profile: str, verdicts: Mapping[str, str]) -> lis
 
 def paper_vs_ours_figure(results_dir, build_profile: str = "ci", report=None):
     """Dot-and-whisker figure of every Table 1 and Table 2 number: the paper's (black diamond, with its
-    ± where printed) against ours (dot, mean ± std over seeds, coloured by the row's verdict, grey for
+    ± where printed) against ours (dot, mean with its 95 % t interval over seeds, coloured by the row's verdict, grey for
     a baseline without a verdict of its own; hollow when trained below the paper's budget, e.g. this
     build's ci run). Returns the Figure."""
     import matplotlib.pyplot as plt
@@ -102,7 +106,8 @@ def paper_vs_ours_figure(results_dir, build_profile: str = "ci", report=None):
                 continue
             colour = COLOURS[p["verdict"]][1] if p["verdict"] else "0.35"   # grey: a baseline, no verdict
             hollow = p["shortfall"] is not None
-            ax.errorbar(100 * m["mean"], yi - 0.15, xerr=100 * m["std"] if len(m["per_seed"]) > 1 else None,
+            iv = mean_interval(m)
+            ax.errorbar(iv.mean, yi - 0.15, xerr=[[iv.mean - iv.low], [iv.high - iv.mean]] if iv.exists else None,
                         fmt="o", ms=6, capsize=3, color=colour, mfc="white" if hollow else colour, zorder=3)
         ax.set_yticks(y)
         ax.set_yticklabels([p["label"] + (" *" if p["shortfall"] else "") for p in rows])
@@ -111,7 +116,7 @@ def paper_vs_ours_figure(results_dir, build_profile: str = "ci", report=None):
         ax.set_ylim(-0.7, len(rows) - 0.3)
         ax.grid(axis="y", visible=False)
     handles = [plt.Line2D([], [], marker="D", color="black", ls="", label="paper"),
-               plt.Line2D([], [], marker="o", color="0.3", ls="", label="ours, mean ± std over seeds"),
+               plt.Line2D([], [], marker="o", color="0.3", ls="", label="ours, mean and 95 % t interval over seeds"),
                plt.Line2D([], [], marker="o", color="0.3", mfc="white", ls="",
                           label="* ours, below the paper's budget")]
     fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
@@ -119,5 +124,5 @@ def paper_vs_ours_figure(results_dir, build_profile: str = "ci", report=None):
 
 
 def verdict_legend_html() -> str:
-    """The six verdicts as coloured labels, in order."""
+    """The verdicts as coloured labels, in order."""
     return " ".join(verdict_badge(v) for v in VERDICTS)

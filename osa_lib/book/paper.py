@@ -54,3 +54,14 @@ def paper_accuracy_text(experiment: str) -> str:
     """Table 1's printed accuracy of ``experiment`` with its ± where printed (``"<mean> ± <std>"``, as in paper_results.json)."""
     row = paper_results()["table1"]["rows"][experiment]
     return row["accuracy"] + (f" ± {row['accuracy_std']}" if "accuracy_std" in row else "")
+
+
+#: Table 1's rows, in the paper's order: (experiment, method, n_clusters).
+TABLE1_ROWS = (
+    ("kmeans", "K-means", 10),
+    ("ae_kmeans", "AE + K-means", 10),
+    ("shallow_acrbm_10", "Shallow ACRBM", 10),
+    ("shallow_acrbm_30", "Shallow ACRBM", 30),
+    ("ae_acrbm_10", "AE + ACRBM", 10),
+    ("ae_acrbm_30", "AE + ACRBM", 30),
+)

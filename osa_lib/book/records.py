@@ -213,3 +213,22 @@ def per_seed_frame(records: Mapping[str, Mapping], metrics=None):
                          **{f"seed {s}": round(100 * v, 2) for s, v in zip(rec["seeds"], m["per_seed"])},
                          "mean": round(100 * m["mean"], 2), "std": round(100 * m["std"], 2)})
     return pd.DataFrame(rows).set_index(["experiment", "metric"])
+
+
+def record_epochs(record: Mapping) -> int | None:
+    """Epochs every counted seed of ``record`` ran: the fewest of ``epochs_per_seed`` (resumable
+    jobs, whose ``params.epochs`` is the plan), else ``params.epochs``; None for untrained methods."""
+    per_seed = record.get("epochs_per_seed")
+    if per_seed:
+        return int(min(per_seed))
+    epochs = record["params"].get("epochs")
+    return None if epochs is None else int(epochs)
+
+
+def preferred_record(results_dir, dataset: str, experiment: str, build_profile: str = "ci"):
+    """The paper-profile record if there is one, else this build's; with the profile it came from."""
+    for profile in ("paper", build_profile):
+        rec = load_record(results_dir, profile, dataset, experiment)
+        if rec is not None:
+            return rec, profile
+    return None, None

@@ -20,19 +20,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from osa_lib.book.paper import paper_accuracy, paper_budget, paper_results  # noqa: F401  (re-exported)
+from osa_lib.book.paper import TABLE1_ROWS, paper_accuracy, paper_budget, paper_results
 from osa_lib.book.profiles import check_profile
-from osa_lib.book.records import NOT_RUN, load_record
-
-
-def record_epochs(record: Mapping) -> int | None:
-    """Epochs every counted seed of ``record`` ran: the fewest of ``epochs_per_seed`` (resumable
-    jobs, whose ``params.epochs`` is the plan), else ``params.epochs``; None for untrained methods."""
-    per_seed = record.get("epochs_per_seed")
-    if per_seed:
-        return int(min(per_seed))
-    epochs = record["params"].get("epochs")
-    return None if epochs is None else int(epochs)
+from osa_lib.book.records import NOT_RUN, load_record, preferred_record, record_epochs
+from osa_lib.book.verdicts import table1_metric
 
 
 def _thousands(n: int) -> str:
@@ -77,15 +68,6 @@ def mean_std_text(record: Mapping | None, metric: str) -> str:
     return format_metric(record, metric, with_protocol=False)
 
 
-def preferred_record(results_dir, dataset: str, experiment: str, build_profile: str = "ci"):
-    """The paper-profile record if there is one, else this build's; with the profile it came from."""
-    for profile in ("paper", build_profile):
-        rec = load_record(results_dir, profile, dataset, experiment)
-        if rec is not None:
-            return rec, profile
-    return None, None
-
-
 def format_metric(record: Mapping | None, metric: str, *, with_protocol: bool = True) -> str:
     """``"61.23 ± 1.05 %"`` from a record, with seeds and epochs; ``"not run yet"`` without one."""
     if record is None:
@@ -112,15 +94,6 @@ def protocol(record: Mapping) -> str:
     return ", ".join(parts)
 
 
-#: Table 1's rows, in the paper's order: (experiment, method, n_clusters).
-TABLE1_ROWS = (
-    ("kmeans", "K-means", 10),
-    ("ae_kmeans", "AE + K-means", 10),
-    ("shallow_acrbm_10", "Shallow ACRBM", 10),
-    ("shallow_acrbm_30", "Shallow ACRBM", 30),
-    ("ae_acrbm_10", "AE + ACRBM", 10),
-    ("ae_acrbm_30", "AE + ACRBM", 30),
-)
 
 
 def clustering_table(results_dir, dataset: str = "mnist", *, build_profile: str = "ci",
@@ -228,14 +201,6 @@ def _params_text(paper_row: Mapping | None, record: Mapping | None) -> str:
     paper = paper_row["n_parameters"] if paper_row is not None else "—"
     ours = "—" if record is None or record.get("n_parameters") is None else f"{record['n_parameters']:,}"
     return f"{paper} / {ours}"
-
-
-def table1_metric(record: Mapping | None, experiment: str) -> str:
-    """The metric Table 1 shows for a row: the majority accuracy; for AE + K-means the paper's own
-    selection (best of the K-means starts by test accuracy) when the record has it."""
-    if experiment == "ae_kmeans" and record is not None and "accuracy_majority_best_of_inits" in record["metrics"]:
-        return "accuracy_majority_best_of_inits"
-    return "accuracy_majority"
 
 
 def table1_compact(results_dir, dataset: str = "mnist", *, build_profile: str = "ci",
