@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
+#: Data sets in words.
+DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "flowers17": "Oxford 17 flowers",
+                 "flowers102": "Oxford 102 flowers"}
 #: Why a file can differ from the official one, per data set (from the offline data's README).
 REBUILT_REASON = {
     "mnist": "the official archive was not reachable offline; the training images were rebuilt from a public "
@@ -70,12 +73,13 @@ def same_copy(a: Mapping | None, b: Mapping | None) -> bool | None:
 def data_copy_sentence(dataset: str, records: Iterable[Mapping], build_provenance: Mapping | None = None) -> str:
     """One sentence for a page: which copy of ``dataset`` the records on it used (digests in the records),
     and whether this build's own data copy is the same."""
+    name = DATASET_NAMES.get(dataset, dataset)
     records = [r for r in records if r and r.get("data")]
     if not records:
-        return f"{dataset}: no record on this page stores its data copy."
+        return f"{name}: no record here stores its data copy."
     known = [r["data"] for r in records] + ([build_provenance] if build_provenance else [])
     words = sorted({copy_words(dataset, r["data"], known) for r in records})
-    text = f"Data copy of the records on this page ({dataset}): {'; '.join(words)}"
+    text = f"{name} records: {'; '.join(words)}"
     if build_provenance is not None:
         same = {same_copy(r["data"], build_provenance) for r in records}
         if same == {True}:

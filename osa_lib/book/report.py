@@ -270,3 +270,41 @@ def verdict_counts(report) -> dict[str, int]:
     """How many claims got each verdict, in the order of :data:`VERDICTS` (zeros included)."""
     counts = report["verdict"].value_counts()
     return {v: int(counts.get(v, 0)) for v in VERDICTS}
+
+
+#: The paper's central claims (the ACRBM accuracies and the comparisons they rest on); the rest support them.
+CENTRAL_CLAIMS = ("t1-shallow_acrbm_10", "t1-shallow_acrbm_30", "t1-ae_acrbm_10", "t1-ae_acrbm_30",
+                  "ae-beats-kmeans", "shallow-beats-kmeans")
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def answer_in_words(report) -> str:
+    """Two or three sentences for the landing page: what the paper's central claims are and whether they hold,
+    from the report's rows (numbers from the records and the paper's file; Markdown, no bold)."""
+    rows = report.set_index("key")
+    acrbm_rows = [k for k in CENTRAL_CLAIMS if k.startswith("t1-")]
+    paper = paper_results()["table1"]["rows"]
+    claims = ", ".join(f"{paper[k[3:]]['accuracy']} %" for k in acrbm_rows)
+    by_verdict: dict[str, list[str]] = {}
+    for key in acrbm_rows:
+        if key in rows.index:
+            name = rows.loc[key, "claim"].replace("Table 1: ", "")
+            by_verdict.setdefault(rows.loc[key, "verdict"], []).append(name)
+    tally = "; ".join(f"{_join(names)}: {verdict}" for verdict, names in by_verdict.items())
+    text = (f"The paper's central claims are its ACRBM accuracies on MNIST (Table 1: shallow ACRBM with 10 and 30 "
+            f"clusters, AE + ACRBM with 10 and 30: {claims}) and that an ACRBM head beats K-means on the same "
+            f"autoencoder ({paper['ae_acrbm_10']['accuracy']} against {paper['ae_kmeans']['accuracy']} %). "
+            f"Retrained at the paper's budget, the four accuracy rows read: {tally}.")
+    if "ae-beats-kmeans" in rows.index:
+        head = rows.loc["ae-beats-kmeans"]
+        text += (f" The headline comparison reads {head['verdict']}: under the strongest reading of each side the gap "
+                 f"is {head['gap']} points against the claimed +{claimed_gap('ae_acrbm_10', 'ae_kmeans'):.2f}")
+        if "shallow-beats-kmeans" in rows.index:
+            shallow = rows.loc["shallow-beats-kmeans"]
+            text += (f", and the shallow ACRBM against K-means with the same 10 clusters reads {shallow['verdict']} "
+                     f"({shallow['gap']} points)")
+        text += "."
+    return text
