@@ -136,3 +136,36 @@ def plot_cluster_portraits(states: dict[str, dict]):
         axes[row, 0].text(-0.15, 0.5, label, transform=axes[row, 0].transAxes, ha="right", va="center", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_both_sides(points: list[dict], *, paper_acrbm: float | None, paper_kmeans: float | None):
+    """Both sides of the AE comparison at Table 3's budget: each reading's test accuracy (label-free) with its
+    95 % t interval (a bare dot: one seed, no interval), one row per reading, the paper's two numbers as
+    vertical lines. ``points``: :func:`osa_lib.book.ae_study.both_sides`."""
+    import matplotlib.pyplot as plt
+
+    from osa_lib.book.style import MAX_WIDTH, missing_figure
+
+    if not points:
+        return missing_figure("No AE record at Table 3's budget yet.")
+    colours = {"AE + ACRBM (10)": "#4c72b0", "AE + K-means": "#dd8452"}
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH, 0.34 * len(points) + 1.5), layout="constrained")
+    y = np.arange(len(points))[::-1]
+    for yi, p in zip(y, points):
+        iv = p["interval"]
+        ax.errorbar(iv.mean, yi, xerr=[[iv.mean - iv.low], [iv.high - iv.mean]] if iv.exists else None, fmt="o",
+                    color=colours[p["side"]], capsize=3, ms=5)
+    short = lambda text: text.replace("ablation: decoder reads only the 10 ", "bottleneck, 10 ").replace(
+        "K-means on all 60,000 training codes", "K-means on 60,000 codes").replace(" head units", "")
+    ax.set_yticks(y, [f"{short(p['label'])} ({p['seeds']})" for p in points], fontsize=9)
+    for side, colour in colours.items():
+        ax.plot([], [], "o", color=colour, label=f"ours: {side} (seeds)")
+    for value, colour, text in ((paper_acrbm, colours["AE + ACRBM (10)"], "paper: AE + ACRBM (10)"),
+                                (paper_kmeans, colours["AE + K-means"], "paper: AE + K-means")):
+        if value is not None:
+            ax.axvline(value, color=colour, ls="--", lw=1.3, label=f"{text} {value:.2f} %")
+    ax.set_xlabel("test accuracy (%, majority mapping): mean, 95 % t interval")
+    ax.set_xlim(20, 100)
+    fig.legend(loc="outside lower center", ncol=2, fontsize=9, frameon=False)
+    ax.grid(axis="y", visible=False)
+    return fig

@@ -18,6 +18,9 @@ Records: ``results/paper/<dataset>/<row>_<reading>_screen.json`` (screen) and
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -557,3 +560,124 @@ def k30_sentence(table: pd.DataFrame, printed_curves: pd.DataFrame, epoch: int =
         text += (f", against {at.mean():.2f} % for the printed protocol at epoch {epoch} of its 500-epoch jobs "
                  f"({_seeds(len(at))}, monitored curve)")
     return text + "."
+
+
+# --------------------------------------------------------------------------- fairness: both sides, pairings, bound
+
+def kmeans_screen_table_for_page(table: pd.DataFrame) -> pd.DataFrame:
+    """AE + K-means's screen (:func:`kmeans_reading_results`) as a reader sees it, best training accuracy first."""
+    shown = table.sort_values("train_accuracy_mean", ascending=False, na_position="last")
+    return pd.DataFrame({
+        "reading of the AE": shown["label"],
+        "seeds × epochs": [f"{n} × {e}" if n else "not run yet" for n, e in zip(shown["seeds_done"], shown["epochs"])],
+        "K-means on": shown["kmeans_on"],
+        "train accuracy % (selects)": shown["train_accuracy_mean"],
+        "test accuracy %, label-free start": [_pm(m, s, n) for m, s, n in zip(
+            shown["test_accuracy_mean"], shown["test_accuracy_std"], shown["seeds_done"])],
+        "best start by test labels %": shown["best_of_inits_mean"],
+    })
+
+
+def pairings_table(pairings: list[dict]) -> pd.DataFrame:
+    """One row per pairing of :func:`ae_pairings`: both readings with seeds × epochs, the labels each side's
+    choice used, the gap with its 95 % interval, the claimed gap, the verdict."""
+    from osa_lib.book.records import NOT_RUN, record_epochs
+    from osa_lib.book.verdicts import claimed_gap
+
+    def side(label, rec):
+        return f"{label} ({len(rec['seeds'])} × {record_epochs(rec)})" if rec is not None else f"{label} ({NOT_RUN})"
+
+    rows = []
+    for p in pairings:
+        j = p["judgement"]
+        rows.append({"pairing": p["pairing"], "AE + ACRBM (seeds × epochs)": side(p["acrbm"], p["acrbm_record"]),
+                     "AE + K-means (seeds × epochs)": side(p["kmeans"], p["kmeans_record"]),
+                     "labels that chose them": p["labels"],
+                     "gap, points [95 % interval]": j.interval.signed_text() if j else NOT_RUN,
+                     "claimed": f"{claimed_gap('ae_acrbm_10', 'ae_kmeans'):+.2f}",
+                     "verdict": p["verdict"]})
+    return pd.DataFrame(rows)
+
+
+def headline_pairing_sentence(pairings: list[dict]) -> str:
+    """Which pairing the report's headline verdict rests on, why, and what each pairing says."""
+    head = next((p for p in pairings if p["pairing"] == HEADLINE_PAIRING), None)
+    if head is None or head["judgement"] is None:
+        return "The strongest-against-strongest pairing has no records yet, so the headline has no verdict."
+    others = "; ".join(f"{p['pairing']}: {p['verdict']}" for p in pairings
+                       if p["pairing"] != HEADLINE_PAIRING and p["judgement"] is not None)
+    text = (f"The report's headline verdict rests on the pairing {HEADLINE_PAIRING}: each side under the reading "
+            f"its own screen chose by training accuracy, both at Table 3's budget, so neither side is held back by "
+            f"our reading and neither is chosen by test labels. It reads {head['verdict']} "
+            f"({head['judgement'].text('gap (points)')}).")
+    if head["note"]:
+        text += f" Note: {head['note']}."
+    return text + (f" The other pairings: {others}." if others else "")
+
+
+def best_epoch_bounds(results_dir, *, dataset: str = "mnist", profile: str = "paper") -> pd.DataFrame:
+    """The best-epoch bound: per AE job folder (row × reading × budget), the highest test accuracy on any
+    monitored (seed, epoch), beside the paper's number. Read off the test labels: an upper bound on what a
+    paper reporting its best epoch could have printed from this run, not a result."""
+    from osa_lib.book.ae_jobs import EXPERIMENTS
+    from osa_lib.book.paper import paper_accuracy
+
+    folder = Path(results_dir) / profile / dataset / "ae_jobs"
+    rows = []
+    for path in sorted(folder.glob("*")) if folder.is_dir() else []:
+        states = []
+        for f in sorted(path.glob("seed*.json")):
+            try:
+                states.append(json.loads(f.read_text()))
+            except json.JSONDecodeError:
+                continue
+        points = [(100 * c["eval_accuracy_majority"], s["seed"], c["epoch"]) for s in states for c in s.get("curve", [])
+                  if "eval_accuracy_majority" in c]
+        if not points:
+            continue
+        experiment = next(e for e in sorted(EXPERIMENTS, key=len, reverse=True) if path.name.startswith(e))
+        reading = states[0].get("reading", "printed")
+        best, seed, epoch = max(points)
+        paper = paper_accuracy(experiment, dataset)
+        labels = KMEANS_AE_READING_LABELS if experiment == "ae_kmeans" else READING_LABELS
+        rows.append({"row": {"ae_kmeans": "AE + K-means", "ae_acrbm_10": "AE + ACRBM (10)",
+                             "ae_acrbm_30": "AE + ACRBM (30)"}[experiment],
+                     "reading": labels.get(reading, reading) + (" (screen)" if path.name.endswith(SCREEN_TAG) else ""),
+                     "seeds × epochs": f"{len(states)} × {max(s['epochs_done'] for s in states)}",
+                     "best monitored test % (test-label peek)": best, "at (seed, epoch)": f"({seed}, {epoch})",
+                     "paper %": paper if paper is not None else float("nan"),
+                     "below the paper (points)": (paper - best) if paper is not None else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def bound_sentence(bounds: pd.DataFrame) -> str:
+    """The best-epoch bound per row in one sentence (the highest peek of any reading)."""
+    if bounds.empty:
+        return "No monitored curve yet."
+    parts = []
+    for row, group in bounds.groupby("row", sort=False):
+        top = group.loc[group["best monitored test % (test-label peek)"].idxmax()]
+        text = f"{row} {top['best monitored test % (test-label peek)']:.2f} % ({top['reading']}, seed and epoch {top['at (seed, epoch)']})"
+        if np.isfinite(top["paper %"]):
+            text += f", {top['below the paper (points)']:.2f} points below the paper's {top['paper %']:.2f} %"
+        parts.append(text)
+    return ("Even read off the test labels, at the best (seed, epoch) of any run, the rows stay where they are: "
+            + "; ".join(parts) + ". So \"the paper reported its best epoch\" does not explain the gap.")
+
+
+def both_sides(results_dir, *, dataset: str = "mnist", profile: str = "paper") -> list[dict]:
+    """Every AE (10 clusters) record of either side at Table 3's budget: ``side, label, interval`` (95 % t,
+    :func:`osa_lib.book.verdicts.mean_interval` of the label-free accuracy), ``seeds``."""
+    from osa_lib.book.records import load_record
+    from osa_lib.book.verdicts import mean_interval
+
+    out = []
+    for side, experiment, readings, labels in (
+            ("AE + ACRBM (10)", "ae_acrbm_10", tuple(READING_LABELS), READING_LABELS),
+            ("AE + K-means", "ae_kmeans", KMEANS_VARIANT_READINGS, KMEANS_AE_READING_LABELS)):
+        for reading in readings:
+            rec = load_record(results_dir, profile, dataset, job_name(experiment, reading))
+            if _full_budget(rec):
+                out.append({"side": side, "label": labels.get(reading, reading), "seeds": len(rec["seeds"]),
+                            "interval": mean_interval(rec["metrics"]["accuracy_majority"])})
+    return out

@@ -17,7 +17,8 @@ DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "flowers17"
 #: Why a file can differ from the official one, per data set (from the offline data's README).
 REBUILT_REASON = {
     "mnist": "the official archive was not reachable offline; the training images were rebuilt from a public "
-             "lossless PNG copy (every other pixel within one grey level of 255; labels and test set official)",
+             "PNG copy through an inverse tone curve, 10,000 rows exact and the others within one grey level "
+             "(of 255) of the original; labels, image order and test set official",
 }
 
 
