@@ -278,3 +278,16 @@ def test_paper_numbers_live_in_one_library_file():
 def test_std_is_not_nan_for_equal_seeds():
     s = summarize([0.3, 0.3])
     assert s["std"] == 0.0 and not math.isnan(s["std"])
+
+
+def test_a_dirty_paper_record_is_refused_in_the_repository_results_but_not_elsewhere(tmp_path):
+    from osa_lib.book import records as r
+
+    rec = {"experiment": "kmeans_refusal_probe", "dataset": "mnist", "profile": "paper", "params": {},
+           "seeds": [0], "metrics": {}, "n_parameters": None, "wall_time_s": 0.0, "device": "cpu",
+           "versions": {}, "git_commit": "abc123+dirty", "created": "now"}
+    with pytest.raises(ValueError, match="uncommitted changes"):
+        r.write_record(rec, r.REPOSITORY_RESULTS)
+    assert not (r.REPOSITORY_RESULTS / "paper" / "mnist" / "kmeans_refusal_probe.json").exists()
+    assert r.write_record(rec, tmp_path).exists()                        # another folder: written
+    assert r.write_record({**rec, "git_commit": "abc123"}, tmp_path).exists()

@@ -280,6 +280,14 @@ def run_job(job: AEJob, results_dir, *, data_dir=None, deadline: float | None = 
 
 
 def _run_job_locked(job: AEJob, results_dir, *, data_dir, deadline, chunk_minutes, threads) -> dict:
+    from osa_lib.book.records import REPOSITORY_RESULTS, git_state
+
+    if (job.profile == "paper" and Path(results_dir).resolve().is_relative_to(REPOSITORY_RESULTS.resolve())
+            and git_state()["dirty"]):
+        # Committed evidence must name the code that ran (see records.write_record).
+        raise RuntimeError(f"refusing to run the paper-profile job {job.name} seed {job.seed} into {results_dir} "
+                           f"from a tree with uncommitted changes: commit first, or run from a clean checkout "
+                           f"(git worktree add), or use another results_dir")
     from osa_lib.data.mnist import flatten_images  # noqa: F401  (import check before the slow load)
     from osa_lib.data import load_clustering_data
     from osa_lib.book.records import cpu_capability, device_description, git_commit, git_state, library_versions

@@ -168,12 +168,27 @@ def record_path(results_dir, profile: str, dataset: str, experiment: str) -> Pat
     return Path(results_dir) / check_profile(profile) / dataset / f"{experiment}.json"
 
 
+#: The repository's own results folder: paper-profile records written here are committed evidence.
+REPOSITORY_RESULTS = Path(__file__).resolve().parents[2] / "results"
+
+
 def write_record(record: Mapping, results_dir) -> Path:
-    """Write ``record`` to its place under ``results_dir``; return the path."""
+    """Write ``record`` to its place under ``results_dir``; return the path.
+
+    A paper-profile record written into the repository's own ``results/`` (committed evidence) must name
+    a commit that holds the code which ran: one written from a tree with uncommitted changes
+    (``git_commit`` ending in ``+dirty``) is refused with what to do. Other folders take any record.
+    """
     missing = [k for k in REQUIRED_KEYS if k not in record]
     if missing:
         raise ValueError(f"record lacks keys {missing}")
     path = record_path(results_dir, record["profile"], record["dataset"], record["experiment"])
+    if (record["profile"] == "paper" and str(record.get("git_commit", "")).endswith("+dirty")
+            and path.resolve().is_relative_to(REPOSITORY_RESULTS.resolve())):
+        raise ValueError(f"refusing to write the paper-profile record {path}: the code that produced it differs "
+                         f"from commit {record['git_commit'].removesuffix('+dirty')} (uncommitted changes). Commit "
+                         f"first, or run from a clean checkout (git worktree add), so the record names the code "
+                         f"that ran; or write it to another results_dir.")
     return write_text_atomically(path, json.dumps(record, indent=2, sort_keys=False) + "\n")
 
 

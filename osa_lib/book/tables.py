@@ -308,8 +308,13 @@ def provenance_table(results_dir, profile: str = "paper"):
             root = data.get("data_root") or data.get("root") or data.get("data_dir")
             sums = data.get("sha256") or {}
             data_text = f"{len(sums)} files" if sums else ((Path(str(root)).name or str(root)) if root else "—")
+        if isinstance(data, Mapping) and data.get("files"):
+            data_text = f"{len(data['files'])} files"
+        dirty = "dirty" in r["git_commit"]
         rows.append({"record": f"{r['dataset']}/{r['experiment']}", "budget": budget_text(r),
                      "minutes": f"{r['wall_time_s'] / 60:.1f}", "device": short_device(r["device"]),
                      "data (sha256)": data_text,
-                     "commit": r["git_commit"][:8] + ("+dirty" if "dirty" in r["git_commit"] else "")})
-    return pd.DataFrame(rows, columns=["record", "budget", "minutes", "device", "data (sha256)", "commit"])
+                     "commit": r["git_commit"][:8] + ("+dirty" if dirty else ""),
+                     "flag": "written from uncommitted changes (diff not kept): not yet rerun from a clean commit"
+                             if dirty else ""})
+    return pd.DataFrame(rows, columns=["record", "budget", "minutes", "device", "data (sha256)", "commit", "flag"])
