@@ -45,6 +45,7 @@ NOTEBOOKS = [
      ("shallow-acrbm-fashion-mnist", "Shallow ACRBM on Fashion-MNIST")),
     ("derivations", "notebooks/derivations.ipynb", "notebooks/derivations.ipynb", {}, None),
     ("ae_acrbm", "notebooks/ae_acrbm.ipynb", "notebooks/ae_acrbm.ipynb", {"dataset": "mnist"}, None),
+    ("other_domains", "notebooks/other_domains.ipynb", "notebooks/other_domains.ipynb", {}, None),
     ("loc", "notebooks/loc.ipynb", "notebooks/loc.ipynb", {"dataset": "flowers17"}, None),
     ("intro", "book/intro.ipynb", "book/intro.ipynb", {}, None),
     ("summary", "book/summary.ipynb", "book/summary.ipynb", {}, None),

@@ -104,6 +104,11 @@ def _ae_profiles():
     return AE_PROFILES
 
 
+def _domain_profiles():
+    from osa_lib.book.domains import SETTINGS
+    return SETTINGS
+
+
 def _loc_profiles():
     from osa_lib.book.loc_runs import LOC_PROFILES
     return LOC_PROFILES
@@ -231,6 +236,13 @@ _register(Chapter("loc", "notebooks/loc.ipynb", (
     Param("n_show", "int", 6, "images shown in the image grids", minimum=1),
     _progress(False), _overwrite(),
 ), _loc_profiles, lambda v: v["dataset"]))
+
+_register(Chapter("other_domains", "notebooks/other_domains.ipynb", (
+    _profile(), _results_dir(),
+    _seeds(meaning="seeds of every row"),
+    _epochs(meaning="ACRBM training epochs (shallow and AE)"),
+    _threads(1), _overwrite(),
+), _domain_profiles, lambda v: "sklearn_digits"))
 
 for _page in ("intro", "summary", "report"):
     _register(Chapter(_page, f"book/{_page}.ipynb", (

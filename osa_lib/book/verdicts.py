@@ -558,3 +558,14 @@ def worked_example(a, b, claimed: float | None, *, a_name: str, b_name: str) -> 
                + ("contains" if iv.low <= 0 <= iv.high else "excludes") + " 0."),
               f"Verdict: **{judged.verdict}** ({MEANINGS[judged.verdict]})."]
     return steps
+
+
+def relation(a, b) -> str:
+    """Where row ``a`` stands against row ``b`` when no claim is attached: ``"above [interval]"``,
+    ``"below [...]"`` or ``"indistinguishable [...]"`` by the ``LEVEL`` Welch interval of the gap (points);
+    one seed on a side: ``"not judged (one seed)"``."""
+    judged = gap_verdict(a, b, None)
+    if not judged.interval.exists:
+        return "not judged (one seed)"
+    word = {REPRODUCED: "above", REVERSED: "below"}.get(judged.verdict, "indistinguishable")
+    return f"{word}: {judged.interval.signed_text()}"

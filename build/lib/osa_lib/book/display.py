@@ -1,0 +1,234 @@
+"""Rendering helpers for the book's pages: counts, plurals, mean ± std and tables (judgements: osa_lib.book.verdicts).
+
+Every page shows numbers through these helpers, so that a reader never sees a pandas index column, a
+float-formatted count ("384.0 images"), a "(s)" plural, ``NaN`` or a Python repr::
+
+    plural(1, "seed")                     -> "1 seed"
+    plural(1106, "image")                 -> "1,106 images"
+    mean_std({"mean": .529, "std": .081, "per_seed": [...]})   -> "52.9 ± 8.1 %"
+    show_table(df, headers={"accuracy_majority %": "acc. %"})  -> a Styler without index column
+"""
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+from typing import Mapping, Sequence
+
+#: Irregular plurals used on the pages.
+_IRREGULAR = {"variant": "variants", "child": "children", "this": "these", "is": "are", "was": "were",
+              "has": "have"}
+
+
+def is_missing(value) -> bool:
+    """True for None and NaN (float or numpy)."""
+    if value is None:
+        return True
+    try:
+        return isinstance(value, Real) and math.isnan(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_count(n) -> str:
+    """A count as an integer with thousands separators: 384.0 -> "384", 60000 -> "60,000"."""
+    if is_missing(n):
+        return "–"
+    value = float(n)
+    if not value.is_integer():
+        raise ValueError(f"{n!r} is not a whole number")
+    return f"{int(value):,}"
+
+
+def plural_word(n, word: str, plural: str | None = None) -> str:
+    """``word`` in the number that goes with ``n``: "seed"/"seeds", "is"/"are"."""
+    if float(n) == 1:
+        return word
+    if plural is not None:
+        return plural
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    if word.endswith(("s", "x", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def plural(n, word: str, plural: str | None = None) -> str:
+    """"1 seed", "3 seeds", "1,106 images": a count and its noun, the count as an integer."""
+    return f"{fmt_count(n)} {plural_word(n, word, plural)}"
+
+
+def fmt_number(x, digits: int = 2, *, tiny: float | None = None, zero_below: float = 0.0) -> str:
+    """A measured number at ``digits`` decimals; integers without decimals; NaN/None as "–".
+
+    Scientific notation (two significant digits) only for magnitudes below ``tiny`` (default: the
+    smaller of 1e-3 and half the last shown decimal, so a value that ``digits`` can show is shown
+    plainly). Magnitudes up to ``zero_below`` (a numerical guard such as ``osa_lib.acrbm.EPS``) are
+    "≈ 0"; below 1e-12 they are float rounding, "0 (to rounding)"."""
+    if is_missing(x):
+        return "–"
+    if isinstance(x, Integral) or (isinstance(x, float) and x.is_integer() and abs(x) >= 1 and digits == 0):
+        return f"{int(x):,}"
+    x = float(x)
+    tiny = min(1e-3, 0.5 * 10.0 ** -digits) if tiny is None else tiny
+    if x != 0 and abs(x) < 1e-12:
+        return "0 (to rounding)"          # floating-point rounding error, not a measured quantity
+    if x != 0 and abs(x) <= zero_below:
+        return "≈ 0"                      # the size of a numerical guard, not a measured quantity
+    if x != 0 and abs(x) < tiny:
+        return f"{x:.1e}"
+    return f"{x:,.{digits}f}"
+
+
+def mean_std(metric: Mapping, *, scale: float = 100.0, digits: int = 1, unit: str = " %") -> str:
+    """A record metric ``{"mean", "std", "per_seed"}`` as "52.9 ± 8.1 %"; one seed: "52.9 %" (no std)."""
+    n = len(metric.get("per_seed") or []) or None
+    mean = scale * metric["mean"]
+    if n == 1 or is_missing(metric.get("std")):
+        return f"{mean:.{digits}f}{unit}"
+    return f"{mean:.{digits}f} ± {scale * metric['std']:.{digits}f}{unit}"
+
+
+def _cell(value, digits: int, zero_below: float = 0.0) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_cell(v, digits, zero_below) for v in value)
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k} {_cell(v, digits, zero_below)}" for k, v in value.items())
+    if is_missing(value):
+        return "–"
+    if isinstance(value, Integral):
+        return f"{int(value):,}"
+    if isinstance(value, Real):
+        return fmt_number(float(value), digits, zero_below=zero_below)
+    return str(value)
+
+
+def table_frame(df, *, headers: Mapping[str, str] | None = None, digits: int | Mapping[str, int] = 2,
+                drop_constant_zero: Sequence[str] = (), index: bool = False, zero_below: float = 0.0):
+    """``df`` as a DataFrame of strings: index folded into columns (unless ``index``), columns renamed
+    by ``headers``, numbers at ``digits`` decimals (per column when a mapping), whole-number float
+    columns as integers, lists joined with commas, NaN as "–". Columns in ``drop_constant_zero`` are
+    dropped when every value is 0 or missing (e.g. "std" of one-seed rows). Magnitudes up to
+    ``zero_below`` (a numerical guard) read "≈ 0" (:func:`fmt_number`)."""
+    import pandas as pd
+
+    frame = df.copy()
+    if not index and frame.index.nlevels == 1 and frame.index.name is None and \
+            pd.api.types.is_integer_dtype(frame.index):
+        frame = frame.reset_index(drop=True)      # row positions left over from a sort or a filter: no column
+    elif not index and not isinstance(frame.index, pd.RangeIndex):
+        # unnamed row labels get blank headers (" ", "  ", ...), not "index" / "level_0"
+        frame.index = frame.index.set_names([n if n else " " * (i + 1) for i, n in enumerate(frame.index.names)])
+        frame = frame.reset_index()
+    for col in drop_constant_zero:
+        if col in frame.columns and all(is_missing(v) or v == 0 for v in frame[col]):
+            frame = frame.drop(columns=col)
+    out = {}
+    for col in frame.columns:
+        d = digits.get(col, 2) if isinstance(digits, Mapping) else digits
+        values = list(frame[col])
+        numeric = [v for v in values if isinstance(v, Real) and not isinstance(v, bool) and not is_missing(v)]
+        present = [v for v in values if not is_missing(v)]
+        whole = bool(numeric) and len(numeric) == len(present) and all(float(v).is_integer() for v in numeric)
+        out[col] = [fmt_count(v) if whole and not is_missing(v) else _cell(v, d, zero_below) for v in values]
+    result = pd.DataFrame(out, index=frame.index if index else None)
+    if headers:
+        result = result.rename(columns=dict(headers))
+    # snake_case names the headers map does not cover read as words ("relative_gap" -> "relative gap")
+    return result.rename(columns=lambda c: c.replace("_", " ") if isinstance(c, str) else c)
+
+
+def show_table(df, *, headers: Mapping[str, str] | None = None, digits: int | Mapping[str, int] = 2,
+               drop_constant_zero: Sequence[str] = (), text_columns: Sequence[str] = (), caption: str | None = None,
+               zero_below: float = 0.0):
+    """A table a person can read: no index column, short headers (``headers`` renames), numbers at
+    sensible precision, "–" for missing values; ``text_columns`` (names after renaming) get a minimum
+    width so that words are not broken. Returns a pandas Styler (renders as HTML in the book)."""
+    frame = table_frame(df, headers=headers, digits=digits, drop_constant_zero=drop_constant_zero,
+                        zero_below=zero_below)
+    styler = frame.style.hide(axis="index").set_table_attributes('class="osa-table"')
+    first = frame.columns[0] if len(frame.columns) else None
+    wide = [c for c in frame.columns if c in text_columns or (c == first and not text_columns)]
+    if wide:
+        styler = styler.set_properties(subset=wide, **{"min-width": "9em", "text-align": "left"})
+    if caption:
+        styler = styler.set_caption(caption)
+    return styler
+
+
+def as_number(value):
+    """A value to glue: a whole number as ``int`` (so "{glue:text}`n`" prints "384", not "384.0"), else ``float``.
+    Format specs in the page (``:.2f``) still apply to either."""
+    value = float(value)
+    return int(value) if value.is_integer() else value
+
+
+#: Short table headers for long column names of the chapters' tables (each page gives the legend).
+SHORT_HEADERS = {
+    "hinge on, epoch 1 %": "hinge ep. 1 %", "hinge on, last epoch %": "hinge last %",
+    "train error, last epoch": "train error", "steps with gradient": "steps", "max weight change": "max Δw",
+    "clusters / image": "clusters", "1 cluster %": "1 cluster %", "foreground %": "flower %",
+    "pixel_accuracy %": "acc. %", "iou %": "IoU %", "dice %": "Dice %", "fit s": "fit (s)",
+    "images with >= 3 clusters %": "≥ 3 clusters %", "IoU %, 2 clusters": "IoU %, 2 cl.",
+    "IoU %, >= 3 clusters (median rule)": "IoU %, ≥ 3 cl., median", "IoU %, >= 3 clusters (labels >= 1)":
+    "IoU %, ≥ 3 cl., labels ≥ 1", "IoU % (median rule)": "IoU %, median", "IoU % (labels >= 1)": "IoU %, labels ≥ 1",
+}
+
+_METRICS = {"pixel_accuracy": "accuracy", "iou": "IoU", "dice": "Dice", "accuracy_majority": "accuracy (majority)",
+            "accuracy_hungarian": "accuracy (Hungarian)",
+            "accuracy_majority_best_of_inits": "accuracy (majority, best K-means start)", "nmi": "NMI", "ari": "ARI", "cluster_usage": "clusters used"}
+
+
+def metric_name(metric: str) -> str:
+    """"iou_band_as_background" -> "IoU (band = background)"; unknown names with underscores as spaces."""
+    base, band = (metric[: -len("_band_as_background")], True) if metric.endswith("_band_as_background") else (
+        metric, False)
+    name = _METRICS.get(base, base.replace("_", " "))
+    return name + (" (band = background)" if band else "")
+
+
+def compact_verdict_table_html(report, *, from_page: str = "book/intro") -> str:
+    """The landing page's verdict table, three columns: claim (linked to its evidence; the full detail in
+    the link's tooltip) | paper → ours | verdict. The gap and budget columns stay on the report page."""
+    import html
+
+    from osa_lib.book.overview import verdict_badge
+    from osa_lib.book.verdicts import evidence_href
+
+    body = []
+    for row in report.to_dict("records"):
+        detail = str(row.get("detail") or "")
+        link = (f'<a href="{html.escape(evidence_href(row, from_page))}" title="{html.escape(detail)}">'
+                f'{html.escape(str(row["claim"]))}</a>')
+        numbers = f'{html.escape(str(row["paper"]))} → {html.escape(str(row["ours"]))}'
+        body.append(f'<tr><td class="osa-claim">{link}</td><td>{numbers}</td>'
+                    f'<td style="white-space:nowrap">{verdict_badge(row["verdict"])}</td></tr>')
+    return ('<table class="osa-verdict-table osa-compact table">'
+            '<thead><tr><th>claim (link: evidence)</th><th>paper → ours [95 % interval]</th><th>verdict</th></tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def verdict_count_sentence(counts: Mapping[str, int], phrases: Mapping[str, str]) -> str:
+    """"5 are reproduced, 1 is partly reproduced and 1 is not run yet": ``counts`` by verdict, ``phrases``
+    verdict -> predicate ("reproduced"); verdicts with a zero count are left out."""
+    parts = [f"{fmt_count(n)} {plural_word(n, 'is')} {phrases.get(v, v)}" for v, n in counts.items() if n]
+    if not parts:
+        return "none is rated yet"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def per_seed_for_page(frame, row_labels: Mapping[str, str] | None = None, *, row_header: str = "row"):
+    """A per-seed frame (:func:`osa_lib.book.records.per_seed_frame`) as a reader sees it: rows named by
+    ``row_labels``, metrics in words with "%", no "mean"/"std" when there is only one seed column."""
+    table = frame.reset_index()
+    names = table.pop("experiment")
+    table.insert(0, row_header, [(row_labels or {}).get(e, e) for e in names])
+    table["metric"] = [metric_name(m) + " %" for m in table["metric"]]
+    if sum(str(c).startswith("seed ") for c in table.columns) <= 1:
+        table = table.drop(columns=["mean", "std"])
+    return table

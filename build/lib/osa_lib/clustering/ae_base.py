@@ -1,0 +1,397 @@
+"""The machinery AEACRBM and AEKMeans share: hyperparameters, the module, the epoch loop, encoding.
+
+Both estimators wrap :class:`osa_lib.clustering.autoencoder.Autoencoder` (appendix B;
+``architecture="dense"``, the paper's model, by default; ``"conv"`` is an ablation). As in
+:class:`osa_lib.clustering.shallow.ShallowACRBM`, ``__init__`` only stores hyperparameters, ``fit``
+validates them and the data, builds ``module_`` and trains it, and learned state ends in ``_``.
+``X`` is always rows of shape (n_samples, 784) in [0, 1]; the estimators reshape to images
+(B, 1, 28, 28) inside.
+
+``fit`` runs :class:`osa_lib.train.EpochCallback` objects after every epoch: a checkpoint
+(:class:`osa_lib.clustering.ae_checkpoint.Checkpoint`, built from ``checkpoint=path``) and any the
+caller passes (the book's jobs pass a deadline). Subclasses fill in the hooks (the phase, lambda,
+the extra loss, the final K-means stage).
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.utils.validation import check_is_fitted
+from tqdm import tqdm
+
+from osa_lib.clustering import ae_checkpoint
+from osa_lib.clustering.autoencoder import (Autoencoder, check_architecture, glorot_init, resolve_betas,  # noqa: F401
+                                          resolve_sizes)
+from osa_lib.metrics import clustering_scores
+from osa_lib.train import fork_seed, n_parameters, run_epochs, seeded_generator, seeded_module
+from osa_lib.validation import check_float, check_int, check_unit_interval
+
+RECONSTRUCTION_LOSSES = ("mse", "bce")
+#: How the reconstruction error of a batch is reduced: "mean" over pixels and images (the
+#: printed protocol's reading), or "sum" over the pixels of an image, mean over images
+#: (Keras' ``reduction="sum"`` per image; 784 x the "mean" loss on MNIST).
+RECONSTRUCTION_REDUCTIONS = ("mean", "sum")
+#: Weight initialisations: PyTorch's defaults, or Glorot uniform with zero biases (Keras' defaults).
+INITS = ("pytorch", "glorot")
+logger = logging.getLogger("osa_lib.clustering.ae_estimators")
+_CHUNK = 4096
+
+
+class AEBase(ClusterMixin, BaseEstimator):
+    """Shared machinery: validation, the module, the epoch loop, checkpoints, encoding."""
+
+    _head: str = ""
+
+    # ----- hyperparameters ---------------------------------------------------------------------
+    def _sizes(self) -> tuple[int, int, int]:
+        return resolve_sizes(self._table3_key(), self.encoder_units, self.latent_dim, self.decoder_units,
+                             n_clusters=self.n_clusters)
+
+    def _betas(self) -> tuple[float, float]:
+        return resolve_betas(self._table3_key(), self.betas)
+
+    def _validate_common(self) -> None:
+        check_int(self.n_clusters, "n_clusters", minimum=2)
+        check_architecture(self.architecture)
+        check_int(self.epochs, "epochs", minimum=1)
+        check_int(self.batch_size, "batch_size", minimum=1)
+        check_int(self.eval_every, "eval_every", minimum=1)
+        check_int(self.checkpoint_every, "checkpoint_every", minimum=1)
+        check_float(self.lr, "lr", positive=True)
+        for name, allowed in (("reconstruction", RECONSTRUCTION_LOSSES),
+                              ("reconstruction_reduction", RECONSTRUCTION_REDUCTIONS), ("init", INITS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if len(tuple(self.conv_channels)) != 2:
+            raise ValueError(f"conv_channels must be two widths (c1, c2), got {self.conv_channels!r}")
+        for c in self.conv_channels:
+            check_int(c, "conv_channels entry", minimum=1)
+        self._sizes()
+        self._betas()
+
+    def _check_X(self, X, name: str = "X") -> np.ndarray:
+        X = check_unit_interval(X, name)
+        side = int(round(np.sqrt(X.shape[1])))
+        if side * side != X.shape[1] or side % 4:
+            raise ValueError(f"{name} rows must be square images with a side divisible by 4 "
+                             f"(784 = 28 x 28 for MNIST), got {X.shape[1]} features")
+        if hasattr(self, "n_features_in_") and X.shape[1] != self.n_features_in_:
+            raise ValueError(f"{name} has {X.shape[1]} features, but the model was fitted on {self.n_features_in_}")
+        return X
+
+    def _build_module(self, image_size: int) -> Autoencoder:
+        enc, lat, dec = self._sizes()
+        module = Autoencoder(self._head_units(), enc, lat, dec, architecture=self.architecture, head=self._head,
+                             conv_channels=tuple(int(c) for c in self.conv_channels), image_size=image_size,
+                             **self._module_kwargs())
+        if self.init == "glorot":
+            glorot_init(module)
+        return module
+
+    def _module_kwargs(self) -> dict:
+        return {}
+
+    # ----- losses ------------------------------------------------------------------------------
+    def _reconstruction_loss(self, recon: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        if self.reconstruction == "mse":
+            per_pixel = (recon - x) ** 2
+        else:
+            per_pixel = torch.nn.functional.binary_cross_entropy(recon.clamp(1e-6, 1 - 1e-6), x, reduction="none")
+        if self.reconstruction_reduction == "sum":
+            return per_pixel.flatten(1).sum(1).mean()
+        return per_pixel.mean()
+
+    def _forward(self, x: torch.Tensor, phase: str = "joint"):
+        """``(reconstruction, h_AE, head)`` with the gradient routing of the reading in ``phase`` (see AEACRBM)."""
+        return self.module_(x)
+
+    def _terms(self, x: torch.Tensor, phase: str = "joint"):
+        """The reconstruction term and the extra (ACRBM) term of one batch ``x`` (B, 1, S, S) in ``phase``."""
+        recon, h_ae, h_head = self._forward(x, phase)
+        return self._reconstruction_loss(recon, x), self._extra_loss(h_head, "joint")
+
+    def _gradient_norms(self, data: torch.Tensor, side: int, phase: str = "joint") -> dict:
+        """L2 norm of each loss term's gradient on the encoder's weights, on the first 1,024 rows.
+
+        Measured in eval mode with ``torch.autograd.grad`` (no ``.grad`` touched, no random
+        numbers drawn), so it changes nothing that is learned. The ACRBM norm is taken
+        with lambda = 1; the loss uses lambda times it.
+        """
+        module = self.module_
+        module.eval()
+        params = [p for p in module.encoder.parameters() if p.requires_grad]
+        if not params:
+            return {}
+        x = data[:1024].view(-1, 1, side, side)
+        rec, extra = self._terms(x, phase)
+        out = {}
+        for name, term in (("reconstruction", rec), ("acrbm", extra)):
+            if term is None:
+                continue
+            grads = torch.autograd.grad(term, params, allow_unused=True, retain_graph=True)
+            out[f"grad_encoder_{name}"] = float(torch.sqrt(sum((g ** 2).sum() for g in grads if g is not None)
+                                                           + torch.zeros(())).item())
+        return out
+
+    # ----- fitting -----------------------------------------------------------------------------
+    def fit(self, X, y=None, *, eval_set=None, callbacks=()):
+        """Train on rows ``X`` (n_samples, 784) in [0, 1]; ``y`` is ignored (unsupervised).
+
+        ``eval_set=(X_eval, y_eval)`` only *monitors* training: every ``eval_every``
+        epochs the clustering accuracy on it is added to ``history_`` and logged (logger
+        ``osa_lib.clustering.ae_estimators``, level INFO). Labels never touch the weights.
+
+        ``callbacks``: :class:`osa_lib.train.EpochCallback` objects run after every epoch; one
+        that asks to stop ends ``fit`` early with ``complete_ = False`` (the checkpoint is saved,
+        and a later ``fit`` with the same ``checkpoint`` resumes there).
+        """
+        X, eval_set = self._prepare(X, eval_set)
+        generator, device = self._setup(X)
+        ae_checkpoint.resume(self, self.checkpoint, generator, device)
+        return self._train(X, eval_set, generator, device, callbacks)
+
+    @property
+    def complete_(self) -> bool:
+        """True when all ``epochs`` ran (False after a callback stopped ``fit`` early)."""
+        check_is_fitted(self, "module_")
+        return self.epochs_done_ >= self.epochs
+
+    def _setup(self, X):
+        side = int(round(np.sqrt(X.shape[1])))
+        device = torch.device(self.device)
+        generator = seeded_generator(self.random_state)
+        module = seeded_module(lambda: self._build_module(side), generator)
+        module.to(device)
+        self.module_ = module
+        self.n_features_in_ = X.shape[1]
+        self.history_ = []
+        self.epochs_done_ = 0
+        self.train_time_s_ = 0.0
+        self._kmeans_seed = fork_seed(generator)
+        self._optimizer = None
+        self._phase_of_optimizer = None
+        self._generator_state = None
+        return generator, device
+
+    def fit_from(self, warm, X, y=None, *, eval_set=None):
+        """Continue from ``warm``, a fitted estimator of the same architecture (a shared AE warm-up).
+
+        ``warm``'s weights, optimiser state, batch-order generator, history and epoch
+        count are taken over; this estimator then trains epochs ``warm.epochs_done_ + 1
+        .. self.epochs`` with its own schedule. The recipe search uses it so that all
+        recipes branch from one warm-up. Batch-norm buffers that only one of the two
+        models has are left at their defaults.
+        """
+        check_is_fitted(warm, "module_")
+        X, eval_set = self._prepare(X, eval_set)
+        if warm.epochs_done_ > self.epochs:
+            raise ValueError(f"warm has {warm.epochs_done_} epochs, more than epochs={self.epochs}")
+        generator, device = self._setup(X)
+        missing, unexpected = self.module_.load_state_dict(warm.module_.state_dict(), strict=False)
+        if any(not k.startswith("norm.") for k in list(missing) + list(unexpected)):
+            raise ValueError(f"warm has a different architecture: missing {missing}, unexpected {unexpected}")
+        self.history_ = [dict(h) for h in warm.history_]
+        self.epochs_done_ = warm.epochs_done_
+        self.train_time_s_ = warm.train_time_s_
+        self._kmeans_seed = warm._kmeans_seed
+        if warm._generator_state is not None:
+            generator.set_state(warm._generator_state)
+        if warm._optimizer is not None:
+            self._phase_of_optimizer = warm._phase_of_optimizer
+            self._optimizer = self._make_optimizer(self._trainable(self._phase_for_group(self._phase_of_optimizer)))
+            self._optimizer.load_state_dict(warm._optimizer.state_dict())
+        return self._train(X, eval_set, generator, device, ())
+
+    def _prepare(self, X, eval_set):
+        """Validate the hyperparameters, forget the last fit's input size, validate ``X`` and ``eval_set``."""
+        self._validate_common()
+        self._validate_extra()
+        if hasattr(self, "n_features_in_"):
+            del self.n_features_in_
+        return self._check_X(X), self._check_eval_set(eval_set)
+
+    def _check_eval_set(self, eval_set):
+        if eval_set is None:
+            return None
+        X_eval, y_eval = eval_set
+        X_eval = self._check_X(X_eval, "X_eval")
+        y_eval = np.asarray(y_eval)
+        if y_eval.shape != (len(X_eval),):
+            raise ValueError(f"y_eval must have shape ({len(X_eval)},), got {y_eval.shape}")
+        return X_eval, y_eval
+
+    def _train(self, X, eval_set, generator, device, callbacks):
+        module = self.module_
+        side = int(round(np.sqrt(X.shape[1])))
+        if eval_set is not None:
+            X_eval, y_eval = eval_set
+        start_epoch = self.epochs_done_
+        if self.checkpoint is not None:
+            callbacks = (*callbacks, ae_checkpoint.Checkpoint(self.checkpoint, self.checkpoint_every))
+        data = torch.from_numpy(X).to(device)
+
+        bar = tqdm(range(self.epochs_done_, self.epochs), desc=self._desc(), disable=not self.progress, leave=False)
+        for epoch in bar:
+            t0 = time.perf_counter()
+            phase = self._phase(epoch)
+            self._start_phase(phase, epoch, X, device)
+            report = (epoch + 1) % self.eval_every == 0 or epoch + 1 == self.epochs or epoch == 0
+            grad_norms = self._gradient_norms(data, side, phase) if (report and eval_set is not None) else {}
+            totals = {}
+            batch_loss = self._batch_loss_fn(data, side, epoch, phase, totals)
+            module.train()
+            run_epochs(batch_loss, self._optimizer, len(X), epochs=1, batch_size=self.batch_size,
+                       generator=generator, progress=False, desc=self._desc())
+            module.eval()
+            entry = {"epoch": epoch + 1, "phase": phase, "lambda": self._lambda(epoch)}
+            entry.update({k: float(v.item()) / len(X) for k, v in totals.items()})
+            entry.update(grad_norms)
+            self.train_time_s_ += time.perf_counter() - t0
+            entry["time_s"] = time.perf_counter() - t0
+            if eval_set is not None and report:
+                entry.update({f"eval_{k}": v for k, v in self._monitor(X_eval, y_eval).items()})
+            self.history_.append(entry)
+            self.epochs_done_ = epoch + 1
+            bar.set_postfix(loss=f"{entry['loss']:.4f}")
+            if report:
+                logger.info("%s epoch %d/%d loss %.5f accuracy %s %.2f s/epoch", self._desc(), epoch + 1,
+                            self.epochs, entry["loss"], entry.get("eval_accuracy_majority", "-"), entry["time_s"])
+            self._generator_state = generator.get_state()
+            stopping = any(cb.should_stop(self) for cb in callbacks)
+            for cb in callbacks:
+                cb.on_epoch_end(self, stopping=stopping)
+            if stopping and epoch + 1 < self.epochs:
+                logger.info("%s stopped by a callback after epoch %d/%d", self._desc(), epoch + 1, self.epochs)
+                bar.close()
+                for p in module.parameters():
+                    p.requires_grad_(True)
+                self.n_parameters_ = n_parameters(module)
+                return self
+        for p in module.parameters():          # a frozen phase leaves no frozen weights behind
+            p.requires_grad_(True)
+        if self.epochs_done_ > start_epoch or not self._has_final_state():
+            self._finalize(X)
+        self.n_parameters_ = n_parameters(module)
+        self.labels_ = self.predict(X)
+        self._generator_state = generator.get_state()
+        for cb in callbacks:
+            cb.on_train_end(self)
+        return self
+
+    def _desc(self) -> str:
+        return f"{type(self).__name__}(K={self.n_clusters}, seed={self.random_state})"
+
+    def _batch_loss_fn(self, data, side, epoch, phase, totals):
+        lam = self._lambda(epoch)
+
+        def add(name, value, n):
+            v = value.detach() * n
+            totals[name] = v if name not in totals else totals[name] + v
+
+        def batch_loss(idx):
+            x = data.index_select(0, idx.to(data.device)).view(-1, 1, side, side)   # (B, 1, S, S)
+            recon, h_ae, h_head = self._forward(x, phase)
+            rec = self._reconstruction_loss(recon, x)
+            extra = self._extra_loss(h_head, phase)
+            if phase == "head":
+                loss = lam * extra
+            else:
+                loss = rec if extra is None else rec + lam * extra
+            add("loss", loss, len(idx))
+            add("reconstruction", rec, len(idx))
+            if extra is not None:
+                add("acrbm", extra, len(idx))
+            return loss
+
+        return batch_loss
+
+    def _make_optimizer(self, params):
+        return torch.optim.Adam(params, lr=self.lr, betas=self._betas())
+
+    def _start_phase(self, phase: str, epoch: int, X: np.ndarray, device) -> None:
+        if self._optimizer is None or self._phase_of_optimizer != self._optimizer_group(phase):
+            self._optimizer = self._make_optimizer(self._trainable(phase))
+            self._phase_of_optimizer = self._optimizer_group(phase)
+
+    def _optimizer_group(self, phase: str) -> str:
+        return "all"
+
+    def _trainable(self, phase: str):
+        return self.module_.parameters()
+
+    # ----- hooks (overridden) ------------------------------------------------------------------
+    def _phase(self, epoch: int) -> str:
+        return "ae"
+
+    def _lambda(self, epoch: int) -> float:
+        return 0.0
+
+    def _extra_loss(self, h_head, phase):
+        return None
+
+    def _validate_extra(self) -> None:
+        pass
+
+    def _finalize(self, X: np.ndarray) -> None:
+        pass
+
+    def _has_final_state(self) -> bool:
+        return True
+
+    def _monitor(self, X_eval, y_eval) -> dict:
+        pred = self.predict(X_eval)
+        return clustering_scores(y_eval, pred, n_clusters=self.n_clusters)
+
+    # ----- encoding ----------------------------------------------------------------------------
+    @torch.no_grad()
+    def _encode(self, X: np.ndarray, what: str = "latent") -> np.ndarray:
+        module = self.module_
+        module.eval()
+        device = next(module.parameters()).device
+        side = int(round(np.sqrt(X.shape[1])))
+        out = []
+        for s in range(0, len(X), _CHUNK):
+            x = torch.from_numpy(X[s:s + _CHUNK]).to(device).view(-1, 1, side, side)
+            h_ae = module.encode(x)
+            if what == "latent":
+                out.append(h_ae.cpu())
+            elif what == "head_input":
+                out.append(module.head_input(h_ae).cpu())
+            elif what == "head":
+                out.append(module.head_activation(h_ae).cpu())
+            else:  # reconstruction
+                out.append(module.decode(h_ae, module.head_activation(h_ae)).flatten(1).cpu())
+        return torch.cat(out).numpy()
+
+    def latent(self, X) -> np.ndarray:
+        """``h_AE`` of each row, shape (n_samples, D)."""
+        check_is_fitted(self, "module_")
+        return self._encode(self._check_X(X), "latent")
+
+    def reconstruct(self, X) -> np.ndarray:
+        """The AE's reconstructions, shape (n_samples, 784), values in (0, 1)."""
+        check_is_fitted(self, "module_")
+        return self._encode(self._check_X(X), "reconstruction")
+
+    # ----- checkpoints (osa_lib.clustering.ae_checkpoint) --------------------------------------
+    def _extra_state(self) -> dict:
+        return {}
+
+    def _set_extra_state(self, state: dict) -> None:
+        pass
+
+    def _phase_for_group(self, group: str) -> str:
+        return "ae"
+
+    def save(self, path):
+        """Write the model, optimiser, generator and history to ``path`` (a ``.pt`` file)."""
+        return ae_checkpoint.save(self, path)
+
+    @classmethod
+    def load(cls, path, device: str | None = None):
+        """A fitted estimator from a file written by :meth:`save`."""
+        return ae_checkpoint.load(cls, path, device)
