@@ -25,7 +25,8 @@ class ACRBM(nn.Module):
     n_visible : int
         ``V``, the length of a flattened input row.
     n_clusters : int
-        ``K`` >= 2, the number of hidden units, which are the clusters.
+        ``K`` >= 1, the number of hidden units, which are the clusters (``K = 1`` is the trivial
+        one-cluster model: ``h = 1`` for every row, a constant loss; accepted as K-means accepts it).
 
     The reconstruction uses the *same* ``W`` as the encoder (tied, as in an RBM)
     and no visible bias, exactly as eq 9 prints it. Parameter count: ``V*K + K``.
@@ -35,8 +36,8 @@ class ACRBM(nn.Module):
         super().__init__()
         if int(n_visible) < 1:
             raise ValueError(f"n_visible must be >= 1, got {n_visible}")
-        if int(n_clusters) < 2:
-            raise ValueError(f"n_clusters must be >= 2 (one cluster is no clustering), got {n_clusters}")
+        if int(n_clusters) < 1:
+            raise ValueError(f"n_clusters must be >= 1, got {n_clusters}")
         self.n_visible = int(n_visible)
         self.n_clusters = int(n_clusters)
         self.weight = nn.Parameter(torch.empty(self.n_visible, self.n_clusters))
@@ -67,8 +68,8 @@ class ACRBM(nn.Module):
 def _check_codes(h: torch.Tensor, name: str) -> None:
     if h.dim() != 2:
         raise ValueError(f"{name} expects h of shape (B, K), got {tuple(h.shape)}")
-    if h.shape[0] < 1 or h.shape[1] < 2:
-        raise ValueError(f"{name} needs at least one row and two clusters, got h of shape {tuple(h.shape)}")
+    if h.shape[0] < 1 or h.shape[1] < 1:
+        raise ValueError(f"{name} needs at least one row and one cluster, got h of shape {tuple(h.shape)}")
 
 
 def cluster_gram(h: torch.Tensor) -> torch.Tensor:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from sklearn.utils.validation import validate_data
 
 
 def check_int(value, name: str, *, minimum: int | None = 1, maximum: int | None = None) -> int:
@@ -50,7 +51,7 @@ def check_unit_range(X, name: str = "X") -> np.ndarray:
     """Validate an array of any shape: non-empty real numbers, finite, values in [0, 1].
 
     Returns a float32 C-contiguous copy-or-view. Callers check the shape first
-    (:func:`check_unit_interval` for rows; image checks for (N, C, H, W)).
+    (:func:`check_images` for (N, C, H, W)).
     """
     X = np.asarray(X)
     if X.size == 0:
@@ -66,19 +67,18 @@ def check_unit_range(X, name: str = "X") -> np.ndarray:
     return X
 
 
-def check_unit_interval(X, name: str = "X", n_features: int | None = None) -> np.ndarray:
-    """Validate rows of visible units: 2-D (n_samples, n_features), finite, values in [0, 1].
+def validate_rows(estimator, X, *, reset: bool) -> np.ndarray:
+    """Rows of any real numbers for ``estimator``, checked at the edge by scikit-learn's ``validate_data``.
 
-    Returns a float32 C-contiguous copy-or-view. Raises ``ValueError`` naming the problem.
+    ``X`` is array-like of shape (n_samples, n_features) (a list, a DataFrame, a read-only
+    memmap); the result is a float32 C-contiguous copy-or-view. scikit-learn's own errors and
+    messages: sparse, complex, object, NaN / infinite or empty input, 1-D input, and, with
+    ``reset=False``, a number of features other than the fitted ``n_features_in_``. ``reset=True``
+    (in ``fit``) sets ``n_features_in_`` (and ``feature_names_in_`` for a DataFrame) and needs at
+    least 2 rows; ``reset=False`` (after ``fit``) takes a single row too.
     """
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise ValueError(f"{name} must be 2-D of shape (n_samples, n_features), got shape {X.shape}; "
-                         f"flatten images first (osa_lib.data.flatten_images)")
-    X = check_unit_range(X, name)
-    if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(f"{name} has {X.shape[1]} features, but the model was fitted on {n_features}")
-    return X
+    return validate_data(estimator, X, reset=reset, dtype=np.float32, order="C",
+                         ensure_min_samples=2 if reset else 1)
 
 
 def check_images(X, name: str = "X") -> np.ndarray:

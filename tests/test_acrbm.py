@@ -158,7 +158,7 @@ def test_eq15_of_uniform_codes_is_log_k():
 # --------------------------------------------------------------------------- argument checks
 
 @pytest.mark.parametrize("fn", [acrbm_loss, confidence_loss, cluster_gram])
-@pytest.mark.parametrize("shape", [(5,), (2, 3, 4), (5, 1), (0, 3)])
+@pytest.mark.parametrize("shape", [(5,), (2, 3, 4), (5, 0), (0, 3)])
 def test_losses_reject_bad_shapes(fn, shape):
     with pytest.raises(ValueError):
         fn(torch.full(shape, 0.5))
@@ -242,10 +242,17 @@ def test_reconstruct_rejects_wrong_code_shapes(shape):
         ACRBM(784, 10).reconstruct(torch.rand(*shape))
 
 
-@pytest.mark.parametrize("k", [1, 0, -3])
-def test_module_rejects_fewer_than_two_clusters(k):
+@pytest.mark.parametrize("k", [0, -3])
+def test_module_rejects_fewer_than_one_cluster(k):
     with pytest.raises(ValueError, match="n_clusters"):
         ACRBM(784, k)
+
+
+def test_one_cluster_has_a_constant_loss_and_a_zero_gradient():
+    h = torch.ones(6, 1)                      # softmax of one unit
+    for loss in ("acrbm", "confidence"):
+        value, dz = loss_and_logit_grad(h, loss)
+        assert torch.isfinite(value) and torch.equal(dz, torch.zeros_like(h))
 
 
 def test_module_rejects_empty_visible_layer():

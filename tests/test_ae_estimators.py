@@ -18,19 +18,28 @@ TINY = dict(encoder_units=16, latent_dim=8, decoder_units=16)
 def test_unknown_sizes_raise():
     with pytest.raises(ValueError, match="unknown model size"):
         table3_sizes("ae_acrbm_20")
-    with pytest.raises(ValueError, match="Table 3 has no sizes"):
-        AEACRBM(7, epochs=1, progress=False).fit(blob_images(20)[0])
     with pytest.raises(ValueError, match="give all of"):
         AEACRBM(3, latent_dim=8, epochs=1, progress=False).fit(blob_images(20)[0])
 
 @pytest.mark.parametrize("make_X, match", [
-    (lambda X: X[:, :783], "square images"), (lambda X: X[0], "2-D"),
-    (lambda X: np.where(np.arange(784) == 5, np.nan, X), "NaN"), (lambda X: X * 3, r"\[0, 1\]"),
+    (lambda X: X[0], "Expected 2D array, got 1D array"), (lambda X: X[:1], "1 sample"),
+    (lambda X: np.where(np.arange(784) == 5, np.nan, X), "Input X contains NaN"),
 ])
 def test_bad_inputs_raise(make_X, match):
     X, _ = blob_images(20)
     with pytest.raises(ValueError, match=match):
         AEACRBM(3, epochs=1, progress=False, **TINY).fit(make_X(X))
+
+def test_only_the_conv_ablation_needs_square_images_and_only_bce_needs_unit_range():
+    X, _ = blob_images(20)
+    with pytest.raises(ValueError, match="architecture='conv' reads X's rows as square images"):
+        AEACRBM(3, architecture="conv", epochs=1, progress=False, **TINY).fit(X[:, :783])
+    with pytest.raises(ValueError, match=r"reconstruction='bce' .* needs X in \[0, 1\], got range"):
+        AEACRBM(3, reconstruction="bce", epochs=1, progress=False, **TINY).fit(X * 3)
+    for est in (AEACRBM(3, epochs=1, progress=False, **TINY), AEKMeans(3, epochs=1, progress=False, **TINY)):
+        Z = X[:, :783] * 255 - 50                          # not an image, not in [0, 1]
+        est.fit(Z)
+        assert est.reconstruct(Z[:4]).shape == (4, 783) and est.predict(Z).shape == (20,)
 
 @pytest.mark.parametrize("param, value", [("finetune", "both"), ("head_init", "pca"), ("lam", -1.0),
                                           ("reconstruction", "l1"), ("epochs", 0), ("betas", (0.9,)),

@@ -15,7 +15,7 @@ TINY = dict(encoder_units=16, latent_dim=8, decoder_units=16)
 def _model(**kw):
     X, y = blob_images(60)
     model = AEACRBM(3, epochs=1, lr=1e-2, progress=False, **TINY, **kw).fit(X)
-    x = torch.from_numpy(X[:32]).view(-1, 1, 28, 28)
+    x = torch.from_numpy(X[:32])                  # rows (B, 784), as the dense model reads them
     return model, x
 
 
@@ -86,8 +86,8 @@ def test_lambda_scales_the_acrbm_term_of_the_loss():
 def test_glorot_init_gives_keras_weights_and_zero_biases(cls):
     X, _ = blob_images(40)
     kw = dict(kmeans_n_init=1) if cls is AEKMeans else {}
-    glorot = cls(3, epochs=1, init="glorot", progress=False, **TINY, **kw)._build_module(28)
-    default = cls(3, epochs=1, progress=False, **TINY, **kw)._build_module(28)
+    glorot = cls(3, epochs=1, init="glorot", progress=False, **TINY, **kw)._build_module(784)
+    default = cls(3, epochs=1, progress=False, **TINY, **kw)._build_module(784)
     first = glorot.encoder[1]                       # Linear(784, 16)
     bound = np.sqrt(6.0 / (784 + 16))
     weight = first.weight.detach()

@@ -1,13 +1,14 @@
 """The appendix-B autoencoder (osa_lib.clustering.autoencoder): both readings, parameter counts, heads."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 from osa_lib.acrbm import n_parameters
 from osa_lib.clustering.ae_estimators import AEACRBM, AEKMeans
 from osa_lib.clustering.autoencoder import (TABLE3_SIZES, Autoencoder, build_autoencoder, parameter_counts,
-                                           table3_sizes)
+                                           resolve_sizes, table3_sizes)
 
 
 def expected_count(n_head, enc, lat, dec, c1=16, c2=16, architecture="conv"):
@@ -63,3 +64,33 @@ def test_standardize_adds_no_parameters_and_kmeans_head_init_picks_nearest_centr
 def test_module_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         Autoencoder(3, 16, 8, 16, **kwargs)
+
+@pytest.mark.parametrize("key, n_clusters, expected", [
+    ("ae_kmeans", 10, (100, 100, 100)), ("ae_kmeans", 3, (100, 100, 100)),             # Table 3, any K
+    ("ae_acrbm_10", 10, (100, 90, 100)), ("ae_acrbm_30", 30, (300, 300, 300)),        # Table 3 itself
+    ("ae_acrbm_1", 1, (100, 90, 100)), ("ae_acrbm_20", 20, (100, 90, 100)),           # nearer row: 10
+    ("ae_acrbm_21", 21, (300, 300, 300)), ("ae_acrbm_100", 100, (300, 300, 300)),     # nearer row: 30
+])
+def test_sizes_for_any_number_of_clusters_are_table3s_where_it_has_them(key, n_clusters, expected):
+    assert resolve_sizes(key, n_clusters=n_clusters) == expected
+    assert resolve_sizes(key, 5, 4, 3, n_clusters=n_clusters) == (5, 4, 3)               # given sizes win
+
+
+def test_default_sizes_for_any_width_of_row():
+    X = np.random.default_rng(0).normal(size=(20, 13)).astype(np.float32)
+    model = AEACRBM(4, epochs=1, progress=False).fit(X)
+    assert model.module_.encoder[1].in_features == 13 and model.module_.decoder[-1].out_features == 13
+    assert model.module_.latent_dim == 90 and model.reconstruct(X).shape == (20, 13)
+
+
+def test_dense_reading_gives_the_same_numbers_on_rows_as_on_images():
+    # Why MNIST's numbers do not move now that the estimators feed rows (B, 784), not (B, 1, 28, 28).
+    model = build_autoencoder("ae_acrbm_10")
+    x = torch.rand(5, 1, 28, 28)
+    with torch.no_grad():
+        on_images, on_rows = model(x), model(x.flatten(1))
+    assert on_images[0].shape == (5, 1, 28, 28) and on_rows[0].shape == (5, 784)
+    for a, b in zip(on_images, on_rows):
+        assert torch.equal(a.flatten(1), b.flatten(1))
+    with pytest.raises(ValueError, match="expected examples of 784 features"):
+        model(torch.rand(5, 783))

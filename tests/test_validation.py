@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse
+from sklearn.base import BaseEstimator
 
-from osa_lib.validation import check_float, check_int, check_unit_interval, check_unit_range
+from osa_lib.validation import check_float, check_int, check_unit_range, validate_rows
 
 
 @pytest.mark.parametrize("value", [3, np.int64(3), np.uint8(3)])
@@ -47,21 +49,25 @@ def test_check_float():
             check_float(value, "lr", **kwargs)
 
 
-def test_check_unit_interval_converts_to_float32_and_accepts_integers():
-    X = check_unit_interval(np.array([[0, 1], [1, 0]], dtype=np.int64))
-    assert X.dtype == np.float32 and X.flags.c_contiguous
-    with pytest.raises(ValueError, match="X_test has 2 features, but the model was fitted on 3"):
-        check_unit_interval(X, name="X_test", n_features=3)
+def test_validate_rows_converts_to_float32_and_accepts_any_real_values():
+    est = BaseEstimator()
+    X = validate_rows(est, np.array([[0, 255], [-3, 1]], dtype=np.int64), reset=True)
+    assert X.dtype == np.float32 and X.flags.c_contiguous and est.n_features_in_ == 2
+    assert validate_rows(est, [[7.5, -1.0]], reset=False).shape == (1, 2)       # one row after fit
+    with pytest.raises(ValueError, match="X has 3 features, but BaseEstimator is expecting 2"):
+        validate_rows(est, np.zeros((4, 3)), reset=False)
 
 
 @pytest.mark.parametrize("X,message", [
-    (np.zeros((2, 1, 2, 2)), "2-D"), (np.zeros(3), "2-D"), (np.zeros((0, 3)), "empty"),
-    (np.array([["a", "b"]]), "real numbers"), (np.array([[0.5, np.nan]]), "NaN or infinite"),
-    (np.array([[0.5, 2.0]]), r"\[0, 1\]"), (np.array([[1 + 0j, 0j]]), "real numbers"),
+    (np.zeros((2, 1, 2, 2)), "Found array with dim 4"), (np.zeros(3), "Expected 2D array, got 1D array"),
+    (np.zeros((0, 3)), "0 sample"), (np.zeros((1, 3)), "1 sample"), (np.zeros((3, 0)), "0 feature"),
+    (np.array([["a", "b"], ["c", "d"]]), "could not convert"), (np.array([[0.5, np.nan]] * 2), "contains NaN"),
+    (np.array([[1 + 0j, 0j]] * 2), "Complex data not supported"),
+    (scipy.sparse.csr_array(np.eye(3)), "Sparse data was passed"),
 ])
-def test_check_unit_interval_rejects(X, message):
-    with pytest.raises(ValueError, match=message):
-        check_unit_interval(X)
+def test_validate_rows_rejects_with_scikit_learns_messages(X, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        validate_rows(BaseEstimator(), X, reset=True)
 
 
 def test_check_unit_range_takes_any_shape():
@@ -110,3 +116,9 @@ def test_store_init_arguments_keeps_every_argument_unchanged():
     est = Est(a=[3], b="x")
     assert est.get_params() == {"a": [3], "b": "x", "c": None}
     assert clone(est).get_params() == est.get_params()
+
+
+def test_validate_rows_leaves_float32_rows_as_they_are():
+    # No scaling, no copy: MNIST's pixels in [0, 1] reach training bit for bit as before.
+    X = np.random.default_rng(0).uniform(0, 1, size=(5, 784)).astype(np.float32)
+    assert validate_rows(BaseEstimator(), X, reset=True) is X

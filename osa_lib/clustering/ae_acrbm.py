@@ -43,10 +43,14 @@ class AEACRBM(AEBase):
     Parameters
     ----------
     n_clusters : int, default 10
+        ``K`` >= 1 (1: the trivial model, every row in cluster 0).
     architecture : {"dense", "conv"}, default "dense"
-        The paper's dense AE (Table 1's parameter counts) or the convolutional ablation.
+        The paper's dense AE (Table 1's parameter counts; rows of any width) or the
+        convolutional ablation (rows that are square images, side divisible by 4).
     encoder_units, latent_dim, decoder_units : int or None
-        None -> Table 3's sizes for ``n_clusters`` (10: 100/90/100, 30: 300/300/300).
+        None -> Table 3's sizes for ``n_clusters`` (10: 100/90/100, 30: 300/300/300; any other
+        K: those of the nearer row, K <= 20 -> 100/90/100, K > 20 -> 300/300/300; see
+        :func:`osa_lib.clustering.autoencoder.resolve_sizes`).
     conv_channels : (int, int), default (16, 16)
     epochs : int, default 10
         All epochs, warm-up included.
@@ -59,6 +63,8 @@ class AEACRBM(AEBase):
         Batch-normalise ``h_AE`` (no affine) before the head.
     temperature : float, default 1.0
     reconstruction : {"mse", "bce"}, default "mse"
+        "bce" needs ``X`` in [0, 1] (``fit`` refuses other values); "mse" takes any real values
+        (the sigmoid decoder reproduces their part in [0, 1]; see :mod:`~osa_lib.clustering.ae_base`).
     reconstruction_reduction : {"mean", "sum"}, default "mean"
         "mean": over pixels and images (the printed protocol); "sum": over the pixels of
         each image, mean over images (Keras' per-image sum; 784 x "mean" on MNIST).
@@ -95,7 +101,8 @@ class AEACRBM(AEBase):
         monitored epochs also ``grad_encoder_reconstruction`` / ``grad_encoder_acrbm``, the L2 norm
         of each term's gradient on the encoder before that epoch's updates, and
         ``eval_cluster_sizes``)
-    n_parameters_, n_features_in_, labels_, epochs_done_, train_time_s_
+    n_parameters_, n_features_in_, feature_names_in_ (a DataFrame's column names), labels_,
+    epochs_done_, train_time_s_
     """
 
     _head = "acrbm"
@@ -209,6 +216,10 @@ class AEACRBM(AEBase):
         check_is_fitted(self, "module_")
         return self._encode(self._check_X(X), "head")
 
+    def _predict_rows(self, X: np.ndarray) -> np.ndarray:
+        return self._encode(X, "head").argmax(axis=1).astype(np.int64)
+
     def predict(self, X) -> np.ndarray:
         """Cluster of each row: ``argmax h_ACRBM``; int64 of shape (n_samples,)."""
-        return self.transform(X).argmax(axis=1).astype(np.int64)
+        check_is_fitted(self, "module_")
+        return self._predict_rows(self._check_X(X))

@@ -4,8 +4,21 @@ Both estimators wrap :class:`osa_lib.clustering.autoencoder.Autoencoder` (append
 ``architecture="dense"``, the paper's model, by default; ``"conv"`` is an ablation). As in
 :class:`osa_lib.clustering.shallow.ShallowACRBM`, ``__init__`` only stores hyperparameters, ``fit``
 validates them and the data, builds ``module_`` and trains it, and learned state ends in ``_``.
-``X`` is always rows of shape (n_samples, 784) in [0, 1]; the estimators reshape to images
-(B, 1, 28, 28) inside.
+
+``X`` is rows of shape (n_samples, n_features) of any real values, checked at the edge by
+scikit-learn's ``validate_data`` (:func:`osa_lib.validation.validate_rows`): MNIST's 784 pixels
+in [0, 1] in the book, a scaler's output in a ``Pipeline``, any feature table. Two parts of the
+model are tied to more than that:
+
+* the decoder ends in a sigmoid, so reconstructions lie in (0, 1): with ``reconstruction="mse"``
+  the AE reproduces the part of ``X`` that lies in [0, 1] and trains on the error of the rest
+  as it is; ``reconstruction="bce"`` (binary cross-entropy) needs ``X`` in [0, 1] and refuses
+  other values in ``fit``;
+* ``architecture="conv"`` (the ablation) reads each row as a square image (B, 1, S, S) with
+  ``S`` divisible by 4 (784 = 28 x 28) and refuses other widths; the dense model (the paper's)
+  reads rows of any width as they are.
+
+Sizes: :func:`osa_lib.clustering.autoencoder.resolve_sizes` (Table 3's, for any ``n_clusters``).
 
 ``fit`` runs :class:`osa_lib.train.EpochCallback` objects after every epoch: a checkpoint
 (:class:`osa_lib.clustering.ae_checkpoint.Checkpoint`, built from ``checkpoint=path``) and any the
@@ -19,7 +32,7 @@ import time
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 from tqdm import tqdm
 
@@ -28,7 +41,7 @@ from osa_lib.clustering.autoencoder import (Autoencoder, check_architecture, glo
                                           resolve_sizes)
 from osa_lib.metrics import clustering_scores
 from osa_lib.train import fork_seed, n_parameters, run_epochs, seeded_generator, seeded_module
-from osa_lib.validation import check_float, check_int, check_unit_interval
+from osa_lib.validation import check_float, check_int, validate_rows
 
 RECONSTRUCTION_LOSSES = ("mse", "bce")
 #: How the reconstruction error of a batch is reduced: "mean" over pixels and images (the
@@ -41,10 +54,15 @@ logger = logging.getLogger("osa_lib.clustering.ae_estimators")
 _CHUNK = 4096
 
 
-class AEBase(ClusterMixin, BaseEstimator):
+class AEBase(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator):
     """Shared machinery: validation, the module, the epoch loop, checkpoints, encoding."""
 
     _head: str = ""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]     # torch computes in float32
+        return tags
 
     # ----- hyperparameters ---------------------------------------------------------------------
     def _sizes(self) -> tuple[int, int, int]:
@@ -55,7 +73,7 @@ class AEBase(ClusterMixin, BaseEstimator):
         return resolve_betas(self._table3_key(), self.betas)
 
     def _validate_common(self) -> None:
-        check_int(self.n_clusters, "n_clusters", minimum=2)
+        check_int(self.n_clusters, "n_clusters", minimum=1)
         check_architecture(self.architecture)
         check_int(self.epochs, "epochs", minimum=1)
         check_int(self.batch_size, "batch_size", minimum=1)
@@ -73,27 +91,46 @@ class AEBase(ClusterMixin, BaseEstimator):
         self._sizes()
         self._betas()
 
-    def _check_X(self, X, name: str = "X") -> np.ndarray:
-        X = check_unit_interval(X, name)
-        side = int(round(np.sqrt(X.shape[1])))
-        if side * side != X.shape[1] or side % 4:
-            raise ValueError(f"{name} rows must be square images with a side divisible by 4 "
-                             f"(784 = 28 x 28 for MNIST), got {X.shape[1]} features")
-        if hasattr(self, "n_features_in_") and X.shape[1] != self.n_features_in_:
-            raise ValueError(f"{name} has {X.shape[1]} features, but the model was fitted on {self.n_features_in_}")
+    def _check_X(self, X, name: str = "X", *, reset: bool = False) -> np.ndarray:
+        """Validated rows (float32); ``reset`` in ``fit`` (the training rows), else checked against them."""
+        X = validate_rows(self, X, reset=reset)
+        if self.architecture == "conv":
+            side = int(round(np.sqrt(X.shape[1])))
+            if side * side != X.shape[1] or side % 4:
+                raise ValueError(f"architecture='conv' reads {name}'s rows as square images with a side divisible "
+                                 f"by 4 (784 = 28 x 28 for MNIST), got {X.shape[1]} features; the dense "
+                                 f"architecture takes rows of any width")
+        if reset and self.reconstruction == "bce":
+            lo, hi = float(X.min()), float(X.max())
+            if lo < 0.0 or hi > 1.0:
+                raise ValueError(f"reconstruction='bce' (binary cross-entropy) needs {name} in [0, 1], got range "
+                                 f"[{lo:g}, {hi:g}]; scale {name} (e.g. MinMaxScaler) or use reconstruction='mse'")
         return X
 
-    def _build_module(self, image_size: int) -> Autoencoder:
+    def _build_module(self, n_features: int) -> Autoencoder:
         enc, lat, dec = self._sizes()
         module = Autoencoder(self._head_units(), enc, lat, dec, architecture=self.architecture, head=self._head,
-                             conv_channels=tuple(int(c) for c in self.conv_channels), image_size=image_size,
-                             **self._module_kwargs())
+                             conv_channels=tuple(int(c) for c in self.conv_channels), n_features=n_features,
+                             image_size=int(round(np.sqrt(n_features))), **self._module_kwargs())
         if self.init == "glorot":
             glorot_init(module)
         return module
 
     def _module_kwargs(self) -> dict:
         return {}
+
+    def _as_input(self, x: torch.Tensor) -> torch.Tensor:
+        """Rows (B, F) as the module reads them: as they are (dense), or images (B, 1, S, S) (conv)."""
+        if self.module_.architecture == "conv":
+            side = self.module_.image_size
+            return x.view(-1, 1, side, side)
+        return x
+
+    @property
+    def _n_features_out(self) -> int:
+        # What transform returns; read from the fitted module, so that get_feature_names_out
+        # refuses an unfitted model.
+        return self.module_.n_head
 
     # ----- losses ------------------------------------------------------------------------------
     def _reconstruction_loss(self, recon: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -110,11 +147,11 @@ class AEBase(ClusterMixin, BaseEstimator):
         return self.module_(x)
 
     def _terms(self, x: torch.Tensor, phase: str = "joint"):
-        """The reconstruction term and the extra (ACRBM) term of one batch ``x`` (B, 1, S, S) in ``phase``."""
+        """The reconstruction term and the extra (ACRBM) term of one batch ``x`` (as the module reads it) in ``phase``."""
         recon, h_ae, h_head = self._forward(x, phase)
         return self._reconstruction_loss(recon, x), self._extra_loss(h_head, "joint")
 
-    def _gradient_norms(self, data: torch.Tensor, side: int, phase: str = "joint") -> dict:
+    def _gradient_norms(self, data: torch.Tensor, phase: str = "joint") -> dict:
         """L2 norm of each loss term's gradient on the encoder's weights, on the first 1,024 rows.
 
         Measured in eval mode with ``torch.autograd.grad`` (no ``.grad`` touched, no random
@@ -126,7 +163,7 @@ class AEBase(ClusterMixin, BaseEstimator):
         params = [p for p in module.encoder.parameters() if p.requires_grad]
         if not params:
             return {}
-        x = data[:1024].view(-1, 1, side, side)
+        x = self._as_input(data[:1024])
         rec, extra = self._terms(x, phase)
         out = {}
         for name, term in (("reconstruction", rec), ("acrbm", extra)):
@@ -139,7 +176,7 @@ class AEBase(ClusterMixin, BaseEstimator):
 
     # ----- fitting -----------------------------------------------------------------------------
     def fit(self, X, y=None, *, eval_set=None, callbacks=()):
-        """Train on rows ``X`` (n_samples, 784) in [0, 1]; ``y`` is ignored (unsupervised).
+        """Train on rows ``X`` (n_samples, n_features), any real values; ``y`` is ignored (unsupervised).
 
         ``eval_set=(X_eval, y_eval)`` only *monitors* training: every ``eval_every``
         epochs the clustering accuracy on it is added to ``history_`` and logged (logger
@@ -161,13 +198,11 @@ class AEBase(ClusterMixin, BaseEstimator):
         return self.epochs_done_ >= self.epochs
 
     def _setup(self, X):
-        side = int(round(np.sqrt(X.shape[1])))
         device = torch.device(self.device)
         generator = seeded_generator(self.random_state)
-        module = seeded_module(lambda: self._build_module(side), generator)
+        module = seeded_module(lambda: self._build_module(X.shape[1]), generator)
         module.to(device)
         self.module_ = module
-        self.n_features_in_ = X.shape[1]
         self.history_ = []
         self.epochs_done_ = 0
         self.train_time_s_ = 0.0
@@ -207,12 +242,10 @@ class AEBase(ClusterMixin, BaseEstimator):
         return self._train(X, eval_set, generator, device, ())
 
     def _prepare(self, X, eval_set):
-        """Validate the hyperparameters, forget the last fit's input size, validate ``X`` and ``eval_set``."""
+        """Validate the hyperparameters, ``X`` (which sets ``n_features_in_``) and ``eval_set``."""
         self._validate_common()
         self._validate_extra()
-        if hasattr(self, "n_features_in_"):
-            del self.n_features_in_
-        return self._check_X(X), self._check_eval_set(eval_set)
+        return self._check_X(X, reset=True), self._check_eval_set(eval_set)
 
     def _check_eval_set(self, eval_set):
         if eval_set is None:
@@ -226,7 +259,6 @@ class AEBase(ClusterMixin, BaseEstimator):
 
     def _train(self, X, eval_set, generator, device, callbacks):
         module = self.module_
-        side = int(round(np.sqrt(X.shape[1])))
         if eval_set is not None:
             X_eval, y_eval = eval_set
         start_epoch = self.epochs_done_
@@ -240,9 +272,9 @@ class AEBase(ClusterMixin, BaseEstimator):
             phase = self._phase(epoch)
             self._start_phase(phase, epoch, X, device)
             report = (epoch + 1) % self.eval_every == 0 or epoch + 1 == self.epochs or epoch == 0
-            grad_norms = self._gradient_norms(data, side, phase) if (report and eval_set is not None) else {}
+            grad_norms = self._gradient_norms(data, phase) if (report and eval_set is not None) else {}
             totals = {}
-            batch_loss = self._batch_loss_fn(data, side, epoch, phase, totals)
+            batch_loss = self._batch_loss_fn(data, epoch, phase, totals)
             module.train()
             run_epochs(batch_loss, self._optimizer, len(X), epochs=1, batch_size=self.batch_size,
                        generator=generator, progress=False, desc=self._desc())
@@ -276,7 +308,7 @@ class AEBase(ClusterMixin, BaseEstimator):
         if self.epochs_done_ > start_epoch or not self._has_final_state():
             self._finalize(X)
         self.n_parameters_ = n_parameters(module)
-        self.labels_ = self.predict(X)
+        self.labels_ = self._predict_rows(X)
         self._generator_state = generator.get_state()
         for cb in callbacks:
             cb.on_train_end(self)
@@ -285,7 +317,7 @@ class AEBase(ClusterMixin, BaseEstimator):
     def _desc(self) -> str:
         return f"{type(self).__name__}(K={self.n_clusters}, seed={self.random_state})"
 
-    def _batch_loss_fn(self, data, side, epoch, phase, totals):
+    def _batch_loss_fn(self, data, epoch, phase, totals):
         lam = self._lambda(epoch)
 
         def add(name, value, n):
@@ -293,7 +325,7 @@ class AEBase(ClusterMixin, BaseEstimator):
             totals[name] = v if name not in totals else totals[name] + v
 
         def batch_loss(idx):
-            x = data.index_select(0, idx.to(data.device)).view(-1, 1, side, side)   # (B, 1, S, S)
+            x = self._as_input(data.index_select(0, idx.to(data.device)))   # (B, F), or (B, 1, S, S) for conv
             recon, h_ae, h_head = self._forward(x, phase)
             rec = self._reconstruction_loss(recon, x)
             extra = self._extra_loss(h_head, phase)
@@ -352,10 +384,9 @@ class AEBase(ClusterMixin, BaseEstimator):
         module = self.module_
         module.eval()
         device = next(module.parameters()).device
-        side = int(round(np.sqrt(X.shape[1])))
         out = []
         for s in range(0, len(X), _CHUNK):
-            x = torch.from_numpy(X[s:s + _CHUNK]).to(device).view(-1, 1, side, side)
+            x = self._as_input(torch.from_numpy(X[s:s + _CHUNK]).to(device))
             h_ae = module.encode(x)
             if what == "latent":
                 out.append(h_ae.cpu())
@@ -373,7 +404,7 @@ class AEBase(ClusterMixin, BaseEstimator):
         return self._encode(self._check_X(X), "latent")
 
     def reconstruct(self, X) -> np.ndarray:
-        """The AE's reconstructions, shape (n_samples, 784), values in (0, 1)."""
+        """The AE's reconstructions, shape (n_samples, n_features), values in (0, 1) (a sigmoid)."""
         check_is_fitted(self, "module_")
         return self._encode(self._check_X(X), "reconstruction")
 

@@ -81,9 +81,8 @@ def load(cls, path, device: str | None = None):
 
 def restore(est, state: dict, device) -> None:
     """Set ``est``'s fitted state (module, optimiser, generator state, history) from ``state``."""
-    side = int(round(state["n_features_in"] ** 0.5))
     with torch.random.fork_rng(devices=[]):
-        module = est._build_module(side)
+        module = est._build_module(state["n_features_in"])
     module.load_state_dict(state["module"])
     module.to(device).eval()
     est.module_ = module

@@ -26,6 +26,9 @@ class AEKMeans(AEBase):
       accuracy, which peeks at the labels; see
       :mod:`osa_lib.book.ae_jobs`).
 
+    ``X``: rows of any real values, as for :class:`AEACRBM` (:mod:`~osa_lib.clustering.ae_base`);
+    Table 3's sizes (100/100/100) for any ``n_clusters``.
+
     Parameters (besides those of :class:`AEACRBM` that apply)
     ----------
     head_units : int, default 10
@@ -114,6 +117,10 @@ class AEKMeans(AEBase):
         self._finalize(self._check_X(X))
         return self
 
+    @property
+    def _n_features_out(self) -> int:
+        return self.module_.latent_dim if self.kmeans_space == "latent" else self.module_.n_head
+
     def _has_final_state(self) -> bool:
         return hasattr(self, "kmeans_centers_") and len(self.kmeans_centers_) == self.kmeans_n_init
 
@@ -150,13 +157,17 @@ class AEKMeans(AEBase):
         # squared distances (n, K) up to the row constant ||f||^2
         return np.argmin(-2.0 * F @ centers.T + (centers * centers).sum(1), axis=1).astype(np.int64)
 
+    def _predict_rows(self, X: np.ndarray) -> np.ndarray:
+        F = self._features(self._encode(X, self.kmeans_space))
+        return self._assign(F, self.kmeans_centers_[self.best_init_])
+
     def predict(self, X) -> np.ndarray:
         """Cluster of each row from the lowest-inertia K-means start (label-free); int64 (n_samples,)."""
         check_is_fitted(self, "kmeans_centers_")
-        return self._assign(self.transform(X), self.kmeans_centers_[self.best_init_])
+        return self._predict_rows(self._check_X(X))
 
     def predict_all_inits(self, X) -> np.ndarray:
         """Labels from every K-means start, shape (kmeans_n_init, n_samples)."""
         check_is_fitted(self, "kmeans_centers_")
-        F = self.transform(X)
+        F = self._features(self._encode(self._check_X(X), self.kmeans_space))
         return np.stack([self._assign(F, c) for c in self.kmeans_centers_])

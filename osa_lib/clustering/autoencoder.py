@@ -1,15 +1,17 @@
 """The autoencoder of appendix B with its two heads, in two readings: dense (the paper's) and conv.
 
-Shapes: ``B`` examples, images ``(B, 1, S, S)`` (S = 28 for MNIST), ``D`` = AE latent size
-(``h_AE``), ``K`` = size of the head (clusters for the ACRBM head, 10 ReLU units for the
-K-means AE). Both readings take and return images ``(B, 1, S, S)``.
+Shapes: ``B`` examples, ``F`` features per example (784 = 28 x 28 for MNIST), ``D`` = AE latent
+size (``h_AE``), ``K`` = size of the head (clusters for the ACRBM head, 10 ReLU units for the
+K-means AE). The dense reading takes rows ``(B, F)`` of any ``F`` (an example of any other shape is
+read flattened) and returns reconstructions of the input's shape; the conv reading takes and
+returns images ``(B, 1, S, S)``. Reconstructions are sigmoid outputs, in (0, 1).
 
 ``architecture="dense"`` — the paper's model, fixed by Table 1's parameter counts::
 
-    encoder  x (B, S*S) -> dense (e) ReLU -> dense (e) ReLU -> dense (D), linear = h_AE
-    decoder  [h_AE, head] (B, D+K) -> dense (d) ReLU -> dense (d) ReLU -> dense (S*S) sigmoid
+    encoder  x (B, F) -> dense (e) ReLU -> dense (e) ReLU -> dense (D), linear = h_AE
+    decoder  [h_AE, head] (B, D+K) -> dense (d) ReLU -> dense (d) ReLU -> dense (F) sigmoid
 
-With Table 3's ``(e, D, d)`` this has 200,094 / 197,984 / 850,714 trainable parameters for
+With Table 3's ``(e, D, d)`` and ``F = 784`` this has 200,094 / 197,984 / 850,714 trainable parameters for
 AE + K-means / AE + ACRBM 10 / AE + ACRBM 30: Table 1's +200K / +197K / +850K.
 
 ``architecture="conv"`` — an ablation from appendix B's "two convolution layers" sentence::
@@ -33,7 +35,8 @@ from torch import nn
 from osa_lib.train import n_parameters
 from osa_lib.validation import check_betas, check_int
 
-#: Table 3's dense sizes ``(encoder_units, latent_dim, decoder_units)`` per Table 1 row.
+#: Table 3's dense sizes ``(encoder_units, latent_dim, decoder_units)`` per Table 1 row
+#: (:func:`resolve_sizes` extends them to any number of clusters).
 TABLE3_SIZES = {
     "ae_kmeans": (100, 100, 100),
     "ae_acrbm_10": (100, 90, 100),
@@ -60,17 +63,26 @@ def table3_sizes(name: str) -> tuple[int, int, int]:
 
 def resolve_sizes(key: str, encoder_units=None, latent_dim=None, decoder_units=None, *,
                   n_clusters=None) -> tuple[int, int, int]:
-    """``(encoder_units, latent_dim, decoder_units)``: the three given, or Table 3's for the row ``key``."""
+    """``(encoder_units, latent_dim, decoder_units)``: the three given, else Table 3's by a fixed rule.
+
+    The rule, for the row ``key``: Table 3's own sizes when it has the row (``ae_kmeans``
+    (100, 100, 100) for any ``n_clusters``, ``ae_acrbm_10`` (100, 90, 100), ``ae_acrbm_30``
+    (300, 300, 300)); for an AE + ACRBM with another ``n_clusters`` K, the sizes of the nearer of
+    Table 3's two ACRBM rows: K <= 20 takes the 10-cluster sizes, K > 20 the 30-cluster sizes.
+    The sizes do not depend on the number of input features, which only sets the widths of
+    the first and last layers.
+    """
     given = (encoder_units, latent_dim, decoder_units)
     if all(v is not None for v in given):
         return tuple(check_int(v, n, minimum=1) for v, n in zip(given, ("encoder_units", "latent_dim",
                                                                    "decoder_units")))
     if any(v is not None for v in given):
         raise ValueError("give all of encoder_units, latent_dim, decoder_units, or none (Table 3's sizes)")
-    if key not in TABLE3_SIZES:
-        raise ValueError(f"Table 3 has no sizes for n_clusters={n_clusters!r} ({key}); "
-                         f"pass encoder_units, latent_dim and decoder_units")
-    return TABLE3_SIZES[key]
+    if key in TABLE3_SIZES:
+        return TABLE3_SIZES[key]
+    if key.startswith("ae_acrbm_"):
+        return TABLE3_SIZES["ae_acrbm_10" if check_int(n_clusters, "n_clusters") <= 20 else "ae_acrbm_30"]
+    raise ValueError(f"unknown model size {key!r}; Table 3 has {sorted(TABLE3_SIZES)}")
 
 
 def resolve_betas(key: str, betas=None) -> tuple[float, float]:
@@ -116,13 +128,16 @@ class Autoencoder(nn.Module):
         ACRBM head only: batch-normalise ``h_AE`` (no affine parameters) before the head.
     temperature : float
         ACRBM head only: softmax temperature ``T``.
+    n_features : int
+        ``F``, the width of an input row (``architecture="dense"`` only; 784 for MNIST).
     image_size : int
-        Side ``S`` of the square input image (28); must be divisible by 4 for ``conv``.
+        Side ``S`` of the square input image (``architecture="conv"`` only; 28 for MNIST);
+        divisible by 4.
     """
 
     def __init__(self, n_head: int, encoder_units: int, latent_dim: int, decoder_units: int, *,
                  architecture: str = "dense", head: str = "acrbm", conv_channels=(16, 16),
-                 standardize: bool = False, temperature: float = 1.0, image_size: int = 28,
+                 standardize: bool = False, temperature: float = 1.0, n_features: int = 784, image_size: int = 28,
                  decoder_input: str = "latent_and_head", head_activation: str = "relu"):
         super().__init__()
         check_architecture(architecture)
@@ -133,28 +148,28 @@ class Autoencoder(nn.Module):
         if head_activation not in DENSE_HEAD_ACTIVATIONS:
             raise ValueError(f"head_activation must be one of {DENSE_HEAD_ACTIVATIONS}, got {head_activation!r}")
         self.decoder_input, self.dense_activation = decoder_input, head_activation
-        check_int(n_head, "n_head", minimum=2 if head == "acrbm" else 1)
+        check_int(n_head, "n_head", minimum=1)
         for value, name in ((encoder_units, "encoder_units"), (latent_dim, "latent_dim"),
-                            (decoder_units, "decoder_units"), (image_size, "image_size")):
+                            (decoder_units, "decoder_units"), (n_features, "n_features"),
+                            (image_size, "image_size")):
             check_int(value, name)
         if not (float(temperature) > 0):
             raise ValueError(f"temperature must be > 0, got {temperature!r}")
         self.architecture, self.n_head, self.head_kind = architecture, n_head, head
-        self.latent_dim, self.image_size, self.temperature = latent_dim, image_size, float(temperature)
-        n_pixels = image_size * image_size
+        self.latent_dim, self.temperature = latent_dim, float(temperature)
+        self.n_features, self.image_size = n_features, image_size
         decoder_in = n_head if decoder_input == "head" else latent_dim + n_head
         if architecture == "dense":
             self.encoder = nn.Sequential(
                 nn.Flatten(),
-                nn.Linear(n_pixels, encoder_units), nn.ReLU(),
+                nn.Linear(n_features, encoder_units), nn.ReLU(),
                 nn.Linear(encoder_units, encoder_units), nn.ReLU(),
                 nn.Linear(encoder_units, latent_dim),            # h_AE, linear
             )
             self.decoder = nn.Sequential(
                 nn.Linear(decoder_in, decoder_units), nn.ReLU(),
                 nn.Linear(decoder_units, decoder_units), nn.ReLU(),
-                nn.Linear(decoder_units, n_pixels),
-                nn.Unflatten(1, (1, image_size, image_size)),
+                nn.Linear(decoder_units, n_features),
             )
         else:
             if image_size % 4:
@@ -181,7 +196,7 @@ class Autoencoder(nn.Module):
         self.head = nn.Linear(latent_dim, n_head)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """``h_AE``: x (B, 1, S, S) -> (B, D)."""
+        """``h_AE``: x (B, F) (dense) or (B, 1, S, S) (conv) -> (B, D)."""
         return self.encoder(x)
 
     def head_input(self, h_ae: torch.Tensor) -> torch.Tensor:
@@ -201,18 +216,23 @@ class Autoencoder(nn.Module):
         return torch.relu(logits) if self.dense_activation == "relu" else logits
 
     def decode(self, h_ae: torch.Tensor, h_head: torch.Tensor) -> torch.Tensor:
-        """``[h_AE, head]`` (B, D+K), or the head alone (B, K), -> reconstruction (B, 1, S, S) in (0, 1)."""
+        """``[h_AE, head]`` (B, D+K), or the head alone (B, K), -> reconstruction in (0, 1): (B, F) (dense)
+        or (B, 1, S, S) (conv)."""
         z = h_head if self.decoder_input == "head" else torch.cat([h_ae, h_head], dim=1)
         return torch.sigmoid(self.decoder(z))
 
     def forward(self, x: torch.Tensor):
-        """x (B, 1, S, S) -> ``(reconstruction (B,1,S,S), h_AE (B,D), head activation (B,K))``."""
-        if x.dim() != 4 or tuple(x.shape[1:]) != (1, self.image_size, self.image_size):
+        """x (B, F) (dense; any (B, ...) with F entries per example) or (B, 1, S, S) (conv) ->
+        ``(reconstruction (x's shape), h_AE (B, D), head activation (B, K))``."""
+        if self.architecture == "dense":
+            if x.dim() < 2 or x[0].numel() != self.n_features:
+                raise ValueError(f"expected examples of {self.n_features} features, got shape {tuple(x.shape)}")
+        elif x.dim() != 4 or tuple(x.shape[1:]) != (1, self.image_size, self.image_size):
             raise ValueError(f"expected images of shape (B, 1, {self.image_size}, {self.image_size}), "
                              f"got {tuple(x.shape)}")
         h_ae = self.encode(x)
         h_head = self.head_activation(h_ae)
-        return self.decode(h_ae, h_head), h_ae, h_head
+        return self.decode(h_ae, h_head).view_as(x), h_ae, h_head
 
     @torch.no_grad()
     def init_head_from_centroids(self, centroids: torch.Tensor) -> None:

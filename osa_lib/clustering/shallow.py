@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from tqdm import tqdm
@@ -17,9 +17,9 @@ from tqdm import tqdm
 from osa_lib.acrbm import ACRBM, acrbm_loss, confidence_loss, loss_and_logit_grad, softmax_rows
 from osa_lib.runtime import flush_denormal, torch_threads
 from osa_lib.train import n_parameters, seeded_generator, seeded_module
-from osa_lib.validation import check_betas, check_float, check_int, check_unit_interval, store_init_arguments
+from osa_lib.validation import check_betas, check_float, check_int, store_init_arguments, validate_rows
 
-__all__ = ["LOSSES", "ShallowACRBM", "check_unit_interval"]
+__all__ = ["LOSSES", "ShallowACRBM"]
 
 
 #: The training objectives ``ShallowACRBM(loss=...)`` accepts: the paper's eq 13-14
@@ -45,16 +45,23 @@ class _Adam:
         self.param.addcdiv_(self.exp_avg, denom, value=-self.lr / (1 - self.beta1 ** self.steps))
 
 
-class ShallowACRBM(ClusterMixin, BaseEstimator):
+class ShallowACRBM(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator):
     """Shallow ACRBM clustering (paper section 2.1, Table 1), trained on eq 14 alone.
 
     (``loss="confidence"`` trains on eq 15 instead; that objective admits a collapsed
     solution and is offered for the derivations chapter's comparison only.)
 
+    ``X`` is any real-valued array of shape (n_samples, n_features): MNIST's pixels scaled to
+    [0, 1] in the book's chapters, a scaler's output in a ``Pipeline``, any feature table. Only
+    the eq 9 reconstruction (:meth:`reconstruct`) is tied to [0, 1]: it is a sigmoid, so it can
+    reproduce the part of ``X`` that lies in (0, 1) and no more. Inputs are checked by
+    scikit-learn's ``validate_data`` (no NaN / inf, no sparse or complex data, at least 2 rows
+    to fit); the transform's output is float32 (``preserves_dtype = ["float32"]``).
+
     Parameters
     ----------
     n_clusters : int, default 10
-        ``K`` >= 2, hidden units = clusters.
+        ``K`` >= 1, hidden units = clusters (1: the trivial model, every row in cluster 0).
     epochs : int, default 20
         Passes over the training set (Table 3).
     batch_size : int, default 256
@@ -83,6 +90,7 @@ class ShallowACRBM(ClusterMixin, BaseEstimator):
     module_ : ACRBM
     history_ : list of float, the mean training loss (eq 14, or eq 15) of every epoch
     n_features_in_ : int
+    feature_names_in_ : ndarray of str, when ``X`` had string column names (a DataFrame)
     n_parameters_ : int, ``V*K + K``
     labels_ : ndarray of shape (n_samples,), cluster of each training example
     """
@@ -92,7 +100,7 @@ class ShallowACRBM(ClusterMixin, BaseEstimator):
         store_init_arguments(self, locals())
 
     def _validate_params(self) -> None:
-        check_int(self.n_clusters, "n_clusters", minimum=2)
+        check_int(self.n_clusters, "n_clusters", minimum=1)
         check_int(self.epochs, "epochs")
         check_int(self.batch_size, "batch_size")
         check_float(self.lr, "lr", positive=True)
@@ -103,9 +111,9 @@ class ShallowACRBM(ClusterMixin, BaseEstimator):
             raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {self.loss!r}")
 
     def fit(self, X, y=None):
-        """Train on rows ``X`` of shape (n_samples, n_features) in [0, 1]; ``y`` is ignored."""
+        """Train on rows ``X`` of shape (n_samples, n_features), any real values; ``y`` is ignored."""
         self._validate_params()
-        X = check_unit_interval(X)
+        X = validate_rows(self, X, reset=True)
         device = torch.device(self.device)
         generator = seeded_generator(self.random_state)
         module = seeded_module(lambda: ACRBM(X.shape[1], self.n_clusters), generator)
@@ -117,9 +125,8 @@ class ShallowACRBM(ClusterMixin, BaseEstimator):
             self.history_ = self._train(module, data, generator)
         module.eval()
         self.module_ = module
-        self.n_features_in_ = X.shape[1]
         self.n_parameters_ = n_parameters(module)
-        self.labels_ = self.transform(X).argmax(axis=1)
+        self.labels_ = self._codes(X).argmax(axis=1)
         return self
 
     def _train(self, module: ACRBM, data: torch.Tensor, generator: torch.Generator) -> list[float]:
@@ -156,21 +163,36 @@ class ShallowACRBM(ClusterMixin, BaseEstimator):
         module.hidden_bias.copy_(bias[:, 0])
         return history
 
+    @property
+    def _n_features_out(self) -> int:
+        # Read from the fitted module, so that get_feature_names_out refuses an unfitted model.
+        return self.module_.n_clusters
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]     # torch computes in float32
+        return tags
+
     @torch.no_grad()
-    def transform(self, X) -> np.ndarray:
-        """Soft codes ``h`` (eq 8), shape (n_samples, n_clusters), rows sum to 1."""
-        check_is_fitted(self, "module_")
-        X = check_unit_interval(X, n_features=self.n_features_in_)
+    def _codes(self, X: np.ndarray) -> np.ndarray:
+        """``h`` of validated rows, (n_samples, n_clusters) float32, never wrapped by ``set_output``."""
         device = next(self.module_.parameters()).device
         out = [self.module_(torch.from_numpy(X[s:s + 8192]).to(device)).cpu() for s in range(0, len(X), 8192)]
         return torch.cat(out).numpy()
 
+    def transform(self, X) -> np.ndarray:
+        """Soft codes ``h`` (eq 8), shape (n_samples, n_clusters), rows sum to 1."""
+        check_is_fitted(self, "module_")
+        return self._codes(validate_rows(self, X, reset=False))
+
     def predict(self, X) -> np.ndarray:
         """Cluster id of each row: the argmax of ``h``; int64 of shape (n_samples,)."""
-        return self.transform(X).argmax(axis=1).astype(np.int64)
+        check_is_fitted(self, "module_")
+        return self._codes(validate_rows(self, X, reset=False)).argmax(axis=1).astype(np.int64)
 
     @torch.no_grad()
     def reconstruct(self, X) -> np.ndarray:
-        """Reconstructions ``sigmoid(h W^T)`` (eq 9), shape (n_samples, n_features)."""
-        h = torch.from_numpy(self.transform(X)).to(next(self.module_.parameters()).device)
-        return self.module_.reconstruct(h).cpu().numpy()
+        """Reconstructions ``sigmoid(h W^T)`` (eq 9), shape (n_samples, n_features), values in (0, 1)."""
+        check_is_fitted(self, "module_")
+        h = torch.from_numpy(self._codes(validate_rows(self, X, reset=False)))
+        return self.module_.reconstruct(h.to(next(self.module_.parameters()).device)).cpu().numpy()

@@ -148,6 +148,12 @@ class LOC(BaseEstimator):
                  border=0.1, random_state=0, device="cpu", progress=True):
         store_init_arguments(self, locals())
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Images (N, 3, H, W), not a table: scikit-learn's data checks (2-D tables) do not apply.
+        tags.input_tags.two_d_array = False
+        return tags
+
     def _check_params(self) -> None:
         if self.normalization not in NORMALIZATIONS:
             raise ValueError(f"unknown normalisation {self.normalization!r}; use one of {NORMALIZATIONS}")
