@@ -7,6 +7,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PROFILE ?= ci
+# The book's repository and launch buttons (scripts/book_config.py): REPOSITORY=https://github.com/you/repo
+# (else GitHub Actions' repository, else a GitHub origin remote, else no buttons), JUPYTERHUB=https://your.hub.
+BOOK_ENV = $(if $(REPOSITORY),OSA_BOOK_REPOSITORY=$(REPOSITORY)) $(if $(JUPYTERHUB),OSA_BOOK_JUPYTERHUB=$(JUPYTERHUB))
 
 .PHONY: book test paper paper-ae ae-study lab bench check-pages clean
 
@@ -18,7 +21,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 book: $(VENV)/.installed
-	$(PY) scripts/build_book.py --profile $(PROFILE)
+	$(BOOK_ENV) $(PY) scripts/build_book.py --profile $(PROFILE)
 	@echo "open _build/_build/html/index.html"
 
 test: $(VENV)/.installed
@@ -27,7 +30,7 @@ test: $(VENV)/.installed
 # Full-size runs (the paper's data sizes and hyperparameters); writes results/paper/ and
 # builds the book from those runs.
 paper: $(VENV)/.installed
-	$(PY) scripts/build_book.py --profile paper
+	$(BOOK_ENV) $(PY) scripts/build_book.py --profile paper
 
 # Table 1's AE rows on the paper's protocol: 15 resumable (row, seed) jobs of 500 epochs.
 # Runs what is missing, resumes what is unfinished, writes the rows' records. Options:

@@ -2,7 +2,8 @@
 
     python scripts/build_book.py [--profile ci|paper] [--no-execute] [--only NAME ...]
 
-Steps: copy the book's sources into _build/src/; execute each notebook with
+Steps: copy the book's sources into _build/src/ (``_config.yml`` with the repository and launch
+buttons of the repository the build names: scripts/book_config.py); execute each notebook with
 papermill into that copy (working directory = the notebook's own folder, so
 relative paths resolve as they do in Jupyter); hide the injected-parameters cells, write
 the values they injected into each notebook's own parameters cell, keep only the sections tagged for the
@@ -30,6 +31,8 @@ import papermill as pm
 
 sys.path.insert(0, str(ROOT := Path(__file__).resolve().parents[1]))
 from osa_lib.book.run_times import hardware  # noqa: E402
+
+import book_config  # noqa: E402  (scripts/, this script's folder)
 
 BUILD = ROOT / "_build"
 SRC = BUILD / "src"
@@ -69,8 +72,8 @@ def stage_sources(clean: bool = True) -> None:
     if clean and SRC.exists():
         shutil.rmtree(SRC)
     SRC.mkdir(parents=True, exist_ok=True)
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy2(ROOT / name, SRC / name)
+    book_config.write_config(ROOT / "_config.yml", SRC / "_config.yml")
+    shutil.copy2(ROOT / "_toc.yml", SRC / "_toc.yml")
     for folder in ("book", "notebooks", "_static"):
         for path in (ROOT / folder).rglob("*"):
             target = SRC / path.relative_to(ROOT)
@@ -208,12 +211,14 @@ def build_html() -> None:
     subprocess.run(cmd, check=True)
 
 
-def point_launch_buttons(html_dir: Path = BUILD / "_build" / "html") -> int:
+def point_launch_buttons(html_dir: Path = BUILD / "_build" / "html", config: Path = SRC / "_config.yml") -> int:
     """Launch buttons of a page written from another notebook (the Fashion-MNIST run of the shallow
-    chapter) open that notebook, which is in the repository; return how many pages changed."""
+    chapter) open that notebook, which is in the repository; return how many pages changed.
+
+    ``config``: the ``_config.yml`` the book was built with (staged by :func:`stage_sources`)."""
     import yaml
 
-    launch = yaml.safe_load((ROOT / "_config.yml").read_text()).get("launch_buttons", {})
+    launch = yaml.safe_load(Path(config).read_text()).get("launch_buttons", {})
     urls = [u for k, u in launch.items() if k.endswith("_url") and u]
     changed = 0
     for _, source, page, _, _ in NOTEBOOKS:
@@ -252,6 +257,8 @@ def main() -> None:
     if not args.no_execute:
         stage_sources(clean=not args.only)
         execute(args.profile, args.only, args.kernel)
+    else:   # the executed copies stay; the buttons follow this build's environment
+        book_config.write_config(ROOT / "_config.yml", SRC / "_config.yml")
     build_html()
     point_launch_buttons()
     check_summary()

@@ -10,9 +10,12 @@ expected; it fails on
 - progress-bar output (tqdm lines such as ``45%|####``, ``it/s``),
 - an image that does not load,
 - a link into another page of the book whose target page or section anchor does not exist;
-- a missing repository button or download button (every page), a missing Binder / Colab /
-  JupyterHub launch button (every notebook page), a launch link to a notebook the repository
-  lacks, or a download link whose file was not built;
+- buttons that do not match the repository the book was built for (the staged
+  _build/src/_config.yml, scripts/book_config.py): with a repository, a missing repository button
+  pointing at it (every page) or a missing launch button of a configured service (every notebook
+  page); without one, any repository or launch button; on every page, a launch or repository
+  link to a service or repository that is not configured, a launch link to a notebook the
+  repository lacks, a missing download button, or a download link whose file was not built;
 - a code block of the rerun page wider than the column (it would scroll).
 - what a reader must not see (scripts/page_rules.py): a path of the build machine (hidden cells
   included), a Python repr (``{'``, ``[{``, ``np.float64(``), a count printed as a float
@@ -38,6 +41,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import page_rules  # noqa: E402
+from book_config import GITHUB_LAUNCH, staged_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "_build" / "html"
@@ -160,18 +164,38 @@ CODE_MUST_FIT = ("book/rerun.html",)
 LANDING = "book/intro.html"
 
 
+#: How a launch link of each service looks (a JupyterHub has any host; nbgitpuller's path tells it),
+#: to find one on a page whose configuration does not name the service.
+LAUNCH_LINKS = {**{key: (lambda h, base=base: h.startswith(base)) for key, base in GITHUB_LAUNCH.items()},
+                "jupyterhub_url": lambda h: "/hub/user-redirect/git-pull" in h}
+
+
 def book_config() -> dict:
-    return yaml.safe_load((ROOT / "_config.yml").read_text())
+    """The configuration the book was built with: the staged _build/src/_config.yml, else the one
+    this environment would stage (scripts/book_config.py)."""
+    staged = ROOT / "_build" / "src" / "_config.yml"
+    if staged.exists():
+        return yaml.safe_load(staged.read_text())
+    return staged_config(yaml.safe_load((ROOT / "_config.yml").read_text()))
 
 
 def button_problems(rel: str, soup, page: Path, notebook: bool, config: dict | None = None) -> list[str]:
-    """The repository and download buttons (every page) and the launch buttons (notebook pages)."""
+    """The repository and download buttons (every page) and the launch buttons (notebook pages),
+    against ``config`` (default :func:`book_config`): present where configured, absent where not."""
     config = config or book_config()
     problems = []
     repo = config.get("repository", {}).get("url", "").rstrip("/")
     links = [(a.get("class") or [], a["href"]) for a in soup.find_all("a", href=True)]
-    if not repo or not any("btn-source-repository-button" in c and h.rstrip("/") == repo for c, h in links):
-        problems.append(f"{rel}: no repository button pointing at {repo or '(no repository.url)'}")
+    repo_buttons = [h.rstrip("/") for c, h in links if "btn-source-repository-button" in c]
+    if repo and repo not in repo_buttons:
+        problems.append(f"{rel}: no repository button pointing at {repo}")
+    for href in (h for h in repo_buttons if h != repo):
+        problems.append(f"{rel}: a repository button points at {href}, not at the configured "
+                        f"{repo or 'repository (none)'}")
+    launch = config.get("launch_buttons", {})
+    for key, looks_like in LAUNCH_LINKS.items():
+        if not launch.get(key):
+            problems += [f"{rel}: a launch button to {h} though {key} is unset" for _, h in links if looks_like(h)]
     downloads = [h for c, h in links if "btn-download-source-button" in c]
     if not downloads:
         problems.append(f"{rel}: no download button")
@@ -181,13 +205,14 @@ def button_problems(rel: str, soup, page: Path, notebook: bool, config: dict | N
     if notebook:
         if downloads and not all(h.endswith(".ipynb") for h in downloads):
             problems.append(f"{rel}: the download button does not give the notebook ({downloads})")
-        launch = config.get("launch_buttons", {})
         for key, name in (("binderhub_url", "Binder"), ("colab_url", "Colab"), ("jupyterhub_url", "JupyterHub")):
             url = launch.get(key, "").rstrip("/")
             found = [h for c, h in links if url and h.startswith(url)]
-            if not found:
-                problems.append(f"{rel}: no {name} launch button ({key} = {url or 'unset'})")
+            if url and not found:
+                problems.append(f"{rel}: no {name} launch button ({key} = {url})")
             for href in found:
+                if repo.split("://", 1)[-1].split("/", 1)[-1] not in href.replace("%2F", "/"):
+                    problems.append(f"{rel}: the {name} button {href} does not open the repository {repo}")
                 named = re.findall(r"(notebooks/[\w.-]+\.ipynb|book/[\w.-]+\.ipynb)", href.replace("%2F", "/"))
                 for path in named:
                     if not (ROOT / path).exists():

@@ -263,3 +263,36 @@ def test_shared_copy_provenance_matches_its_readme(real_data_dir):
     assert {n: f["canonical"] for n, f in files.items()} == {
         "train-images-idx3-ubyte": False, "train-labels-idx1-ubyte": True,
         "t10k-images-idx3-ubyte": True, "t10k-labels-idx1-ubyte": True}
+
+
+@pytest.mark.parametrize("name, cls_name, folder", [("mnist", "MNIST", "MNIST"),
+                                                     ("fashion_mnist", "FashionMNIST", "FashionMNIST")])
+def test_first_run_downloads_into_an_empty_root_from_a_loopback_mirror(tmp_path, monkeypatch, name, cls_name,
+                                                                       folder):
+    """What the publishing workflow does on a fresh clone (no data root): torchvision downloads the
+    four gzipped IDX archives, checks their md5 and extracts them; here from 127.0.0.1, small archives."""
+    import gzip
+
+    import torchvision.datasets as tvd
+    from archive_server import serve_folder
+    from conftest import write_fake_mnist
+
+    arrays = write_fake_mnist(tmp_path / "made", n_train=6, n_test=3, folder=folder)
+    site = tmp_path / "site"
+    site.mkdir()
+    resources = []
+    for raw in sorted((tmp_path / "made" / folder / "raw").iterdir()):
+        archive = site / f"{raw.name}.gz"
+        archive.write_bytes(gzip.compress(raw.read_bytes(), mtime=0))
+        resources.append((archive.name, hashlib.md5(archive.read_bytes()).hexdigest()))
+    root = tmp_path / "data"                                   # empty: nothing there yet
+    with serve_folder(site) as url:
+        monkeypatch.setattr(getattr(tvd, cls_name), "mirrors", [url])
+        monkeypatch.setattr(getattr(tvd, cls_name), "resources", resources)
+        X, y = load_dataset(name, train=True, data_dir=root, download=True)
+        X_test, _ = load_dataset(name, train=False, data_dir=root, download=True)
+    images, labels = arrays["train"]
+    np.testing.assert_array_equal(X[:, 0], images / np.float32(255.0))
+    np.testing.assert_array_equal(y, labels)
+    assert X_test.shape == (3, 1, 28, 28)
+    assert {p.name for p in (root / folder / "raw").iterdir()} >= {r[0][:-3] for r in resources}
