@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import sys
 import subprocess
 from pathlib import Path
 
@@ -81,9 +82,26 @@ def staged_config(base: dict, env=None, root: Path = ROOT) -> dict:
     return config
 
 
+def build_footer(root: Path = ROOT, now=None) -> str:
+    """Every page's footer: the commit the book was built from (and whether the tree differed from it) and
+    the build's date, so a reader can tell which code and records a page shows."""
+    import datetime as dt
+    import html as html_lib
+
+    sys.path.insert(0, str(root))
+    from osa_lib.book.records import git_state
+
+    state = git_state(root)
+    when = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    commit = state["commit"][:12] + (" with uncommitted changes" if state["dirty"] else "")
+    return f"<p>Built from commit <code>{html_lib.escape(commit)}</code> on {when}.</p>"
+
+
 def write_config(source: Path, target: Path, env=None, root: Path = ROOT) -> dict:
-    """Write ``source`` (a ``_config.yml``) to ``target`` with :func:`staged_config`'s buttons; return it."""
+    """Write ``source`` (a ``_config.yml``) to ``target`` with :func:`staged_config`'s buttons and the build's
+    footer (:func:`build_footer`); return it."""
     config = staged_config(yaml.safe_load(Path(source).read_text()), env, root)
+    config.setdefault("html", {})["extra_footer"] = build_footer(root)
     Path(target).write_text("# Staged by scripts/build_book.py from _config.yml, with the buttons of the repository\n"
                             "# the build names (scripts/book_config.py).\n"
                             + yaml.safe_dump(config, sort_keys=False, allow_unicode=True))

@@ -168,3 +168,14 @@ def test_built_pages_have_the_configured_buttons_and_none_without_a_repository(t
     assert any("repository button points at" in p for p in unexpected)
     assert {k for k in ("binderhub_url", "colab_url", "jupyterhub_url") if any(k in p for p in unexpected)} == \
         {"binderhub_url", "colab_url", "jupyterhub_url"}
+
+
+def test_every_page_footer_names_the_build_commit_and_date(tmp_path):
+    import datetime as dt
+
+    import book_config
+
+    footer = book_config.build_footer(now=dt.datetime(2026, 12, 3, 15, 0, tzinfo=dt.timezone.utc))
+    assert "Built from commit <code>" in footer and "2026-12-03 15:00 UTC" in footer
+    config = book_config.write_config(book_config.ROOT / "_config.yml", tmp_path / "_config.yml", env={})
+    assert "Built from commit" in config["html"]["extra_footer"]
