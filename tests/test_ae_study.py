@@ -44,7 +44,7 @@ def test_the_chapter_functions_draw_from_job_files(tmp_path, fake_mnist_root):
         run_job(job, tmp_path, data_dir=tmp_path / "data")
     table = ae_study.reading_results(tmp_path, seeds=(0,))
     page = ae_study.reading_table_for_page(table)
-    assert list(page["seeds × epochs"][:2]) == ["1 × 2", "1 × 2"] and "not run yet" in set(page["test accuracy %"])
+    assert list(page["seeds × epochs"][:2]) == ["1 × 2", "1 × 2"] and "not run yet" in set(page["test accuracy % [95 % interval]"])
     texts = ae_study.study_texts(tmp_path)
     assert f"2 of {len(READINGS)} readings" in texts["screen"] and "1 seed ×" in texts["screen"]
     assert "not run yet" in texts["headline"]                      # no AE + K-means record here
@@ -92,7 +92,7 @@ def test_k30_sentence_compares_at_the_same_epoch():
                            "seeds_done": 2}])
     curves = pd.DataFrame({"seed 0": [40.0, 47.0], "seed 1": [42.0, float("nan")]}, index=[10, 100])
     text = ae_study.k30_sentence(table, curves)
-    assert "75.00 ± 1.00 % (2 seeds)" in text and "47.00 % for the printed protocol at epoch 100" in text
+    assert "75.00 [66.02, 83.98] % (2 seeds)" in text and "47.00 % for the printed protocol at epoch 100" in text
     assert "(1 seed," in text
     assert ae_study.k30_sentence(table.iloc[:0], curves) == "not run yet."
 

@@ -279,7 +279,7 @@ def budget_table(curves: Mapping[str, object], paper: Mapping[str, float | None]
         rows.append({"row": ROW_LABELS.get(row, row), "seeds": df.shape[1],
                      "last epoch (of %d)" % planned_epochs: int(mean.index[-1]),
                      "accuracy % there": round(float(mean.iloc[-1]), 2),
-                     "best % (epoch)": f"{mean.max():.2f} ({int(mean.idxmax())})",
+                     "best % (epoch), read off the test labels": f"{mean.max():.2f} ({int(mean.idxmax())})",
                      f"stops improving (±{tolerance:g} pt) at epoch": f"{epoch}" + (" (still rising)" if rising else ""),
                      "paper %": paper.get(row)})
     return pd.DataFrame(rows)

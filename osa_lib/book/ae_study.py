@@ -161,9 +161,12 @@ def full_budget_name(experiment: str, reading: str) -> str:
 # --------------------------------------------------------------------------- the chapter's reading of the study
 
 def _pm(mean: float, std: float, n: int) -> str:
+    """A mean over ``n`` seeds with its 95 % t interval (the judge's), or "not run yet"."""
+    from osa_lib.book.verdicts import summary_interval
+
     if not np.isfinite(mean):
         return "not run yet"
-    return f"{mean:.2f}" if n < 2 else f"{mean:.2f} ± {std:.2f}"
+    return f"{mean:.2f} (1 seed)" if n < 2 else summary_interval(mean, std, n).text()
 
 
 def _seeds(n) -> str:
@@ -180,7 +183,7 @@ def reading_table_for_page(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "reading": shown["label"],
         "seeds × epochs": [f"{n} × {e}" if n else "not run yet" for n, e in zip(shown["seeds_done"], shown["epochs"])],
-        "test accuracy %": [_pm(m, s, n) for m, s, n in zip(shown["test_accuracy_mean"], shown["test_accuracy_std"],
+        "test accuracy % [95 % interval]": [_pm(m, s, n) for m, s, n in zip(shown["test_accuracy_mean"], shown["test_accuracy_std"],
                                                             shown["seeds_done"])],
         "train accuracy % (selects)": shown["train_accuracy_mean"],
         "NMI %": shown["nmi_mean"],
@@ -572,7 +575,7 @@ def kmeans_screen_table_for_page(table: pd.DataFrame) -> pd.DataFrame:
         "seeds × epochs": [f"{n} × {e}" if n else "not run yet" for n, e in zip(shown["seeds_done"], shown["epochs"])],
         "K-means on": shown["kmeans_on"],
         "train accuracy % (selects)": shown["train_accuracy_mean"],
-        "test accuracy %, label-free start": [_pm(m, s, n) for m, s, n in zip(
+        "test accuracy %, label-free start [95 % interval]": [_pm(m, s, n) for m, s, n in zip(
             shown["test_accuracy_mean"], shown["test_accuracy_std"], shown["seeds_done"])],
         "best start by test labels %": shown["best_of_inits_mean"],
     })

@@ -569,3 +569,14 @@ def relation(a, b) -> str:
         return "not judged (one seed)"
     word = {REPRODUCED: "above", REVERSED: "below"}.get(judged.verdict, "indistinguishable")
     return f"{word}: {judged.interval.signed_text()}"
+
+
+def summary_interval(mean: float, std: float, n: int) -> Interval:
+    """The ``LEVEL`` t interval of a mean given as (mean, sample std, seeds), in their units (for tables
+    that hold summaries rather than per-seed values)."""
+    n = int(n)
+    if n < 2 or not np.isfinite(std):
+        return Interval(float(mean), float("nan"), float("nan"), n, 0.0, float("nan"), float("nan"))
+    se = float(std) / math.sqrt(n)
+    t = t_quantile(n - 1)
+    return Interval(float(mean), mean - t * se, mean + t * se, n, float(n - 1), t, se)
