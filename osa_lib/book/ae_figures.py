@@ -18,7 +18,10 @@ def plot_accuracy_vs_epoch(curves: Mapping[str, object], paper: Mapping[str, flo
     """
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(curves), figsize=(3.6 * len(curves), 3.4), sharey=True, squeeze=False)
+    from osa_lib.book.style import MAX_WIDTH
+
+    # The whole figure fits the text column (MAX_WIDTH), so its 9-10 pt text reads at that size on the page.
+    fig, axes = plt.subplots(1, len(curves), figsize=(MAX_WIDTH, 3.2), sharey=True, squeeze=False)
     for ax, (row, df) in zip(axes[0], curves.items()):
         if df.empty:
             ax.text(0.5, 0.5, "not run yet", ha="center", va="center", transform=ax.transAxes)
@@ -60,24 +63,31 @@ def plot_recipe_curves(record: dict, n_clusters: int = 10):
 
 
 def plot_readings(table: pd.DataFrame, *, kmeans_pct: float | None, paper_pct: float | None):
-    """Test accuracy of every reading (mean ± std over seeds), with AE + K-means (ours, label-free) and the paper."""
+    """Test accuracy of every reading (mean and 95 % t interval over seeds), with AE + K-means (ours,
+    label-free) and the paper as vertical lines; long reading names wrap."""
+    import textwrap
+
     import matplotlib.pyplot as plt
 
+    from osa_lib.book.style import MAX_WIDTH
+    from osa_lib.book.verdicts import summary_interval
+
     shown = table.sort_values("test_accuracy_mean", na_position="first")
-    fig, ax = plt.subplots(figsize=(8.0, 0.36 * len(shown) + 1.6))
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH, 0.34 * len(shown) + 1.8), layout="constrained")
     y = np.arange(len(shown))
-    ax.barh(y, shown["test_accuracy_mean"].fillna(0), xerr=shown["test_accuracy_std"].fillna(0), color="#4c72b0",
-            alpha=0.85, capsize=3)
-    ax.set_yticks(y, [f"{lab} ({n} seeds)" if n else f"{lab} (not run yet)"
-                      for lab, n in zip(shown["label"], shown["seeds_done"])], fontsize=8)
+    half = [summary_interval(m, s, n).half_width if n > 1 else 0.0
+            for m, s, n in zip(shown["test_accuracy_mean"], shown["test_accuracy_std"], shown["seeds_done"])]
+    ax.barh(y, shown["test_accuracy_mean"].fillna(0), xerr=np.nan_to_num(half), color="#4c72b0", alpha=0.85,
+            capsize=3)
+    ax.set_yticks(y, [textwrap.fill(f"{lab} ({n} seeds)" if n else f"{lab} (not run yet)", 38)
+                      for lab, n in zip(shown["label"], shown["seeds_done"])], fontsize=9)
     if kmeans_pct is not None:
         ax.axvline(kmeans_pct, color="#dd8452", lw=2, label=f"AE + K-means, ours, label-free ({kmeans_pct:.1f} %)")
     if paper_pct is not None:
         ax.axvline(paper_pct, color="k", ls="--", lw=1.5, label=f"AE + ACRBM (10), paper ({paper_pct:.2f} %)")
-    ax.set_xlabel("test accuracy, majority mapping (%)")
+    ax.set_xlabel("test accuracy (%, majority mapping), 95 % t interval")
     ax.set_xlim(0, 100)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize=8, frameon=False)
-    fig.tight_layout()
+    fig.legend(loc="outside lower center", ncol=1, fontsize=9, frameon=False)
     return fig
 
 
@@ -88,28 +98,31 @@ def plot_why(curves: dict[str, pd.DataFrame]):
     """
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.2))
+    from osa_lib.book.style import MAX_WIDTH
+
+    fig, axes = plt.subplots(1, 3, figsize=(MAX_WIDTH, 3.4), layout="constrained")
     for (label, df), colour in zip(curves.items(), ("#c44e52", "#4c72b0", "#55a868", "#8172b2")):
         if df.empty:
             continue
         m = df.groupby("epoch").mean(numeric_only=True)
-        axes[0].plot(m.index, m["acrbm"], color=colour, label=f"{label}: ACRBM term")
-        axes[0].plot(m.index, m["reconstruction"], color=colour, ls=":", label=f"{label}: reconstruction per pixel")
+        axes[0].plot(m.index, m["acrbm"], color=colour)
+        axes[0].plot(m.index, m["reconstruction"], color=colour, ls=":")
         ratio = m["grad_acrbm"] / m["grad_reconstruction"]
         axes[1].plot(m.index, ratio, color=colour, marker="o", ms=3, label=label)
         axes[2].plot(m.index, 100 * m["largest_cluster_share"], color=colour, marker="o", ms=3, label=label)
     axes[0].set_yscale("log")
-    axes[0].set_title("loss terms (epoch means)", fontsize=9)
+    axes[0].set_ylabel("loss; dotted: reconstruction/pixel")
     axes[1].set_yscale("symlog", linthresh=0.01)
     axes[1].axhline(1.0, color="grey", lw=0.8)
-    axes[1].set_title("‖∇ ACRBM‖ / ‖∇ reconstruction‖ on the encoder", fontsize=9)
-    axes[2].set_title("largest cluster's share of the test set (%)", fontsize=9)
+    axes[1].set_ylabel("‖∇ ACRBM‖ / ‖∇ reconstruction‖ (encoder)")
+    axes[2].set_ylabel("largest cluster, % of test images")
     axes[2].axhline(10, color="grey", lw=0.8, ls="--")
     for ax in axes:
         ax.set_xlabel("epoch")
-    axes[0].legend(fontsize=6)
-    axes[1].legend(fontsize=7)
-    fig.tight_layout()
+        ax.yaxis.label.set_size(9)
+    # One legend for the figure, below it: the readings' colours (line styles are named in the axis label).
+    handles, labels = axes[1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=9, frameon=False)
     return fig
 
 

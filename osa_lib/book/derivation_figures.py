@@ -10,8 +10,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
-def matrix_plot(matrix: np.ndarray, title: str = ""):
-    """A heat map of a square matrix (eq 16's D), log-scaled colours."""
+def matrix_plot(matrix: np.ndarray, title: str = "", *, value_label: str = "entry (log scale)",
+                axis_label: str = "cluster"):
+    """A heat map of a square matrix (eq 16's D), log-scaled colours, with labelled axes and colour bar."""
     from matplotlib.colors import LogNorm
 
     fig, ax = plt.subplots(figsize=(3.6, 3.2))
@@ -19,8 +20,10 @@ def matrix_plot(matrix: np.ndarray, title: str = ""):
     floor = max(m[m > 0].min(), m.max() * 1e-6) if np.any(m > 0) else 1e-12
     im = ax.imshow(np.maximum(m, floor), norm=LogNorm(vmin=floor, vmax=m.max()), cmap="viridis")
     ax.set_title(title)
+    ax.set_xlabel(f"{axis_label} j")
+    ax.set_ylabel(f"{axis_label} i")
     ax.grid(False)
-    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.colorbar(im, ax=ax, fraction=0.046).set_label(value_label)
     fig.tight_layout()
     return fig
 
