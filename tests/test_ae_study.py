@@ -121,3 +121,11 @@ def test_full_budget_sentence_compares_epoch_100_with_500_and_labels_the_peak_a_
     running = ae_study.full_budget_sentence(curves[["seed 1"]], "AE + ACRBM (30)", "sum", None)
     assert "no seed has finished 500 epochs yet (seed 1 at epoch 20)" in running
     assert "no seed has finished" in ae_study.full_budget_sentence(pd.DataFrame(), "AE + ACRBM (10)", "sum", None)
+
+
+def test_kmeans_screening_jobs_use_fewer_starts_and_the_head_screen_keeps_its_jobs():
+    from osa_lib.book import ae_study
+
+    jobs = ae_study.screening_jobs("ae_kmeans", readings=ae_study.KMEANS_SCREEN_READINGS)
+    assert {j.kmeans_n_init for j in jobs} == {ae_study.KMEANS_SCREEN_STARTS}
+    assert {j.tag for j in jobs} == {ae_study.SCREEN_TAG} and len(jobs) == 2 * len(ae_study.KMEANS_SCREEN_READINGS)
