@@ -40,13 +40,13 @@ def sharp_inline_figures() -> None:
 
 def panel_grid(images: np.ndarray, rows: Mapping[str, np.ndarray], *, kinds: Mapping[str, str] | None = None,
                cell: float = 0.85, label_width: float = 1.5, key_width: float = 1.25,
-               map_label: str = "G (observer output)"):
+               map_label: str = "G"):
     """Row 1: the RGB images (N, 3, H, W); then one row per entry of ``rows`` (N, H, W each).
 
     ``kinds[name]``: ``"mask"`` (binary, black/white; 2 = grey band), ``"labels"`` (integer
     clusters, one fixed colour per label value: :data:`LABEL_COLOURS`), or ``"map"`` (a float map, viridis with
     a shared colour scale per row). Each row gets its key in a right margin of ``key_width`` inches: a
-    colour bar labelled ``map_label`` for a map, a legend of the label values present for labels, and
+    colour bar titled ``map_label`` (the observer's output G) for a map, a legend of the label values present for labels, and
     black / white / grey for masks. The images shrink below ``cell`` inches so that the figure is at most
     :data:`~osa_lib.book.style.MAX_WIDTH` wide (it is shown at the size it is drawn).
     """
@@ -88,7 +88,7 @@ def panel_grid(images: np.ndarray, rows: Mapping[str, np.ndarray], *, kinds: Map
             cax = fig.add_axes([right + 0.012, box.y0 + 0.1 * box.height, 0.1 / width, 0.8 * box.height])
             bar = fig.colorbar(im, cax=cax)
             bar.ax.tick_params(labelsize=9)
-            bar.set_label(map_label, fontsize=9)
+            cax.set_title(map_label, fontsize=9, loc="left")     # above the bar: clear of its tick labels
             continue
         if kind == "labels":
             handles = [Patch(fc=LABEL_COLOURS[int(v) % len(LABEL_COLOURS)], ec="0.4", label=f"label {int(v)}")
@@ -140,7 +140,7 @@ def training_panels(active: Mapping[str, Sequence[float]], error: Mapping[str, S
     for ax in axes:
         ax.set_xlabel("epoch")
     fig.legend(handles=lines, loc="lower center", ncol=2, fontsize=9, frameon=False)
-    fig.tight_layout(rect=(0, 0.25 * n_legend_rows / (2.6 + 0.22 * n_legend_rows) + 0.02, 1, 1))
+    fig.tight_layout(rect=(0, (0.19 * n_legend_rows + 0.08) / (2.6 + 0.22 * n_legend_rows), 1, 1))
     return fig
 
 
