@@ -256,10 +256,8 @@ RESULT_COLUMNS = ("clusters / image", "foreground %", "pixel_accuracy %", "iou %
 #: Row names in words where a variant's label in the record reads as notation.
 VARIANT_NAMES = {"literal: v in [0, 1]": "literal reading: v in [0, 1]",
                  "* as convolution (v standardised)": "K = v convolved with G (v standardised)",
-                 "no hinge, rho = 0 (edge-centred v)": "no hinge, ρ = 0 (v centred on the edge colour)",
-                 "hinge on the batch mean (edge-centred v)": "hinge on the batch mean (v centred on the edge colour)",
-                 "wider observer, nf = 32 (edge-centred v)": "twice as wide observer, 32 filters (v centred on the "
-                                                             "edge colour)"}
+                 "no hinge, rho = 0 (edge-centred v)": "no hinge, ρ = 0 (edge-centred v)",
+                 "wider observer, nf = 32 (edge-centred v)": "twice as wide observer (edge-centred v)"}
 
 
 def variant_name(label: str) -> str:
