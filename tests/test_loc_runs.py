@@ -310,3 +310,52 @@ def test_data_table_reads_as_words_without_the_data_root():
     cells = dict(zip(table[""], table["this run's data"]))
     assert cells["training images"] == "1,106" and cells["copy of the data"] == "offline copy"
     assert "/somewhere" not in table.to_string() and "trimaps.tgz (sha256)" not in cells
+
+
+# --------------------------------------------------------------------------- the page's exhibits from records
+
+def test_study_frame_reads_a_study_record_in_words():
+    records = lr.load_chapter_records(ROOT / "results", "paper", "flowers17")
+    oq = records["loc_open_questions"]
+    labels = [label for label, _ in lr.OPEN_QUESTIONS.values()]
+    training = lr.study_frame(oq, lr.TRAINING_COLUMNS)
+    assert list(training["variant"]) == [lr.variant_name(v) for v in labels]
+    assert list(training.columns[1:]) == [lr.STUDY_HEADERS[c] for c in lr.TRAINING_COLUMNS]
+    assert not any("_" in c or "%" == c[-1] for c in training.columns)                 # no record keys
+    two = lr.study_frame(oq, lr.RESULT_COLUMNS, rows=[labels[2], labels[0]])
+    assert list(two["variant"]) == ["v centred on the edge colour", "literal reading: v in [0, 1]"]
+    assert two["IoU (%)"].iloc[0] == pytest.approx(lr.study_table(oq).loc[labels[2], "iou %"])
+    rho = lr.study_frame(records["loc_rho_study"], ["clusters / image"], row_header="ρ")
+    assert rho["ρ"].iloc[0] == "ρ = 0.1" and lr.variant_name("rho=0.3000001") == "ρ = 0.3000001"
+
+
+def test_records_per_seed_table_follows_table2_order():
+    six = lambda a: {m: a for m in SIX}                                              # noqa: E731
+    records = {"grabcut": _record("grabcut", **six(0.7)), "loc": _record("loc", **six(0.6))}
+    table = lr.records_per_seed_table(records, ["iou"])
+    assert list(table["method"]) == [dict(TABLE2_ROWS)["loc"], dict(TABLE2_ROWS)["grabcut"]]
+    assert list(table["metric"]) == ["IoU %", "IoU %"] and list(table["seed 0"]) == [60.0, 70.0]
+
+
+def test_curves_and_cluster_shares_from_records():
+    rec = {"seeds": [0, 1], "clusters_per_seed": [{"histogram": {"2": 3, "3": 1}}, {"histogram": {"2": 4}}],
+           "training_per_seed": [{"active_share": [1.0, 0.5], "mean_error": [0.6, 0.4]},
+                                 {"active_share": [0.8, 0.0], "mean_error": [0.5, 0.45]}]}
+    untrained = {"seeds": [0], "training_per_seed": [{"active_share": [], "mean_error": []}]}
+    active, error = lr.training_curves_from_records({"loc": rec, "loc_untrained": untrained},
+                                                    {"loc": "working", "loc_untrained": "control"})
+    assert list(active) == ["working, seed 0", "working, seed 1"] and error["working, seed 1"] == [0.5, 0.45]
+    assert lr.many_clusters_share(rec) == [25.0, 0.0] and lr.many_clusters_share({}) == []
+
+
+def test_data_numbers_and_the_records_data_table(data):
+    n = lr.data_numbers(data, rho=0.5)
+    assert (n["n_train"], n["n_val"], n["n_test"], n["size"]) == (16, 6, 6, 16)
+    assert n["background"] + n["flower"] == pytest.approx(100) and 50 < n["background"] < 90
+    assert n["energy_min"] <= n["energy_median"] <= n["energy_max"] and 0 <= n["energy_above"] <= 100
+    table = lr.data_table({"image_size": 96, "n_test": 254}, column="the records' data")
+    assert list(table.columns) == ["", "the records' data"]
+
+
+def test_load_record_split_refuses_another_split(tmp_path):
+    assert lr.load_record_split({"dataset": "flowers17", "data": {"image_size": 16}}, tmp_path / "none") is None

@@ -10,17 +10,22 @@ The runners live in :mod:`osa_lib.book.loc_table2` (settings, Table 2) and
 :mod:`osa_lib.book.loc_studies` (the studies, the numbers of the text); the data in
 :mod:`osa_lib.data.flowers`. This module names them for the notebook.
 """
-from osa_lib.book.loc_studies import (OPEN_QUESTIONS, STUDY_COLUMNS, chapter_numbers, data_table,
-                                      load_chapter_records, open_question_variants, records_copy, rho_label,
-                                      rho_study, rho_summary, study_table, study_variants)
+from osa_lib.book.loc_studies import (OPEN_QUESTIONS, RESULT_COLUMNS, STUDY_COLUMNS, STUDY_HEADERS, TRAINING_COLUMNS,
+                                      chapter_numbers, data_numbers, data_table, load_chapter_records,
+                                      load_record_split, many_clusters_share, open_question_variants,
+                                      records_copy, rho_label, rho_study, rho_summary, study_frame, study_table,
+                                      study_variants, training_curves_from_records, variant_name)
 from osa_lib.book.loc_table2 import (LOC_PROFILES, PROGRESS_ENV, TABLE2_EXPERIMENTS, UNTRAINED_NOTE, background_share,
                                      limits_analysis, loc_kwargs, loc_settings, median_rule_table, per_image_iou,
-                                     per_seed_table, per_seed_table_for_page, progress_enabled, run_baseline,
+                                     per_seed_table, per_seed_table_for_page, progress_enabled, records_per_seed_table,
+                                     run_baseline,
                                      run_baselines, run_loc,
                                      run_loc_untrained, score_masks)
 from osa_lib.data.flowers import SegmentationData, load_segmentation_data
 
-__all__ = ["LOC_PROFILES", "OPEN_QUESTIONS", "PROGRESS_ENV", "STUDY_COLUMNS", "SegmentationData", "TABLE2_EXPERIMENTS",
+__all__ = ["LOC_PROFILES", "OPEN_QUESTIONS", "PROGRESS_ENV", "RESULT_COLUMNS", "STUDY_COLUMNS", "STUDY_HEADERS",
+           "TRAINING_COLUMNS", "data_numbers", "load_record_split", "many_clusters_share", "records_per_seed_table",
+           "study_frame", "training_curves_from_records", "variant_name", "SegmentationData", "TABLE2_EXPERIMENTS",
            "UNTRAINED_NOTE", "background_share", "chapter_numbers", "data_table", "limits_analysis",
            "load_chapter_records", "load_segmentation_data", "loc_kwargs", "loc_settings", "median_rule_table",
            "open_question_variants", "per_image_iou", "per_seed_table", "per_seed_table_for_page", "progress_enabled", "records_copy",

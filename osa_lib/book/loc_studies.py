@@ -16,8 +16,10 @@ from tqdm import tqdm
 from osa_lib.book.loc_table2 import TABLE2_EXPERIMENTS, _listed, loc_kwargs, score_masks
 from osa_lib.book.profiles import check_profile
 from osa_lib.book.records import RunResult, load_record, make_record
-from osa_lib.data.flowers import FLOWERS17_OFFLINE_COPY, SegmentationData
+from osa_lib.data import DataNotFoundError
+from osa_lib.data.flowers import FLOWERS17_OFFLINE_COPY, SegmentationData, load_segmentation_data
 from osa_lib.metrics import SEGMENTATION_METRICS
+from osa_lib.segmentation.analysis import image_energy
 from osa_lib.segmentation.loc import LOC, count_clusters, median_binarize
 
 # --------------------------------------------------------------------------- studies on the validation images
@@ -195,14 +197,116 @@ DATA_ROWS = {"copy": "copy of the data", "image_size": "image side (pixels)", "n
              "trimaps_sha256": "trimaps.tgz (sha256)"}
 
 
-def data_table(provenance: Mapping):
-    """A run's data provenance (``SegmentationData.provenance``) as a two-column table a reader can
-    read: the rows of :data:`DATA_ROWS` it has, counts as integers; the machine's data root is left out."""
-    import pandas as pd
-
+def data_table(provenance: Mapping, column: str = "this run's data"):
+    """A run's data provenance (``SegmentationData.provenance`` or a record's ``data``) as a two-column
+    table a reader can read, the values under ``column``: the rows of :data:`DATA_ROWS` it has, counts as
+    integers; the machine's data root is left out."""
     rows = [(label, f"{provenance[key]:,}" if isinstance(provenance[key], int) else str(provenance[key]))
             for key, label in DATA_ROWS.items() if provenance.get(key) is not None]
-    return pd.DataFrame(rows, columns=["", "this run's data"])
+    return pd.DataFrame(rows, columns=["", column])
+
+
+def data_numbers(data: SegmentationData, rho: float) -> dict[str, float]:
+    """What the text says about a split before any training (percent where a share).
+
+    ``n_train``, ``n_val``, ``n_test``, ``size``; ``background``/``flower``: share of the test split's
+    scored pixels (trimap band left out) that are background / flower (``background`` is the accuracy
+    of an all-background mask); ``energy_min``/``_max``/``_median``: the mean of v^2 over each training
+    image with v in [0, 1] (the error of G = 0 under the literal reading); ``energy_above``: percent of
+    training images whose energy exceeds ``rho`` (the only ones whose hinge can fire).
+    """
+    M, I = data.M_test, data.I_test
+    background = float(1 - (M[~I].mean() if I is not None else M.mean()))
+    energy = image_energy(data.X_train, "unit")
+    return {"n_train": len(data.X_train), "n_val": len(data.X_val), "n_test": len(data.X_test),
+            "size": data.provenance.get("image_size"), "background": 100 * background,
+            "flower": 100 - 100 * background, "energy_min": float(energy.min()),
+            "energy_max": float(energy.max()), "energy_median": float(np.median(energy)),
+            "energy_above": float(100 * (energy > rho).mean())}
+
+
+def load_record_split(record: Mapping, data_dir=None) -> SegmentationData | None:
+    """The images a record was measured on, read again from the data root: its data set at its image size
+    and image counts. None when the data are not here or the test split differs from the record's
+    (checked by the test images' ids, ``test_ids_sha256``), so no number is quoted for a split the
+    record did not see. Only the data are read: nothing is trained or scored."""
+    meta = record.get("data") or {}
+    try:
+        data = load_segmentation_data(record["dataset"], data_dir, image_size=int(meta["image_size"]),
+                                      n_train=meta.get("n_train"), n_val=meta.get("n_val"),
+                                      n_test=meta.get("n_test"), progress=False)
+    except (DataNotFoundError, KeyError, FileNotFoundError):
+        return None
+    same = meta.get("test_ids_sha256") is None or data.provenance.get("test_ids_sha256") == meta["test_ids_sha256"]
+    return data if same else None
+
+
+#: Study-table columns as a reader reads them (record keys -> headers in words).
+STUDY_HEADERS = {"hinge on, epoch 1 %": "hinge fired, epoch 1 (% of images)",
+                 "hinge on, last epoch %": "hinge fired, last epoch (% of images)",
+                 "train error, last epoch": "training error ε, last epoch", "steps with gradient":
+                 "Adam steps with a gradient", "max weight change": "largest weight change",
+                 "clusters / image": "clusters per image", "1 cluster %": "images with one cluster (%)",
+                 "foreground %": "pixels called flower (%)", "pixel_accuracy %": "accuracy (%)", "iou %": "IoU (%)",
+                 "dice %": "Dice (%)", "fit s": "training time (s)"}
+#: What a variant's training did, and what it gives: a study's table in two halves that fit the column.
+TRAINING_COLUMNS = ("hinge on, epoch 1 %", "hinge on, last epoch %", "steps with gradient", "max weight change",
+                    "train error, last epoch")
+RESULT_COLUMNS = ("clusters / image", "foreground %", "pixel_accuracy %", "iou %", "dice %")
+#: Row names in words where a variant's label in the record reads as notation.
+VARIANT_NAMES = {"literal: v in [0, 1]": "literal reading: v in [0, 1]",
+                 "* as convolution (v standardised)": "K = v convolved with G (v standardised)",
+                 "no hinge, rho = 0 (edge-centred v)": "no hinge, ρ = 0 (edge-centred v)",
+                 "wider observer, nf = 32 (edge-centred v)": "twice as wide observer (edge-centred v)"}
+
+
+def variant_name(label: str) -> str:
+    """A study row's label as words: :data:`VARIANT_NAMES`, ``rho=0.3`` -> ``ρ = 0.3``."""
+    if label.startswith("rho="):
+        return "ρ = " + label[len("rho="):]
+    return VARIANT_NAMES.get(label, label)
+
+
+def study_frame(record: Mapping, columns: Sequence[str], rows: Sequence[str] | None = None, *,
+                row_header: str = "variant") -> pd.DataFrame:
+    """A study record's table (:func:`study_table`) for the page: the ``rows`` given (record labels, in that
+    order; None = all) and ``columns`` (record keys), row names and headers in words (:func:`variant_name`,
+    :data:`STUDY_HEADERS`); the row names are the first column, headed ``row_header``."""
+    table = study_table(record)
+    if rows is not None:
+        table = table.loc[[r for r in rows if r in table.index]]
+    out = table[list(columns)].rename(columns=STUDY_HEADERS)
+    out.insert(0, row_header, [variant_name(v) for v in out.index])
+    return out.reset_index(drop=True)
+
+
+#: Which records' training curves :func:`training_curves_from_records` draws, and their names on the page.
+TRAINING_CURVE_ROWS = {"loc": "working LOC", "loc_literal": "literal reading"}
+
+
+def training_curves_from_records(records: Mapping[str, Mapping],
+                                 rows: Mapping[str, str] = TRAINING_CURVE_ROWS) -> tuple[dict, dict]:
+    """Per epoch, the share of training images whose hinge fired and the mean training error of every
+    seed of the records named in ``rows`` (``training_per_seed``): ``(active, error)``, each
+    ``"<name>, seed <s>" -> values``; records without curves (the untrained control) add nothing."""
+    active, error = {}, {}
+    for experiment, name in rows.items():
+        rec = records.get(experiment)
+        for seed, curve in zip(rec["seeds"] if rec else [], (rec or {}).get("training_per_seed") or []):
+            if curve.get("active_share"):
+                key = f"{name}, seed {seed}"
+                active[key], error[key] = list(curve["active_share"]), list(curve["mean_error"])
+    return active, error
+
+
+def many_clusters_share(record: Mapping) -> list[float]:
+    """Per seed, the percent of the scored images with three or more clusters, where the median rule calls
+    only the top label flower (from the record's ``clusters_per_seed`` histograms; [] without them)."""
+    out = []
+    for clusters in record.get("clusters_per_seed") or []:
+        hist = {int(k): int(v) for k, v in clusters["histogram"].items()}
+        out.append(100 * sum(v for k, v in hist.items() if k >= 3) / max(sum(hist.values()), 1))
+    return out
 
 
 def chapter_numbers(records: Mapping[str, Mapping]) -> dict[str, float]:

@@ -236,12 +236,21 @@ def per_seed_table(results: Mapping[str, RunResult]) -> pd.DataFrame:
     return per_seed_frame({name: result.record for name, result in results.items()})
 
 
-def per_seed_table_for_page(results: Mapping[str, RunResult]) -> pd.DataFrame:
+def per_seed_table_for_page(results: Mapping[str, RunResult], metrics=None) -> pd.DataFrame:
     """:func:`per_seed_table` as a reader sees it: Table 2's method names, metrics in words."""
+    return records_per_seed_table({name: result.record for name, result in results.items()}, metrics)
+
+
+def records_per_seed_table(records: Mapping[str, Mapping], metrics=None) -> pd.DataFrame:
+    """Table 2's records (name -> record, committed or this run's) per seed, as a reader sees them: one
+    row per (method, metric) in Table 2's row order, methods and metrics in words, each seed's value,
+    mean and std in percent. ``metrics``: which, in that order (None = every metric of the records)."""
     from osa_lib.book.display import per_seed_for_page
     from osa_lib.book.tables import TABLE2_ROWS
 
-    return per_seed_for_page(per_seed_table(results), dict(TABLE2_ROWS), row_header="method")
+    order = [name for name, _ in TABLE2_ROWS if name in records] + [n for n in records if n not in dict(TABLE2_ROWS)]
+    frame = per_seed_frame({name: records[name] for name in order}, metrics)
+    return per_seed_for_page(frame, dict(TABLE2_ROWS), row_header="method")
 
 
 # --------------------------------------------------------------------------- what limits LOC (per image)
