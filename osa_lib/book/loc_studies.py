@@ -168,9 +168,14 @@ def rho_summary(record: Mapping) -> dict:
 # --------------------------------------------------------------------------- numbers for the text
 
 def load_chapter_records(results_dir, profile: str = "paper", dataset: str = "flowers17") -> dict[str, dict]:
-    """The chapter's records that exist under ``results_dir`` for ``profile`` and ``dataset``: name -> record."""
+    """The chapter's records for ``profile`` and ``dataset``: name -> record, each from ``results_dir`` when it
+    is there, else the repository's committed one (a run that writes its records elsewhere, e.g.
+    ``-p results_dir /tmp/osa_results``, still shows the evidence of record)."""
+    from osa_lib.book.records import REPOSITORY_RESULTS
+
     names = (*TABLE2_EXPERIMENTS, "loc_open_questions", "loc_rho_study")
-    found = {n: load_record(results_dir, profile, dataset, n) for n in names}
+    found = {n: load_record(results_dir, profile, dataset, n) or load_record(REPOSITORY_RESULTS, profile, dataset, n)
+             for n in names}
     return {n: r for n, r in found.items() if r is not None}
 
 
