@@ -15,9 +15,10 @@ SNAPSHOT = ROOT / "tests" / "data" / "report_snapshot.json"
 
 
 def records_digest(results_dir: Path = ROOT / "results") -> str:
-    """sha256 over the committed record files (``results/<profile>/<dataset>/*.json`` and job states)."""
+    """sha256 over the committed record files (``results/paper/<dataset>/*.json`` and job states); this
+    build's ``results/ci`` (rebuilt by every build, never committed) does not count."""
     digest = hashlib.sha256()
-    for path in sorted(results_dir.rglob("*.json")):
+    for path in sorted((results_dir / "paper").rglob("*.json")):
         digest.update(str(path.relative_to(results_dir)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
