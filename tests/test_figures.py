@@ -203,3 +203,10 @@ def test_reconstruction_sentence_holds_only_where_the_error_falls():
     # steps each inside FLAT_SHARE that add up to a rise after the lowest point: still a rise
     creeping = sf.reconstruction_sentence([2, 10, 30, 100, 300], [0.20, 0.100, 0.1008, 0.1016, 0.1024])
     assert "rises from K = 10 to 300" in creeping and "not at every step" in creeping
+
+
+def test_one_size_reads_as_no_trend():
+    one = sweep_record(acc=(0.5,), conf=(0.9,), usage=(1.0,), ks=(10,))
+    assert sf.figure9_sentence(one).startswith("accuracy is 50.0 % at K = 10 (one size only: no trend)")
+    assert sf.trend_text([10], [0.04]) == "is 0.0400 (K = 10) (one size only: no trend)"
+    assert "not checked" in sf.reconstruction_sentence([10], [0.04])

@@ -242,6 +242,8 @@ def trend_text(ks: Sequence[int], values: Sequence, *, digits: int = 4, unit: st
     index = {int(k): i for i, k in enumerate(ks)}
     def at(k):
         return f"{_mean(values[index[k]]):.{digits}f}{unit} (K = {k})"
+    if len(ks) == 1:
+        return f"is {at(int(ks[0]))} (one size only: no trend)"
     segments = trend_segments(ks, values)
     parts = [f"{segments[0][0]} from {at(segments[0][1])} to {at(segments[0][2])}"]
     parts += [f"{'then ' if n == len(segments) - 1 else ''}{w} to {at(b)}" for n, (w, _, b) in enumerate(segments)
@@ -264,7 +266,9 @@ def figure9_sentence(record: Mapping, *, near: float = 1.0) -> str:
     best = int(np.argmax(means))
     close = [k for k, m in zip(ks, means) if m >= means[best] - near]
     around = (f" (within {near:g} point of the best: K = {', '.join(map(str, close))})" if len(close) > 1 else "")
-    if best == 0:
+    if len(ks) == 1:
+        text = f"accuracy is {means[0]:.1f} % at K = {ks[0]} (one size only: no trend)"
+    elif best == 0:
         text = (f"accuracy is highest at the smallest K, {means[0]:.1f} % at K = {ks[0]}, and "
                 f"{trend_word(acc[0], acc[-1])} to {means[-1]:.1f} % at K = {ks[-1]}")
     else:
@@ -335,6 +339,8 @@ def reconstruction_sentence(ks: Sequence[int], values: Sequence) -> str:
     sweep (per-seed values or numbers per K): it holds where no stretch of :func:`trend_segments` rises; holds
     only end to end where the error falls overall but rises somewhere; and does not hold where it does not fall
     overall."""
+    if len(ks) < 2:
+        return "with one size only, the error shows no trend, so the claim is not checked"
     overall = trend_word(values[0], values[-1])
     rising = [(a, b) for w, a, b in trend_segments(ks, values) if w == "rises"]
     if overall == "falls" and not rising:
