@@ -34,10 +34,19 @@ def _check_labels(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
     return y_true.astype(np.int64), y_pred.astype(np.int64)
 
 
-def contingency(y_true, y_pred) -> np.ndarray:
-    """Counts ``C[k, c]`` of examples in cluster ``k`` with true class ``c``; shape (K, C)."""
+def contingency(y_true, y_pred, n_clusters: int | None = None, n_classes: int | None = None) -> np.ndarray:
+    """Counts ``C[k, c]`` of examples in cluster ``k`` with true class ``c``; shape (K, C).
+
+    K and C default to the largest label seen plus one; give ``n_clusters``/``n_classes`` for a fixed
+    shape (a cluster or class no example falls in keeps its row or column of zeros, so tables of
+    several seeds line up)."""
     y_true, y_pred = _check_labels(y_true, y_pred)
-    table = np.zeros((y_pred.max() + 1, y_true.max() + 1), dtype=np.int64)
+    k = int(y_pred.max()) + 1 if n_clusters is None else int(n_clusters)
+    c = int(y_true.max()) + 1 if n_classes is None else int(n_classes)
+    if k <= y_pred.max() or c <= y_true.max():
+        raise ValueError(f"labels exceed the table: clusters up to {y_pred.max()} for n_clusters={k}, "
+                         f"classes up to {y_true.max()} for n_classes={c}")
+    table = np.zeros((k, c), dtype=np.int64)
     np.add.at(table, (y_pred, y_true), 1)
     return table
 

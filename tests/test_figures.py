@@ -121,3 +121,92 @@ def test_sweep_facts_peak_and_range():
 ])
 def test_other_figures_are_legible(draw):
     check_legible(draw())
+
+
+# --------------------------------------------------------------------------- trend words (shallow chapter)
+
+from osa_lib.book import shallow_figures as sf  # noqa: E402
+
+
+def sweep_record(acc, conf, usage, ks=(2, 10, 30, 100)):
+    """A sweep record with three seeds per size: the mean given, seeds at ±0.005 around it."""
+    metrics = {}
+    for stem, values in (("accuracy_majority", acc), ("confidence", conf), ("cluster_usage", usage)):
+        for k, m in zip(ks, values):
+            metrics[f"{stem}_k{k}"] = {"per_seed": [m - 0.005, m, m + 0.005]}
+    return {"params": {"sizes": list(ks)}, "metrics": metrics}
+
+
+def test_trend_words_rise_fall_and_stay_flat():
+    assert sf.trend_word([0.1, 0.11, 0.12], [0.3, 0.31, 0.32]) == "rises"
+    assert sf.trend_word(0.03, 0.02) == "falls"
+    assert sf.trend_word([0.5, 0.6, 0.4], [0.51, 0.61, 0.41]) == "stays flat"     # inside seed noise
+
+
+def test_trend_segments_merge_steps_that_go_the_same_way():
+    # the issue's case: an error that falls to K = 30 and then rises must not read "falls" overall
+    ks, mse = [2, 10, 30, 100, 300], [0.060, 0.050, 0.040, 0.045, 0.0451]
+    assert sf.trend_segments(ks, mse) == [("falls", 2, 30), ("rises", 30, 300)]
+    # a flat tail after the last turn: its own stretch
+    assert sf.trend_segments(ks, [0.060, 0.050, 0.040, 0.045, 0.0446]) == [("falls", 2, 30), ("rises", 30, 100),
+                                                                          ("stays flat", 100, 300)]
+    assert sf.trend_text(ks, mse) == "falls from 0.0600 (K = 2) to 0.0400 (K = 30), then rises to 0.0451 (K = 300)"
+    assert sf.trend_text(ks, [0.060, 0.050, 0.040, 0.045, 0.0446]) == (
+        "falls from 0.0600 (K = 2) to 0.0400 (K = 30), rises to 0.0450 (K = 100), then stays flat to 0.0446 (K = 300)")
+    assert sf.trend_text([10, 30, 300], [0.961, 0.985, 0.860], digits=3) == (
+        "rises from 0.961 (K = 10) to 0.985 (K = 30), then falls to 0.860 (K = 300)")
+    # steps each inside FLAT_SHARE that add up to a rise: one rise, not a flat curve
+    assert sf.trend_segments([1, 2, 3, 4], [1.0, 1.008, 1.016, 1.024]) == [("rises", 1, 4)]
+    assert sf.trend_text([30, 100], [0.040, 0.052]) == "rises from 0.0400 (K = 30) to 0.0520 (K = 100)"
+    with pytest.raises(ValueError, match="two sizes"):
+        sf.trend_segments([10], [0.1])
+
+
+def test_figure9_sentence_follows_the_numbers_both_ways():
+    up = sf.figure9_sentence(sweep_record(acc=(0.3, 0.5, 0.6, 0.7), conf=(0.99, 0.9, 0.8, 0.7), usage=(1, 1, 1, 1)))
+    assert up.startswith("accuracy rises from 30.0 % at K = 2 to its best mean, 70.0 % at K = 100;")
+    assert "the mean confidence falls from 99.0 %" in up and "in use stays flat from 100.0 %" in up
+    down = sf.figure9_sentence(sweep_record(acc=(0.7, 0.6, 0.5, 0.4), conf=(0.7, 0.8, 0.9, 0.99), usage=(1, 1, 1, 1)))
+    assert down.startswith("accuracy is highest at the smallest K, 70.0 % at K = 2, and falls to 40.0 % at K = 100")
+    assert "the mean confidence rises" in down
+    peak = sf.figure9_sentence(sweep_record(acc=(0.3, 0.7, 0.695, 0.5), conf=(0.9,) * 4, usage=(1, 1, 1, 0.5)))
+    assert "best mean, 70.0 % at K = 10 (within 1 point of the best: K = 10, 30), then falls to 50.0 % at K = 100" in peak
+
+
+def test_distortion_sentence_says_which_way_the_map_goes():
+    falling = pd.DataFrame({"K": [10, 30, 100, 300], "trustworthiness": [0.987, 0.95, 0.9, 0.860],
+                            "knn_agreement_codes": [0.6, 0.7, 0.72, 0.74]})
+    text = sf.distortion_sentence(falling)
+    assert "trustworthiness of the map falls from 0.987 (K = 10) to 0.860 (K = 300)" in text
+    assert "opposite of the \"less distortion\"" in text and "code space rises from 60.0 %" in text
+    rising = falling.assign(trustworthiness=[0.86, 0.9, 0.95, 0.987])
+    assert "the \"less distortion\" the paper describes" in sf.distortion_sentence(rising)
+    assert "opposite" not in sf.distortion_sentence(rising)
+    assert "neither more nor less" in sf.distortion_sentence(falling.assign(trustworthiness=[0.9] * 4))
+
+
+def test_confusion_panels_are_legible_with_labelled_axes_and_colour_bar():
+    names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+    shares = np.full((10, 10), 10.0)
+    fig = sf.confusion_panels({"Shallow ACRBM (10)": shares, "K-means (10)": shares}, names)
+    labels = {ax.get_ylabel() for ax in fig.axes} | {ax.get_xlabel() for ax in fig.axes}
+    assert {"true class", "assigned class (majority mapping)", "share of the true class's test images (%)"} <= labels
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == names
+    check_legible(fig)
+
+
+def test_reconstruction_sentence_holds_only_where_the_error_falls():
+    assert "never rises" in sf.reconstruction_sentence([2, 10, 30], [0.06, 0.05, 0.04])
+    mixed = sf.reconstruction_sentence([2, 30, 100], [0.06, 0.04, 0.05])
+    assert "rises from K = 30 to 100" in mixed and "end to end, not at every step" in mixed
+    assert "does not hold" in sf.reconstruction_sentence([30, 100], [0.040, 0.052])
+    # steps each inside FLAT_SHARE that add up to a rise after the lowest point: still a rise
+    creeping = sf.reconstruction_sentence([2, 10, 30, 100, 300], [0.20, 0.100, 0.1008, 0.1016, 0.1024])
+    assert "rises from K = 10 to 300" in creeping and "not at every step" in creeping
+
+
+def test_one_size_reads_as_no_trend():
+    one = sweep_record(acc=(0.5,), conf=(0.9,), usage=(1.0,), ks=(10,))
+    assert sf.figure9_sentence(one).startswith("accuracy is 50.0 % at K = 10 (one size only: no trend)")
+    assert sf.trend_text([10], [0.04]) == "is 0.0400 (K = 10) (one size only: no trend)"
+    assert "not checked" in sf.reconstruction_sentence([10], [0.04])

@@ -27,8 +27,19 @@ def test_every_notebook_has_the_current_install_cell_hidden_before_its_parameter
         assert "remove-cell" in tags[first] and first < params, path.name
 
 
+@pytest.fixture
+def no_build_left_behind():
+    """pip builds a local checkout in its ``build/`` folder: remove it when this test made it."""
+    build = ROOT / "build"
+    existed = build.exists()
+    yield
+    if not existed:
+        import shutil
+        shutil.rmtree(build, ignore_errors=True)
+
+
 @pytest.mark.slow
-def test_the_cell_installs_the_checkout_into_a_fresh_environment(tmp_path):
+def test_the_cell_installs_the_checkout_into_a_fresh_environment(tmp_path, no_build_left_behind):
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"

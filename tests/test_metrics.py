@@ -21,6 +21,14 @@ def test_contingency_counts():
     assert table.dtype == np.int64
 
 
+def test_contingency_with_a_fixed_shape_keeps_empty_clusters_and_classes():
+    # K = 4 clusters and C = 3 classes although cluster 2-3 and class 2 are never seen: seeds line up
+    table = contingency(Y_TRUE, Y_PRED, n_clusters=4, n_classes=3)
+    np.testing.assert_array_equal(table, [[2, 1, 0], [2, 1, 0], [0, 0, 0], [0, 0, 0]])
+    with pytest.raises(ValueError, match="exceed"):
+        contingency(Y_TRUE, Y_PRED, n_clusters=1)
+
+
 def test_majority_and_hungarian_hand_case():
     assert cluster_accuracy(Y_TRUE, Y_PRED, "majority") == pytest.approx(4 / 6)
     assert cluster_accuracy(Y_TRUE, Y_PRED, "hungarian") == pytest.approx(3 / 6)

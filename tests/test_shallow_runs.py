@@ -100,9 +100,9 @@ def test_run_kmeans_writes_a_record(tiny, tmp_path):
                      progress=False)
     record = run.record
     check_metrics(record, {"accuracy_majority", "accuracy_hungarian", "nmi", "ari"}, 2)
-    assert record["experiment"] == "kmeans" and record["n_parameters"] is None
+    assert record["experiment"] == "kmeans_3" and record["n_parameters"] is None   # K-means (K != 10) is kmeans_<K>
     assert record["params"]["n_init"] == 1 and record["params"]["n_clusters"] == 3
-    assert (tmp_path / "ci" / "synthetic" / "kmeans.json").is_file()
+    assert (tmp_path / "ci" / "synthetic" / "kmeans_3.json").is_file()
     assert record["metrics"]["accuracy_majority"]["mean"] > 0.9      # the blobs are easy for K-means
 
 
@@ -188,3 +188,18 @@ def test_kmeans_with_another_k_is_its_own_record_and_trivial_reconstructions_are
     trivial = trivial_reconstructions(data, profile="ci", results_dir=tmp_path)
     assert set(trivial["metrics"]) == {"mse_all_black", "mse_mean_image"}
     assert trivial["metrics"]["mse_mean_image"]["mean"] < trivial["metrics"]["mse_all_black"]["mean"]
+
+
+def test_a_run_keeps_its_confusion_counts_per_seed(tiny):
+    """The record holds, per seed, the K x C test counts; their majority mapping gives the record's accuracy."""
+    from osa_lib.metrics import contingency
+
+    result = run_kmeans(tiny, seeds=[0, 1], profile="ci", n_init=1, n_clusters=4, progress=False)
+    tables = result.record["confusion_per_seed"]
+    assert len(tables) == 2 and "rows = clusters" in result.record["confusion_axes"]
+    for table, pred, acc in zip(tables, result.outputs["test_predictions"],
+                                result.record["metrics"]["accuracy_majority"]["per_seed"]):
+        table = np.asarray(table)
+        assert table.shape == (4, 3) and table.sum() == len(tiny.y_test)
+        np.testing.assert_array_equal(table, contingency(tiny.y_test, pred, 4, 3))
+        assert table.max(axis=1).sum() / table.sum() == pytest.approx(acc)

@@ -110,7 +110,7 @@ def test_only_the_judge_compares_a_gap_with_a_threshold():
 
     thresholds = {"Z", "MARGIN_POINTS", "TOLERANCE_POINTS", "PARTLY_POINTS", "LEVEL", "EQ15_USAGE_GAP",
                   "EQ15_ACCURACY_GAP", "EQ16_REPRODUCED", "EQ16_PARTLY", "RHO_REPRODUCED", "RHO_PARTLY",
-                  "PARAMETER_RATIO", "SAME_SIZE_SHARE"}
+                  "PARAMETER_RATIO", "SAME_SIZE_SHARE", "FLAT_SHARE"}
     offenders = []
     for path in Path(osa_lib.book.__file__).parent.rglob("*.py"):
         if path.name == "verdicts.py":
@@ -199,3 +199,26 @@ def test_each_claim_reads_only_the_records_it_names():
         cited = {e.strip() for e in row["evidence"].split(",") if e.strip() != "—"}
         unnamed = {e for e in cited if "/ae_jobs/" not in e and not any(fnmatch(e, n) for n in named)}
         assert not unnamed, (row["key"], unnamed)
+
+
+@pytest.mark.parametrize("before, after, word", [
+    ([0.50, 0.51, 0.49], [0.60, 0.61, 0.59], v.RISES),          # seeds: the interval lies above 0
+    ([0.60, 0.61, 0.59], [0.50, 0.51, 0.49], v.FALLS),          # below 0
+    ([0.50, 0.60, 0.40], [0.52, 0.62, 0.42], v.FLAT),           # +2 points inside a spread of 10: noise
+    ([0.5, 0.5], [0.5, 0.5], v.FLAT),                           # no spread, no change
+    (0.0300, 0.0400, v.RISES), (0.0400, 0.0300, v.FALLS),       # one run each: the change as it stands
+    (0.987, 0.986, v.FLAT),                                     # within FLAT_SHARE of the larger value
+    ({"per_seed": [0.2, 0.21]}, [0.3], v.RISES),                # one seed on a side: no interval
+])
+def test_direction_both_ways_and_flat(before, after, word):
+    assert v.direction(before, after) == word
+    assert ("interval over" in v.direction_basis(before, after)) == (
+        np.size(before.get("per_seed") if isinstance(before, dict) else before) > 1 and np.size(after) > 1)
+
+
+def test_direction_of_single_numbers_turns_at_flat_share():
+    just_over, just_under = 1.0 + 2 * v.FLAT_SHARE, 1.0 + v.FLAT_SHARE / 2
+    assert v.direction(1.0, just_over) == v.RISES and v.direction(just_over, 1.0) == v.FALLS
+    assert v.direction(1.0, just_under) == v.FLAT
+    with pytest.raises(ValueError, match="each side"):
+        v.direction([], [1.0])

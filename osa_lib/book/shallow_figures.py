@@ -1,4 +1,6 @@
-"""Figures of the shallow ACRBM chapter: image grids, embeddings, the cluster-count sweep (Figures 5 and 9).
+"""Figures of the shallow ACRBM chapter: image grids, embeddings, the cluster-count sweep (Figures 5 and 9),
+confusion matrices, and the words the chapter's sentences use for them (rises, falls, stays flat: computed
+from the numbers each sentence quotes, by :func:`osa_lib.book.verdicts.direction`).
 
 Functions take arrays or tables and return a Figure, in the book's style (:mod:`osa_lib.book.style`).
 """
@@ -10,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from osa_lib.book.style import MAX_WIDTH, missing_figure
+from osa_lib.book.verdicts import FALLS, FLAT, RISES, direction
 
 def _as_images(rows: np.ndarray, side: int = 28) -> np.ndarray:
     rows = np.asarray(rows)
@@ -181,3 +184,170 @@ def sweep_facts(table, *, near: float = 1.0) -> dict:
             "conf_low": float(first["confidence %"]), "conf_high": float(last["confidence %"]),
             "usage_low": float(first["cluster_usage %"]), "usage_high": float(last["cluster_usage %"]),
             "rises_to_largest": best == len(t) - 1}
+
+
+#: How a direction of :func:`osa_lib.book.verdicts.direction` reads in a sentence.
+TREND_WORDS = {RISES: "rises", FALLS: "falls", FLAT: "stays flat"}
+
+
+def _mean(value) -> float:
+    return float(np.mean(value["per_seed"] if isinstance(value, Mapping) else value))
+
+
+def trend_word(before, after) -> str:
+    """"rises", "falls" or "stays flat" from ``before`` to ``after`` (record metrics, per-seed values or
+    numbers), judged by :func:`osa_lib.book.verdicts.direction`: a sentence built on it cannot say a
+    read-out falls where its own numbers rise."""
+    return TREND_WORDS[direction(before, after)]
+
+
+def _turning_points(values: Sequence) -> list[int]:
+    """Indices where a sweep turns, judged by :func:`trend_word`: from each point, the first later point that
+    differs (beyond noise) sets the direction, followed to its extreme until the curve turns back; a tail
+    that never differs from its start is one flat stretch to the end."""
+    points, i, n = [0], 0, len(values)
+    while i < n - 1:
+        moved = [j for j in range(i + 1, n) if trend_word(values[i], values[j]) != "stays flat"]
+        if not moved:
+            points.append(n - 1)
+            break
+        way, best = trend_word(values[i], values[moved[0]]), moved[0]
+        sign = 1 if way == "rises" else -1
+        for j in range(best + 1, n):
+            step = trend_word(values[best], values[j])
+            # a later point further that way (beyond noise, or within it but more extreme) becomes the extreme
+            if step == way or (step == "stays flat" and sign * (_mean(values[j]) - _mean(values[best])) > 0):
+                best = j
+            elif step != "stays flat":
+                break
+        points.append(best)
+        i = best
+    return points
+
+
+def trend_segments(ks: Sequence[int], values: Sequence) -> list[tuple[str, int, int]]:
+    """The stretches of a sweep (``values[i]`` at ``ks[i]``, sorted by K) between its turning points, each
+    with its direction: ``[(word, k_from, k_to), ...]``. Small steps that each stay inside noise but add up
+    to a change count as that change."""
+    if len(ks) != len(values) or len(ks) < 2:
+        raise ValueError("a trend needs at least two sizes, one value (or per-seed values) per size")
+    points = _turning_points(values)
+    return [(trend_word(values[a], values[b]), int(ks[a]), int(ks[b])) for a, b in zip(points, points[1:])]
+
+
+def trend_text(ks: Sequence[int], values: Sequence, *, digits: int = 4, unit: str = "") -> str:
+    """A read-out along a sweep in words computed from its numbers, stretch by stretch (:func:`trend_segments`),
+    e.g. "falls from 0.1764 (K = 2) to 0.1240 (K = 30), rises to 0.1278 (K = 100), then stays flat to 0.1266
+    (K = 300)"."""
+    index = {int(k): i for i, k in enumerate(ks)}
+    def at(k):
+        return f"{_mean(values[index[k]]):.{digits}f}{unit} (K = {k})"
+    if len(ks) == 1:
+        return f"is {at(int(ks[0]))} (one size only: no trend)"
+    segments = trend_segments(ks, values)
+    parts = [f"{segments[0][0]} from {at(segments[0][1])} to {at(segments[0][2])}"]
+    parts += [f"{'then ' if n == len(segments) - 1 else ''}{w} to {at(b)}" for n, (w, _, b) in enumerate(segments)
+              if n > 0]
+    return ", ".join(parts)
+
+
+def sweep_series(record: Mapping, stem: str, scale: float = 1.0) -> tuple[list[int], list[list[float]]]:
+    """The sizes of a sweep record and, per size, the per-seed values of ``<stem>_k<K>`` times ``scale``."""
+    ks = sorted(int(k) for k in record["params"]["sizes"])
+    return ks, [[scale * v for v in record["metrics"][f"{stem}_k{k}"]["per_seed"]] for k in ks]
+
+
+def figure9_sentence(record: Mapping, *, near: float = 1.0) -> str:
+    """Figure 9's result in words from a sweep record: where the accuracy is best and which way it goes before
+    and after, and the directions of the mean confidence and of the share of clusters in use (each word
+    from :func:`trend_word` on the per-seed values)."""
+    ks, acc = sweep_series(record, "accuracy_majority", 100)
+    means = [_mean(v) for v in acc]
+    best = int(np.argmax(means))
+    close = [k for k, m in zip(ks, means) if m >= means[best] - near]
+    around = (f" (within {near:g} point of the best: K = {', '.join(map(str, close))})" if len(close) > 1 else "")
+    if len(ks) == 1:
+        text = f"accuracy is {means[0]:.1f} % at K = {ks[0]} (one size only: no trend)"
+    elif best == 0:
+        text = (f"accuracy is highest at the smallest K, {means[0]:.1f} % at K = {ks[0]}, and "
+                f"{trend_word(acc[0], acc[-1])} to {means[-1]:.1f} % at K = {ks[-1]}")
+    else:
+        text = (f"accuracy {trend_word(acc[0], acc[best])} from {means[0]:.1f} % at K = {ks[0]} to its best mean, "
+                f"{means[best]:.1f} % at K = {ks[best]}{around}")
+        if best < len(ks) - 1:
+            text += f", then {trend_word(acc[best], acc[-1])} to {means[-1]:.1f} % at K = {ks[-1]}"
+    confidence = trend_text(*sweep_series(record, "confidence", 100), digits=1, unit=" %")
+    usage = trend_text(*sweep_series(record, "cluster_usage", 100), digits=1, unit=" %")
+    return f"{text}; the mean confidence {confidence}; the share of clusters in use {usage}"
+
+
+def distortion_sentence(table) -> str:
+    """Figure 8's distortion in words from its table (columns ``K``, ``trustworthiness``,
+    ``knn_agreement_codes``; one run): which way the map's trustworthiness and the code space's 10-NN label
+    agreement go as K grows, and whether that is the "less distortion" the paper describes."""
+    t = table.sort_values("K")
+    if len(t) < 2:
+        return "one size only: no trend to read"
+    ks = [int(k) for k in t["K"]]
+    trust = [float(v) for v in t["trustworthiness"]]
+    agree = [100 * float(v) for v in t["knn_agreement_codes"]]
+    word = trend_word(trust[0], trust[-1])
+    meaning = {"rises": "the map keeps more of the codes' neighbourhoods as K grows, the \"less distortion\" the "
+                        "paper describes",
+               "falls": "the map keeps fewer of the codes' neighbourhoods as K grows, the opposite of the "
+                        "\"less distortion\" the paper describes",
+               "stays flat": "the map distorts the codes about as much at every K, neither more nor less"}[word]
+    return (f"the trustworthiness of the map {trend_text(ks, trust, digits=3)}, and the 10-NN label agreement in "
+            f"code space {trend_text(ks, agree, digits=1, unit=' %')}. From the smallest to the largest K, {meaning}")
+
+
+def confusion_panels(shares: Mapping[str, np.ndarray], class_names: Sequence[str], *,
+                     colorbar_label: str = "share of the true class's test images (%)"):
+    """Confusion matrices side by side, one panel per method: ``shares[title]`` is (C, C) percent, rows the
+    true class, columns the class the majority mapping assigns; each cell is written in it (rounded) when at
+    least 1 %. One colour scale, 0–100 %, for every panel, with its label."""
+    n = len(shares)
+    if n == 0:
+        return missing_figure("No record keeps confusion counts.")
+    width = MAX_WIDTH
+    fig, axes = plt.subplots(1, n, figsize=(width, 0.62 * width / n + 1.6 if n > 1 else 5.2), squeeze=False,
+                             layout="constrained")
+    image = None
+    ticks = np.arange(len(class_names))
+    for i, (ax, (title, matrix)) in enumerate(zip(axes[0], shares.items())):
+        matrix = np.asarray(matrix, dtype=float)
+        image = ax.imshow(matrix, cmap="Blues", vmin=0, vmax=100)
+        for r in range(matrix.shape[0]):
+            for c in range(matrix.shape[1]):
+                if matrix[r, c] >= 1:
+                    ax.text(c, r, f"{matrix[r, c]:.0f}", ha="center", va="center", fontsize=9,
+                            color="white" if matrix[r, c] > 60 else "black")
+        ax.set_title(title)
+        ax.set_xticks(ticks, class_names, rotation=90)
+        ax.set_yticks(ticks, class_names if i == 0 else [])
+        ax.set_xlabel("assigned class (majority mapping)")
+        if i == 0:
+            ax.set_ylabel("true class")
+        ax.grid(False)
+    bar = fig.colorbar(image, ax=axes.ravel().tolist(), fraction=0.03, pad=0.02)
+    bar.set_label(colorbar_label)
+    return fig
+
+
+def reconstruction_sentence(ks: Sequence[int], values: Sequence) -> str:
+    """Figure 5's claim (a larger latent size reconstructs better) read off the reconstruction error along a
+    sweep (per-seed values or numbers per K): it holds where no stretch of :func:`trend_segments` rises; holds
+    only end to end where the error falls overall but rises somewhere; and does not hold where it does not fall
+    overall."""
+    if len(ks) < 2:
+        return "with one size only, the error shows no trend, so the claim is not checked"
+    overall = trend_word(values[0], values[-1])
+    rising = [(a, b) for w, a, b in trend_segments(ks, values) if w == "rises"]
+    if overall == "falls" and not rising:
+        return "the error never rises with K: the paper's claim that a larger latent size reconstructs better holds here"
+    stretches = ", ".join(f"K = {a} to {b}" for a, b in rising)
+    if overall == "falls":
+        return (f"the error is lower at the largest K than at the smallest but rises from {stretches}: the paper's "
+                "claim that a larger latent size reconstructs better holds end to end, not at every step")
+    return (f"the error {overall} from the smallest to the largest K: the paper's claim that a larger latent size "
+            "reconstructs better does not hold here")

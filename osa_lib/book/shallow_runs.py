@@ -15,7 +15,7 @@ from tqdm import tqdm
 from osa_lib.clustering import codes
 from osa_lib.data import ClusteringData, train_validation_split
 from osa_lib.clustering.shallow import ShallowACRBM
-from osa_lib.metrics import clustering_scores, trivial_reconstruction_mse
+from osa_lib.metrics import clustering_scores, contingency, trivial_reconstruction_mse
 from osa_lib.book.records import RunResult, make_record
 from osa_lib.book.profiles import check_profile, profile_settings
 
@@ -51,14 +51,20 @@ def run_clustering(experiment: str, make_model: Callable[[int], object], data: C
     record (:func:`osa_lib.book.records.make_record`) is written under ``results_dir`` when it is given. Returns the
     record, the fitted models (one per seed, in seed order) and
     ``outputs["test_predictions"]`` (one int64 array per seed).
+
+    The record also keeps, per seed, the test split's cluster × class counts (``confusion_per_seed``, K rows
+    of C counts: :func:`osa_lib.metrics.contingency`), a few kilobytes from which the book draws confusion
+    matrices without retraining (``confusion_axes`` says what the rows and columns are).
     """
     check_profile(profile)
-    runs, models, predictions = [], [], []
+    runs, models, predictions, confusion = [], [], [], []
+    n_classes = int(max(data.y_train.max(), data.y_test.max())) + 1
     start = time.perf_counter()
     for seed in tqdm(list(seeds), desc=experiment, disable=not progress, leave=False):
         model = make_model(int(seed)).fit(data.X_train)
         pred = np.asarray(model.predict(data.X_test), dtype=np.int64)
         runs.append(clustering_scores(data.y_test, pred, n_clusters=n_clusters))
+        confusion.append(contingency(data.y_test, pred, n_clusters, n_classes).tolist())
         models.append(model)
         predictions.append(pred)
     wall = time.perf_counter() - start
@@ -67,7 +73,10 @@ def run_clustering(experiment: str, make_model: Callable[[int], object], data: C
         params={**params, "n_clusters": n_clusters, "n_train": len(data.X_train), "n_test": len(data.X_test),
                 "evaluated_on": "test split", "mapping": "majority (accuracy_majority), one-to-one (accuracy_hungarian)"},
         seeds=seeds, runs=runs, n_parameters=None if n_parameters is None else n_parameters(models[0]),
-        wall_time_s=wall, device=device, extra={"data": data.provenance}, results_dir=results_dir)
+        wall_time_s=wall, device=device, results_dir=results_dir,
+        extra={"data": data.provenance, "confusion_per_seed": confusion,
+               "confusion_axes": "per seed: rows = clusters 0..K-1 (the model's label of each test image), "
+                                 "columns = true classes 0..C-1, entries = test images"})
     return RunResult(record, models, {"test_predictions": predictions})
 
 

@@ -580,3 +580,39 @@ def summary_interval(mean: float, std: float, n: int) -> Interval:
     se = float(std) / math.sqrt(n)
     t = t_quantile(n - 1)
     return Interval(float(mean), mean - t * se, mean + t * se, n, float(n - 1), t, se)
+
+
+# --------------------------------------------------------------------------- directions of a read-out
+
+#: Two single numbers (one run: no seeds to judge the change against) count as flat when they differ by
+#: less than this share of the larger of the two.
+FLAT_SHARE = 0.01
+RISES, FALLS, FLAT = "rises", "falls", "flat"
+
+
+def direction(before, after) -> str:
+    """Which way a read-out moves from ``before`` to ``after`` (:data:`RISES`, :data:`FALLS` or :data:`FLAT`).
+
+    Each side is a record's metric, per-seed values or one number. With two seeds or more on each side the
+    ``LEVEL`` Welch interval of ``after − before`` (:func:`gap_interval`) decides: above 0 rises, below 0
+    falls, containing 0 flat (the change is inside seed noise). With one value on a side there is no
+    interval: the change is read as it stands, flat when it is below :data:`FLAT_SHARE` of the larger value.
+    """
+    a, b = np.atleast_1d(_values(before, 1.0)), np.atleast_1d(_values(after, 1.0))
+    if len(a) == 0 or len(b) == 0:
+        raise ValueError("a direction needs a value on each side")
+    if len(a) >= 2 and len(b) >= 2:
+        iv = gap_interval(after, before, scale=1.0)
+        return RISES if iv.low > 0 else FALLS if iv.high < 0 else FLAT
+    change = float(b.mean() - a.mean())
+    if abs(change) <= FLAT_SHARE * max(abs(float(a.mean())), abs(float(b.mean()))):
+        return FLAT
+    return RISES if change > 0 else FALLS
+
+
+def direction_basis(before, after) -> str:
+    """How :func:`direction` judged a change, in words (for the sentence that quotes it)."""
+    a, b = np.atleast_1d(_values(before, 1.0)), np.atleast_1d(_values(after, 1.0))
+    if len(a) >= 2 and len(b) >= 2:
+        return f"{100 * LEVEL:.0f} % interval over {min(len(a), len(b))} seeds"
+    return f"one run, no interval: flat means within {100 * FLAT_SHARE:g} %"
