@@ -130,3 +130,16 @@ def test_kmeans_screening_jobs_use_fewer_starts_and_the_head_screen_keeps_its_jo
     jobs = ae_study.screening_jobs("ae_kmeans", readings=ae_study.KMEANS_SCREEN_READINGS)
     assert {j.kmeans_n_init for j in jobs} == {ae_study.KMEANS_SCREEN_STARTS}
     assert {j.tag for j in jobs} == {ae_study.SCREEN_TAG} and len(jobs) == 2 * len(ae_study.KMEANS_SCREEN_READINGS)
+
+
+def test_the_claimed_gap_and_the_conclusion_come_from_the_paper_file_and_the_records():
+    from pathlib import Path
+
+    from osa_lib.book.paper import paper_accuracy
+
+    assert ae_study.claimed_gap_text().startswith(f"{paper_accuracy('ae_acrbm_10'):.2f} − ")
+    results = Path(__file__).resolve().parents[1] / "results"
+    points, pairings = ae_study.both_sides(results), ae_study.ae_pairings(results)
+    text = ae_study.conclusion_sentence(points, pairings)
+    assert text.startswith("What a reader should conclude:") and "AE + K-means" in text
+    assert ae_study.conclusion_sentence([], pairings) == "No AE record at Table 3's budget yet."

@@ -200,7 +200,7 @@ def reading_table_for_page(table: pd.DataFrame) -> pd.DataFrame:
 
 def verdict_against_kmeans(acrbm: dict | None, kmeans: dict | None, kmeans_metric: str = "accuracy_majority") -> dict:
     """"AE + ACRBM (10) beats AE + K-means" for one pair of records, judged by
-    :func:`osa_lib.book.verdicts.gap_verdict` against the paper's claimed gap (86.80 − 79.56).
+    :func:`osa_lib.book.verdicts.gap_verdict` against the paper's claimed gap (Table 1, ``paper_results.json``).
 
     Returns ``verdict`` ("not tested at the paper's budget" below Table 3's epochs on either side),
     ``judgement`` (the :class:`~osa_lib.book.verdicts.Judgement`, None without records), ``gap`` (points),
@@ -701,3 +701,37 @@ def both_sides(results_dir, *, dataset: str = "mnist", profile: str = "paper") -
                 out.append({"side": side, "label": labels.get(reading, reading), "seeds": len(rec["seeds"]),
                             "interval": mean_interval(rec["metrics"]["accuracy_majority"])})
     return out
+
+
+def claimed_gap_text() -> str:
+    """The paper's headline numbers and claimed gap, from its reference file: "<AE + ACRBM> − <AE + K-means> = <gap>"."""
+    from osa_lib.book.paper import paper_accuracy
+    from osa_lib.book.verdicts import claimed_gap
+
+    return (f"{paper_accuracy('ae_acrbm_10'):.2f} − {paper_accuracy('ae_kmeans'):.2f} = "
+            f"{claimed_gap('ae_acrbm_10', 'ae_kmeans'):+.2f}")
+
+
+def conclusion_sentence(points: list[dict], pairings: list[dict]) -> str:
+    """What a reader should conclude from :func:`both_sides` and :func:`ae_pairings`: how far the best upper end
+    of any reading's interval stays from the paper's numbers, and the headline pairing's verdict."""
+    from osa_lib.book.paper import paper_accuracy
+
+    if not points:
+        return "No AE record at Table 3's budget yet."
+    parts = []
+    for side, row in (("AE + ACRBM (10)", "ae_acrbm_10"), ("AE + K-means", "ae_kmeans")):
+        ivs = [p["interval"] for p in points if p["side"] == side]
+        if not ivs:
+            continue
+        top = max(iv.high if iv.exists else iv.mean for iv in ivs)
+        parts.append(f"the highest point any {side} reading reaches (the upper end of its interval, or its one seed) "
+                     f"is {top:.2f} %, {paper_accuracy(row) - top:.2f} points below the paper's "
+                     f"{paper_accuracy(row):.2f} %" if top < paper_accuracy(row) else
+                     f"some {side} reading's interval reaches the paper's {paper_accuracy(row):.2f} %")
+    head = next((p for p in pairings if p["pairing"] == HEADLINE_PAIRING and p["judgement"] is not None), None)
+    text = "What a reader should conclude: " + "; ".join(parts) + "."
+    if head is not None:
+        text += (f" Best against best, the comparison reads {head['verdict']} "
+                 f"({head['judgement'].text('gap (points)')}).")
+    return text
