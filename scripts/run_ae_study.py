@@ -17,6 +17,7 @@ Phases (osa_lib.book.ae_study):
   confirm10      the strongest reading on AE + ACRBM (10) on fresh seeds 2-6 (500 epochs)
   confirm30      the strongest reading on AE + ACRBM (30) on fresh seeds 2-6 (500 epochs)
   detached10/30  "detached head input" on AE + ACRBM (10) / (30) on fresh seeds 2-6 (500 epochs)
+  summed30       the strongest reading of the k30 screen (MSE summed per image) on AE + ACRBM (30), fresh seeds 2-6
   kmeans_full    AE + K-means under its strongest screened reading on fresh seeds 2-6 (500 epochs)
   kmeans_variants  K-means on 60,000 codes and both bottleneck ablations, seeds 0-4 (500 epochs)
   fashion        Fashion-MNIST: the printed rows and the strongest MNIST reading (10), seeds 0-4 (500 epochs)
@@ -41,7 +42,7 @@ from osa_lib.book.ae_jobs import (SECOND_SCREEN_READINGS, AEJob, complete_from_c
 from osa_lib.book.records import write_record  # noqa: E402
 
 PHASES = ("screen", "k30", "full10", "kmeans", "full30", "printed30", "screen2", "kmeans_screen", "confirm10",
-          "confirm30", "detached10", "detached30", "kmeans_full", "kmeans_variants", "fashion")
+          "confirm30", "summed30", "detached10", "detached30", "kmeans_full", "kmeans_variants", "fashion")
 #: Seeds of a full-budget row of a screened reading: none of the screen's (0-1), so the screen's choice is
 #: confirmed on seeds it never saw (the screening seeds' 500-epoch results are kept and shown apart).
 FRESH_SEEDS = (2, 3, 4, 5, 6)
@@ -83,6 +84,10 @@ def phase_jobs(phase: str, results_dir: str, device: str) -> list[AEJob]:
         return ae_study.screening_jobs("ae_kmeans", readings=ae_study.KMEANS_SCREEN_READINGS, **common)
     if phase in ("confirm10", "confirm30"):
         return paper_jobs([f"ae_acrbm_{phase[-2:]}"], FRESH_SEEDS, reading=strongest[0], **common)
+    if phase == "summed30":
+        # The strongest reading of the 30-cluster screen (k30), confirmed on fresh seeds.
+        k30 = ae_study.reading_results(results_dir, experiment="ae_acrbm_30", seeds=ae_study.SCREEN_SEEDS)
+        return paper_jobs(["ae_acrbm_30"], FRESH_SEEDS, reading=ae_study.strongest_readings(k30, n=1)[0], **common)
     if phase in ("detached10", "detached30"):
         return paper_jobs([f"ae_acrbm_{phase[-2:]}"], FRESH_SEEDS, reading="detached_input", **common)
     if phase == "kmeans_full":
