@@ -359,3 +359,19 @@ def test_data_numbers_and_the_records_data_table(data):
 
 def test_load_record_split_refuses_another_split(tmp_path):
     assert lr.load_record_split({"dataset": "flowers17", "data": {"image_size": 16}}, tmp_path / "none") is None
+
+
+def test_folder_checksums_show_in_the_data_table_and_guard_the_records_split(tmp_path):
+    from test_segmentation_data import build_fake_flowers17
+
+    build_fake_flowers17(tmp_path)
+    data = lr.load_segmentation_data("flowers17", tmp_path, image_size=8, n_train=4, n_val=2, n_test=2,
+                                     progress=False)
+    cells = dict(zip(*lr.data_table(data.provenance).to_dict("list").values()))
+    digest = data.provenance["folders_sha256"]["trimaps"]
+    assert cells["trimaps/ folder (files; sha256 of its sha256sum manifest)"] == f"7 files; {digest['sha256'][:16]}"
+    record = {"dataset": "flowers17", "data": dict(data.provenance)}
+    assert lr.load_record_split(record, tmp_path) is not None                     # same files, same split
+    other = {**data.provenance["folders_sha256"], "trimaps": {**digest, "sha256": "0" * 64}}
+    changed = {"dataset": "flowers17", "data": {**data.provenance, "folders_sha256": other}}
+    assert lr.load_record_split(changed, tmp_path) is None                         # other files: no numbers

@@ -14,7 +14,8 @@ def test_compute_from_records_and_unfinished_jobs(tmp_path):
            {"dataset": "mnist", "wall_time_s": 3600, "device": "cpu: x86_64, 1 torch threads",
             "data": {"data_root": "/somewhere", "sha256": {"a": "1", "b": "2"}}})
     _write(tmp_path / "paper" / "flowers17" / "loc.json",
-           {"dataset": "flowers17", "wall_time_s": 1800, "device": "cpu: x86_64, 2 torch threads"})
+           {"dataset": "flowers17", "wall_time_s": 1800, "device": "cpu: x86_64, 2 torch threads",
+            "data": {"folders_sha256": {"jpg": {"files": 1360, "sha256": "a"}, "trimaps": {"files": 846, "sha256": "b"}}}})
     _write(tmp_path / "paper" / "mnist" / "ae_jobs" / "ae_acrbm_30" / "seed2.json",
            {"dataset": "mnist", "status": "running", "train_time_s": 1800})
     _write(tmp_path / "paper" / "mnist" / "ae_jobs" / "ae_acrbm_30" / "seed0.json",
@@ -25,6 +26,7 @@ def test_compute_from_records_and_unfinished_jobs(tmp_path):
     assert facts["paper"]["hours"] == 2.0 and facts["paper"]["unfinished_jobs"] == 1
     assert facts["paper"]["threads"] == [1, 2] and facts["paper"]["devices"] == ["CPU (x86_64)"]
     assert facts["paper"]["datasets"]["mnist"]["data_files"] == 2
+    assert facts["paper"]["datasets"]["flowers17"]["data_files"] == 1360 + 846     # every file of the folders read
     table = rep.compute_table(tmp_path)
     assert list(table.loc[(table["profile"] == "paper") & (table["data set"] == "all"), "hours"]) == [2.0]
     sentence = rep.compute_sentence(tmp_path)

@@ -16,7 +16,8 @@ from scipy.ndimage import binary_dilation, binary_erosion
 from archive_server import DEAD_URL, add_bytes, jpeg_bytes, leftovers, serve_folder
 from osa_lib.data.mnist import DataNotFoundError
 from osa_lib.data.flowers import (FLOWERS17_OFFLINE_COPY, FLOWERS102_MD5, ChecksumError, Flowers17Segmentation,
-                                  Flowers102Segmentation, load_segmentation_dataset, segmim_background)
+                                  Flowers102Segmentation, load_segmentation_data, load_segmentation_dataset,
+                                  segmim_background)
 
 N_FAKE = 6          # images in the fake Oxford 102
 H, W = 20, 24       # their size
@@ -263,6 +264,26 @@ def test_flowers17_resize_and_arrays(tmp_path):
     assert X.shape == (8, 3, 8, 8) and M is None and I is None
     with pytest.raises(ValueError, match="size"):
         Flowers17Segmentation(tmp_path).load_arrays()
+
+
+def test_flowers17_folder_checksums_match_sha256sum_and_reach_the_record(tmp_path):
+    build_fake_flowers17(tmp_path)
+    folder = tmp_path / "flowers17" / "trimaps"
+    # What `sha256sum * | sha256sum` prints inside the folder.
+    lines = "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in sorted(folder.iterdir()))
+    digests = Flowers17Segmentation(tmp_path).folder_digests()
+    assert set(digests) == {"jpg", "trimaps"}
+    assert digests["trimaps"] == {"files": 7, "bytes": sum(p.stat().st_size for p in folder.iterdir()),
+                                  "sha256": hashlib.sha256(lines.encode()).hexdigest()}
+    data = load_segmentation_data("flowers17", tmp_path, image_size=8, n_train=4, n_val=2, n_test=2)
+    assert data.provenance["folders_sha256"] == digests
+    # One changed byte in one file changes the folder's checksum (a fresh root: the digest is cached per path).
+    other = tmp_path / "other"
+    build_fake_flowers17(other)
+    trimap = other / "flowers17" / "trimaps" / "image_0001.png"
+    trimap.write_bytes(trimap.read_bytes() + b"\0")
+    assert Flowers17Segmentation(other).folder_digests()["trimaps"]["sha256"] != digests["trimaps"]["sha256"]
+    assert Flowers17Segmentation(other).folder_digests()["jpg"] == digests["jpg"]
 
 
 def test_flowers17_missing_root_names_root_and_fix(tmp_path):

@@ -208,6 +208,10 @@ def data_table(provenance: Mapping, column: str = "this run's data"):
     integers; the machine's data root is left out."""
     rows = [(label, f"{provenance[key]:,}" if isinstance(provenance[key], int) else str(provenance[key]))
             for key, label in DATA_ROWS.items() if provenance.get(key) is not None]
+    # Each folder read: its file count and the sha256 of its `sha256sum` manifest (first 16 hex digits).
+    rows += [(f"{folder}/ folder (files; sha256 of its sha256sum manifest)",
+              f"{info['files']:,} files; {info['sha256'][:16]}")
+             for folder, info in sorted((provenance.get("folders_sha256") or {}).items())]
     return pd.DataFrame(rows, columns=["", column])
 
 
@@ -234,7 +238,8 @@ def load_record_split(record: Mapping, data_dir=None) -> SegmentationData | None
     """The images a record was measured on, read again from the data root: its data set at its image size
     and image counts. None when the data are not here or the test split differs from the record's
     (checked by the test images' ids, ``test_ids_sha256``), so no number is quoted for a split the
-    record did not see. Only the data are read: nothing is trained or scored."""
+    record did not see; a record that stores its folders' checksums (``folders_sha256``) also needs the same
+    files. Only the data are read: nothing is trained or scored."""
     meta = record.get("data") or {}
     try:
         data = load_segmentation_data(record["dataset"], data_dir, image_size=int(meta["image_size"]),
@@ -242,7 +247,8 @@ def load_record_split(record: Mapping, data_dir=None) -> SegmentationData | None
                                       n_test=meta.get("n_test"), progress=False)
     except (DataNotFoundError, KeyError, FileNotFoundError):
         return None
-    same = meta.get("test_ids_sha256") is None or data.provenance.get("test_ids_sha256") == meta["test_ids_sha256"]
+    same = all(meta.get(key) is None or data.provenance.get(key) == meta[key]
+               for key in ("test_ids_sha256", "folders_sha256"))
     return data if same else None
 
 

@@ -56,7 +56,10 @@ def compute_summary(results_dir) -> dict:
             ds["hours"] += hours
             data = r.get("data")
             if isinstance(data, dict):
-                ds["data_files"] = max(ds["data_files"], len(data.get("sha256") or {}))
+                folders = data.get("folders_sha256") or {}
+                checked = sum(int(f.get("files", 0)) for f in folders.values()) if folders else len(
+                    data.get("sha256") or data.get("files") or {})
+                ds["data_files"] = max(ds["data_files"], checked)
             facts["devices"].add(short_device(r.get("device")))
             m = re.search(r"(\d+) torch thread", str(r.get("device")))
             if m:

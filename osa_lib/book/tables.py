@@ -310,6 +310,8 @@ def provenance_table(results_dir, profile: str = "paper"):
             data_text = f"{len(sums)} files" if sums else ((Path(str(root)).name or str(root)) if root else "—")
         if isinstance(data, Mapping) and data.get("files"):
             data_text = f"{len(data['files'])} files"
+        if isinstance(data, Mapping) and data.get("folders_sha256"):
+            data_text = f"{sum(int(f['files']) for f in data['folders_sha256'].values()):,} files"
         dirty = "dirty" in r["git_commit"]
         rows.append({"record": f"{r['dataset']}/{r['experiment']}", "budget": budget_text(r),
                      "minutes": f"{r['wall_time_s'] / 60:.1f}", "device": short_device(r["device"]),

@@ -93,7 +93,8 @@ def load_segmentation_data(dataset: str = "flowers17", data_dir=None, *, image_s
     ``n_train``/``n_val``/``n_test``: fixed random subsets (seed ``subset_seed``); None = all.
     ``provenance`` (kept in every record) names the data root, the copy (``"copy"``: the official
     archives or the offline copy, and for downloaded Oxford 17 trimaps ``"trimaps_sha256"``), the
-    sizes, a digest of the test images' ids and the split.
+    sizes, a digest of the test images' ids, the checksum of every folder read (``"folders_sha256"``,
+    :meth:`~osa_lib.data.flowers_files.SegmentationSource.folder_digests`) and the split.
     """
     train = load_segmentation_dataset(dataset, data_dir, "train", image_size, **dataset_kwargs)
     test = load_segmentation_dataset(dataset, data_dir, "test", image_size, **dataset_kwargs)
@@ -108,7 +109,7 @@ def load_segmentation_data(dataset: str = "flowers17", data_dir=None, *, image_s
     provenance = {"data_root": str(train.root), **train.source_provenance(), "image_size": int(image_size),
                   "n_train": len(X_train), "n_val": len(X_val), "n_test": len(X_test),
                   "test_ids_sha256": hashlib.sha256(",".join(map(str, test_ids)).encode()).hexdigest()[:16],
-                  "split": _split_description(train)}
+                  "folders_sha256": train.folder_digests(), "split": _split_description(train)}
     return SegmentationData(dataset, X_train, X_val, M_val, I_val, X_test, M_test, I_test, provenance)
 
 

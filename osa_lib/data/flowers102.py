@@ -67,6 +67,7 @@ class Flowers102Segmentation(SegmentationSource):
     """
 
     name = "flowers102"
+    data_folders = ("jpg", "segmim")
 
     def __init__(self, data_dir=None, split: str = "all", size=None, *, protocol: str = "paper",
                  download: bool = True, base_url: str = FLOWERS102_URL, md5: dict | None = None,

@@ -111,6 +111,7 @@ class Flowers17Segmentation(SegmentationSource):
     """
 
     name = "flowers17"
+    data_folders = ("jpg", "trimaps")
     n_images = 1360
     n_masked = 846
 

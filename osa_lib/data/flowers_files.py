@@ -6,6 +6,8 @@ and :class:`~osa_lib.data.flowers102.Flowers102Segmentation` (``ds[i] -> (image,
 """
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -86,6 +88,25 @@ def segmim_background(segmim: np.ndarray, tolerance: float = SEGMIM_TOLERANCE) -
     return np.sqrt((diff ** 2).sum(axis=2)) <= tolerance
 
 
+@lru_cache(maxsize=8)
+def folder_digest(folder: Path) -> dict:
+    """``{"files", "bytes", "sha256"}`` of every file in ``folder`` (not recursive).
+
+    ``sha256`` digests the folder's manifest: one ``"<sha256 of the file>  <name>\\n"`` line per file in
+    name order (the format of ``sha256sum``), so two copies agree exactly when every file does, and a
+    reader can check a copy with ``sha256sum * | sha256sum`` run inside the folder.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a folder")
+    manifest, total, count = hashlib.sha256(), 0, 0
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        data = path.read_bytes()
+        manifest.update(f"{hashlib.sha256(data).hexdigest()}  {path.name}\n".encode())
+        total, count = total + len(data), count + 1
+    return {"files": count, "bytes": total, "sha256": manifest.hexdigest()}
+
+
 # --------------------------------------------------------------------------- shared interface
 
 class SegmentationSource:
@@ -112,9 +133,16 @@ class SegmentationSource:
         """Which copy of the data set the files are, as a phrase that reads after "the" (``data["copy"]``)."""
         raise NotImplementedError
 
+    #: the folders under ``root`` whose files the data set reads (checksummed into every record)
+    data_folders: tuple[str, ...] = ()
+
     def source_provenance(self) -> dict:
         """What a record keeps about the copy: ``{"copy": ...}`` plus any checksum the data set knows."""
         return {"copy": self.copy_description()}
+
+    def folder_digests(self) -> dict[str, dict]:
+        """``{folder: {"files", "bytes", "sha256"}}`` of :attr:`data_folders` (see :func:`folder_digest`)."""
+        return {name: folder_digest(Path(self.root) / name) for name in self.data_folders}
 
     def load_arrays(self, indices: Sequence[int] | None = None, *, require_masks: bool = True,
                     progress: bool = False):
