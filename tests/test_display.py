@@ -80,7 +80,8 @@ def test_compact_verdict_table():
                         "paper": "57.32", "ours": "59.45 ± 0.01", "gap": "+2.13", "budget": "5 · 20 · 60,000",
                         "verdict": report.VERDICTS[0], "detail": "within tolerance", "evidence": "x",
                         "page": "notebooks/shallow_acrbm", "anchor": "shallow-table1"}])
-    html = d.compact_verdict_table_html(df)
+    from osa_lib.book.overview import verdict_table_html
+    html = verdict_table_html(df, compact=True)
     assert html.count("<th>") == 3 and "57.32 → 59.45 ± 0.01" in html and 'title="within tolerance"' in html
 
 

@@ -30,6 +30,58 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
+def book_import_graph() -> dict[str, set[str]]:
+    """``{module: book modules it imports}`` over ``osa_lib/book``, imports inside functions included."""
+    book = PACKAGE / "book"
+    names = {p.stem for p in book.glob("*.py")}
+    graph = {}
+    for path in book.glob("*.py"):
+        imported = set()
+        for m in imported_modules(path):
+            parts = m.split(".")
+            imported.update(p for p in parts[2:3] if p in names)
+        graph[path.stem] = imported - {path.stem}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import circle of ``graph`` as ``[a, b, ..., a]``, or None (depth-first search)."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node):
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def test_no_import_circle_in_the_book_harness():
+    assert find_cycle(book_import_graph()) is None
+
+
+def test_the_page_formatters_are_a_leaf():
+    """``display`` formats numbers and words for every page: it imports nothing of the book."""
+    assert book_import_graph()["display"] == set()
+
+
+def test_find_cycle_finds_a_circle():
+    assert find_cycle({"display": {"overview"}, "overview": {"report"}, "report": {"display"}}) == [
+        "display", "overview", "report", "display"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
 def test_public_imports_keep_working():
     from osa_lib import AEACRBM, AEKMeans, LOC, ShallowACRBM  # noqa: F401
     from osa_lib.acrbm import ACRBM, acrbm_loss, confidence_loss  # noqa: F401

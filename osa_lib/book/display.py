@@ -192,27 +192,6 @@ def metric_name(metric: str) -> str:
     return name + (" (band = background)" if band else "")
 
 
-def compact_verdict_table_html(report, *, from_page: str = "book/intro") -> str:
-    """The landing page's verdict table, three columns: claim (linked to its evidence; the full detail in
-    the link's tooltip) | paper → ours | verdict. The gap and budget columns stay on the report page."""
-    import html
-
-    from osa_lib.book.overview import verdict_badge
-    from osa_lib.book.verdicts import evidence_href
-
-    body = []
-    for row in report.to_dict("records"):
-        detail = str(row.get("detail") or "")
-        link = (f'<a href="{html.escape(evidence_href(row, from_page))}" title="{html.escape(detail)}">'
-                f'{html.escape(str(row["claim"]))}</a>')
-        numbers = f'{html.escape(str(row["paper"]))} → {html.escape(str(row["ours"]))}'
-        body.append(f'<tr><td class="osa-claim">{link}</td><td>{numbers}</td>'
-                    f'<td style="white-space:nowrap">{verdict_badge(row["verdict"])}</td></tr>')
-    return ('<table class="osa-verdict-table osa-compact table">'
-            '<thead><tr><th>claim (link: evidence)</th><th>paper → ours [95 % interval]</th><th>verdict</th></tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>")
-
-
 def verdict_count_sentence(counts: Mapping[str, int], phrases: Mapping[str, str]) -> str:
     """"5 are reproduced, 1 is partly reproduced and 1 is not run yet": ``counts`` by verdict, ``phrases``
     verdict -> predicate ("reproduced"); verdicts with a zero count are left out."""

@@ -30,22 +30,34 @@ def verdict_badge(verdict: str) -> str:
             f'border-radius:4px;padding:0 4px;white-space:nowrap;font-weight:600">{html.escape(verdict)}</span>')
 
 
-def verdict_table_html(report, *, from_page: str = "book/intro", keys: Sequence[str] | None = None) -> str:
-    """The verdict table as HTML: claim (linked to its evidence) | paper | ours | gap | budget | verdict.
+def verdict_table_html(report, *, from_page: str = "book/intro", keys: Sequence[str] | None = None,
+                       compact: bool = False) -> str:
+    """The verdict table as HTML, one view for the landing page and the report.
 
+    Full (the report): claim (linked to its evidence) | paper | ours | gap | budget | labels | verdict.
+    ``compact=True`` (the landing page): claim (linked; the full detail in the link's tooltip) |
+    paper → ours | verdict; the gap, budget and labels columns stay on the report page.
     ``report`` is :func:`osa_lib.book.report.reproduction_report`'s DataFrame; ``from_page`` the page
     that shows it (links are relative); ``keys`` keeps only those claims.
     """
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in VERDICT_COLUMNS)
+    columns = ("claim (link: evidence)", "paper → ours [95 % interval]", "verdict") if compact else VERDICT_COLUMNS
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = []
     for row in report.to_dict("records"):
         if keys is not None and row["key"] not in keys:
             continue
-        link = f'<a href="{html.escape(evidence_href(row, from_page))}">{html.escape(row["claim"])}</a>'
-        cells = [link] + [html.escape(str(row[c])) for c in ("paper", "ours", "gap", "budget", "labels")]
+        title = f' title="{html.escape(str(row.get("detail") or ""))}"' if compact else ""
+        link = f'<a href="{html.escape(evidence_href(row, from_page))}"{title}>{html.escape(str(row["claim"]))}</a>'
+        if compact:
+            cells = [link, f'{html.escape(str(row["paper"]))} → {html.escape(str(row["ours"]))}']
+        else:
+            cells = [link] + [html.escape(str(row[c])) for c in ("paper", "ours", "gap", "budget", "labels")]
         cells.append(verdict_badge(row["verdict"]))
-        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return ('<table class="osa-verdict-table table" style="font-size:0.85em">'
+        body.append("<tr>" + "".join(f'<td class="osa-claim">{c}</td>' if i == 0 and compact else f"<td>{c}</td>"
+                                     for i, c in enumerate(cells)) + "</tr>")
+    classes, style = ("osa-verdict-table osa-compact table", "") if compact else (
+        "osa-verdict-table table", ' style="font-size:0.85em"')
+    return (f'<table class="{classes}"{style}>'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
 
