@@ -291,3 +291,24 @@ def test_a_dirty_paper_record_is_refused_in_the_repository_results_but_not_elsew
     assert not (r.REPOSITORY_RESULTS / "paper" / "mnist" / "kmeans_refusal_probe.json").exists()
     assert r.write_record(rec, tmp_path).exists()                        # another folder: written
     assert r.write_record({**rec, "git_commit": "abc123"}, tmp_path).exists()
+
+
+def test_jobs_folder_and_job_files_skip_what_cannot_be_read(tmp_path):
+    folder = records.jobs_folder(tmp_path, "paper", "mnist", "ae_acrbm_10_sum")
+    assert folder == tmp_path / "paper" / "mnist" / "ae_jobs" / "ae_acrbm_10_sum"
+    assert records.jobs_folder(tmp_path, "paper", "mnist") == folder.parent
+    folder.mkdir(parents=True)
+    for seed in (10, 2):
+        (folder / f"seed{seed}.json").write_text(json.dumps({"seed": seed}))
+    (folder / "seed3.json").write_text('{"seed": 3, "epo')                      # a half-written file
+    assert [s["seed"] for s in records.read_job_files(folder)] == [2, 10]        # numeric order
+    assert [s["seed"] for s in records.read_job_files(folder, seeds=[10, 4, 2])] == [10, 2]
+    assert records.read_job_files(tmp_path / "none") == []
+
+
+def test_epochs_per_seed_reads_jobs_else_the_plan():
+    assert records.epochs_per_seed({"epochs_per_seed": [500, 277], "params": {"epochs": 500}}) == [500, 277]
+    assert records.epochs_per_seed({"seeds": [0, 1, 2], "params": {"epochs": 20}}) == [20, 20, 20]
+    assert records.epochs_per_seed({"seeds": [0], "params": {}}) == []
+    assert records.record_epochs({"epochs_per_seed": [500, 277], "params": {"epochs": 500}}) == 277
+    assert records.record_epochs({"seeds": [0], "params": {}}) is None

@@ -37,6 +37,7 @@ import numpy as np
 
 from osa_lib.book.ae_scoring import (KMEANS_READINGS, chosen_kmeans_reading, cluster_portrait,  # noqa: F401
                                     kmeans_scores, reconstruction_mse)
+from osa_lib.book.records import jobs_folder
 from osa_lib.clustering.ae_estimators import AEACRBM, AEKMeans
 from osa_lib.clustering.autoencoder import TABLE3_SIZES, check_architecture
 from osa_lib.concurrency import JobLock, describe_holder, write_text_atomically
@@ -154,7 +155,7 @@ class AEJob:
         return job_name(self.experiment, self.reading, self.tag)
 
     def folder(self, results_dir) -> Path:
-        return Path(results_dir) / self.profile / self.dataset / "ae_jobs" / self.name
+        return jobs_folder(results_dir, self.profile, self.dataset, self.name)
 
     def checkpoint_path(self, results_dir) -> Path:
         return self.folder(results_dir) / f"seed{self.seed}.pt"
@@ -382,7 +383,7 @@ def _run_before_deadline(job, results_dir, data_dir, deadline, chunk_minutes, th
 def job_states(results_dir, profile: str, dataset: str, experiment: str, seeds=(0, 1, 2, 3, 4), *,
                reading: str = "printed", tag: str = "") -> list[dict]:
     """The progress files of ``experiment``'s jobs (under ``reading``) that exist, done or running, in seed order."""
-    folder = Path(results_dir) / profile / dataset / "ae_jobs" / job_name(experiment, reading, tag)
+    folder = jobs_folder(results_dir, profile, dataset, job_name(experiment, reading, tag))
     states = []
     for seed in seeds:
         path = folder / f"seed{int(seed)}.json"

@@ -20,7 +20,8 @@ from osa_lib.book.ae_recipes import (RECIPES, SEARCH_PLAN, SEARCH_PLAN_ROUND2, b
                                      recipe_table, run_recipe_search)
 from osa_lib.book.profiles import profile_settings
 from osa_lib.book.display import per_seed_for_page
-from osa_lib.book.records import RunResult, per_seed_frame, read_record, record_path, write_record
+from osa_lib.book.records import (RunResult, epochs_per_seed, per_seed_frame, read_record, record_epochs, record_path,
+                                  write_record)
 from osa_lib.book.tables import short_device
 from osa_lib.book.verdicts import row_verdict, table1_metric
 from osa_lib.clustering.autoencoder import TABLE3_SIZES, parameter_counts
@@ -52,7 +53,7 @@ def row_text(record: dict | None, metric: str = "accuracy_majority", planned_epo
     if record is None:
         return NOT_RUN
     m = record["metrics"][metric]
-    epochs = record.get("epochs_per_seed") or [record["params"]["epochs"]]
+    epochs = epochs_per_seed(record)
     planned = planned_epochs or record["params"]["epochs"]
     ran = f"{min(epochs)}" if min(epochs) == max(epochs) else f"{min(epochs)}–{max(epochs)}"
     n = len(record["seeds"])
@@ -72,7 +73,7 @@ def answer_sentence(paper_records: Mapping[str, dict | None], paper: Mapping[str
 
     parts = []
     for row, rec in done.items():
-        epochs = min(rec.get("epochs_per_seed") or [rec["params"]["epochs"]])
+        epochs = record_epochs(rec)
         metric = rec["metrics"][table1_metric(rec, row)]
         if paper.get(row) is None:
             text = f"{ROW_LABELS[row]} has no paper number to compare with"

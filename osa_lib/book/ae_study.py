@@ -18,14 +18,15 @@ Records: ``results/paper/<dataset>/<row>_<reading>_screen.json`` (screen) and
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from osa_lib.book.ae_jobs import READINGS, AEJob, job_name, job_states, paper_jobs
-from osa_lib.book.ae_scoring import KMEANS_READING_LABELS
+from osa_lib.book.ae_jobs import EXPERIMENTS, READINGS, AEJob, job_name, job_states, paper_jobs
+from osa_lib.book.ae_scoring import KMEANS_READING_LABELS, chosen_kmeans_reading
+from osa_lib.book.paper import paper_accuracy
+from osa_lib.book.records import NOT_RUN, jobs_folder, load_record, read_job_files, record_epochs
+from osa_lib.book.verdicts import (LABELS_NONE, LABELS_TEST, LABELS_TRAIN, at_budget, claimed_gap, gap_verdict,
+                                   mean_interval, summary_interval)
 
 SCREEN_TAG = "screen"
 SCREEN_EPOCHS = 100
@@ -119,7 +120,6 @@ def kmeans_reading_results(results_dir, *, dataset: str = "mnist", readings=KMEA
     kmeans_on, train_accuracy_mean`` (selects), ``test_accuracy_mean, test_accuracy_std`` (label-free
     start), ``best_of_inits_mean`` (the start chosen by test accuracy: a test-label peek).
     """
-    from osa_lib.book.ae_scoring import chosen_kmeans_reading
 
     rows = []
     for reading in readings:
@@ -168,7 +168,6 @@ def full_budget_name(experiment: str, reading: str) -> str:
 
 def _pm(mean: float, std: float, n: int) -> str:
     """A mean over ``n`` seeds with its 95 % t interval (the judge's), or "not run yet"."""
-    from osa_lib.book.verdicts import summary_interval
 
     if not np.isfinite(mean):
         return "not run yet"
@@ -206,8 +205,6 @@ def verdict_against_kmeans(acrbm: dict | None, kmeans: dict | None, kmeans_metri
     ``judgement`` (the :class:`~osa_lib.book.verdicts.Judgement`, None without records), ``gap`` (points),
     ``seeds`` and ``epochs`` of the ACRBM record.
     """
-    from osa_lib.book.records import NOT_RUN, record_epochs
-    from osa_lib.book.verdicts import at_budget, claimed_gap, gap_verdict
 
     if acrbm is None or kmeans is None or kmeans_metric not in kmeans["metrics"]:
         return {"verdict": NOT_RUN, "judgement": None, "gap": float("nan"), "seeds": 0, "epochs": 0}
@@ -239,7 +236,6 @@ KMEANS_VARIANT_READINGS = ("printed", "sum", "glorot", "beta1_0.9", "kmeans60k",
 
 
 def _full_budget(rec: dict | None, planned_epochs: int = 500) -> bool:
-    from osa_lib.book.records import record_epochs
 
     return rec is not None and (record_epochs(rec) or 0) >= planned_epochs
 
@@ -249,7 +245,6 @@ def strongest_acrbm_side(results_dir, *, dataset: str = "mnist", profile: str = 
     """(reading, full-budget record or None, note) of AE + ACRBM's strongest screened reading that has a
     full-budget record: the screen's strongest (by training accuracy) when its record has landed, else the
     next in the screen's order that has one, and ``note`` says which stands in for which."""
-    from osa_lib.book.records import load_record
 
     table = reading_results(results_dir, dataset="mnist", profile=profile, seeds=SCREEN_SEEDS)
     if not (table["seeds_done"] > 0).any():
@@ -269,7 +264,6 @@ def strongest_acrbm_side(results_dir, *, dataset: str = "mnist", profile: str = 
 def strongest_kmeans_side(results_dir, *, dataset: str = "mnist", profile: str = "paper") -> tuple[str, dict | None, str]:
     """(reading, record, note) of AE + K-means's strongest screened reading at the full budget; while its
     full-budget record has not landed, the printed reading stands in and ``note`` says so."""
-    from osa_lib.book.records import load_record
 
     printed = load_record(results_dir, profile, dataset, "ae_kmeans")
     try:
@@ -286,7 +280,6 @@ def strongest_kmeans_side(results_dir, *, dataset: str = "mnist", profile: str =
 def strongest_kmeans_variant(results_dir, *, dataset: str = "mnist", profile: str = "paper") -> tuple[str, dict | None]:
     """(reading, record) of the AE + K-means record at the full budget with the best mean training accuracy
     (any reading or ablation of :data:`KMEANS_VARIANT_READINGS`)."""
-    from osa_lib.book.records import load_record
 
     best, best_rec, best_score = "printed", None, -1.0
     for reading in KMEANS_VARIANT_READINGS:
@@ -303,8 +296,6 @@ def ae_pairings(results_dir, *, dataset: str = "mnist", profile: str = "paper") 
     """Every pairing of :data:`PAIRINGS`, judged: ``pairing, acrbm, kmeans`` (readings in words),
     ``acrbm_record, kmeans_record, metric, labels`` (which labels chose each side), ``note`` and the
     :func:`verdict_against_kmeans` entries (``verdict, judgement, gap, seeds, epochs``)."""
-    from osa_lib.book.records import load_record
-    from osa_lib.book.verdicts import LABELS_NONE, LABELS_TEST, LABELS_TRAIN
 
     best_acrbm, acrbm_best, acrbm_note = strongest_acrbm_side(results_dir, dataset=dataset, profile=profile)
     best_km, km_best, km_note = strongest_kmeans_side(results_dir, dataset=dataset, profile=profile)
@@ -418,7 +409,6 @@ def headline_by_reading(results_dir, *, dataset: str = "mnist",
     Returns ``(label, reading, verdict dict, budget text)`` per reading; the strongest reading is judged on its
     full-budget record, else on its screen (then "not tested at the paper's budget").
     """
-    from osa_lib.book.records import load_record
 
     table = reading_results(results_dir, dataset=dataset, profile=profile, seeds=SCREEN_SEEDS)
     kmeans = load_record(results_dir, profile, dataset, "ae_kmeans")
@@ -462,7 +452,6 @@ KMEANS_VARIANTS = (
 
 def kmeans_variants_table(results_dir, dataset: str = "mnist", profile: str = "paper") -> pd.DataFrame:
     """AE + K-means under each variant: seeds × epochs, the chosen latent reading, label-free and best-of-starts accuracy."""
-    from osa_lib.book.records import NOT_RUN, load_record
 
     rows = []
     for reading, label in KMEANS_VARIANTS:
@@ -474,7 +463,7 @@ def kmeans_variants_table(results_dir, dataset: str = "mnist", profile: str = "p
         m = rec["metrics"]
         n = len(rec["seeds"])
         rows.append({
-            "variant": label, "seeds × epochs": f"{n} × {min(rec.get('epochs_per_seed') or [rec['params']['epochs']])}",
+            "variant": label, "seeds × epochs": f"{n} × {record_epochs(rec)}",
             "K-means on": KMEANS_READING_LABELS.get(rec["params"].get("kmeans_reading"), ""), "starts": str(rec["params"].get("kmeans_n_init", "")),
             "label-free %": _pm(100 * m["accuracy_majority"]["mean"], 100 * m["accuracy_majority"]["std"], n),
             "best start %": _pm(100 * m["accuracy_majority_best_of_inits"]["mean"],
@@ -502,7 +491,6 @@ def best_row_text(results_dir, dataset: str = "mnist", *, planned_epochs: int = 
                   profile: str = "paper", experiment: str = "ae_acrbm_10") -> tuple[str, str]:
     """(label, accuracy text) of ``experiment`` (AE + ACRBM (10) or (30)) under the strongest reading (chosen
     on AE + ACRBM (10)'s screen): its full-budget record, else its screen."""
-    from osa_lib.book.records import NOT_RUN, load_record
 
     table = reading_results(results_dir, dataset=dataset, profile=profile, seeds=SCREEN_SEEDS)
     if not (table["seeds_done"] > 0).any():
@@ -513,7 +501,7 @@ def best_row_text(results_dir, dataset: str = "mnist", *, planned_epochs: int = 
         rec = load_record(results_dir, profile, dataset, name)
         if rec is not None:
             m = rec["metrics"]["accuracy_majority"]
-            n, epochs = len(m["per_seed"]), min(rec.get("epochs_per_seed") or [rec["params"]["epochs"]])
+            n, epochs = len(m["per_seed"]), record_epochs(rec)
             return label, (f"{_pm(100 * m['mean'], 100 * m['std'], n)} % ({_seeds(n)}, {epochs} of {planned_epochs} "
                            "epochs" + (", a screen)" if epochs < planned_epochs else ")"))
     return label, NOT_RUN
@@ -601,8 +589,6 @@ def kmeans_screen_table_for_page(table: pd.DataFrame) -> pd.DataFrame:
 def pairings_table(pairings: list[dict]) -> pd.DataFrame:
     """One row per pairing of :func:`ae_pairings`: both readings with seeds × epochs, the labels each side's
     choice used, the gap with its 95 % interval, the claimed gap, the verdict."""
-    from osa_lib.book.records import NOT_RUN, record_epochs
-    from osa_lib.book.verdicts import claimed_gap
 
     def side(label, rec):
         return f"{label} ({len(rec['seeds'])} × {record_epochs(rec)})" if rec is not None else f"{label} ({NOT_RUN})"
@@ -639,18 +625,11 @@ def best_epoch_bounds(results_dir, *, dataset: str = "mnist", profile: str = "pa
     """The best-epoch bound: per AE job folder (row × reading × budget), the highest test accuracy on any
     monitored (seed, epoch), beside the paper's number. Read off the test labels: an upper bound on what a
     paper reporting its best epoch could have printed from this run, not a result."""
-    from osa_lib.book.ae_jobs import EXPERIMENTS
-    from osa_lib.book.paper import paper_accuracy
 
-    folder = Path(results_dir) / profile / dataset / "ae_jobs"
+    folder = jobs_folder(results_dir, profile, dataset)
     rows = []
     for path in sorted(folder.glob("*")) if folder.is_dir() else []:
-        states = []
-        for f in sorted(path.glob("seed*.json")):
-            try:
-                states.append(json.loads(f.read_text()))
-            except json.JSONDecodeError:
-                continue
+        states = read_job_files(path)
         points = [(100 * c["eval_accuracy_majority"], s["seed"], c["epoch"]) for s in states for c in s.get("curve", [])
                   if "eval_accuracy_majority" in c]
         if not points:
@@ -688,8 +667,6 @@ def bound_sentence(bounds: pd.DataFrame) -> str:
 def both_sides(results_dir, *, dataset: str = "mnist", profile: str = "paper") -> list[dict]:
     """Every AE (10 clusters) record of either side at Table 3's budget: ``side, label, interval`` (95 % t,
     :func:`osa_lib.book.verdicts.mean_interval` of the label-free accuracy), ``seeds``."""
-    from osa_lib.book.records import load_record
-    from osa_lib.book.verdicts import mean_interval
 
     out = []
     for side, experiment, readings, labels in (
@@ -705,8 +682,6 @@ def both_sides(results_dir, *, dataset: str = "mnist", profile: str = "paper") -
 
 def claimed_gap_text() -> str:
     """The paper's headline numbers and claimed gap, from its reference file: "<AE + ACRBM> − <AE + K-means> = <gap>"."""
-    from osa_lib.book.paper import paper_accuracy
-    from osa_lib.book.verdicts import claimed_gap
 
     return (f"{paper_accuracy('ae_acrbm_10'):.2f} − {paper_accuracy('ae_kmeans'):.2f} = "
             f"{claimed_gap('ae_acrbm_10', 'ae_kmeans'):+.2f}")
@@ -715,7 +690,6 @@ def claimed_gap_text() -> str:
 def conclusion_sentence(points: list[dict], pairings: list[dict]) -> str:
     """What a reader should conclude from :func:`both_sides` and :func:`ae_pairings`: how far the best upper end
     of any reading's interval stays from the paper's numbers, and the headline pairing's verdict."""
-    from osa_lib.book.paper import paper_accuracy
 
     if not points:
         return "No AE record at Table 3's budget yet."

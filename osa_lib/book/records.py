@@ -230,14 +230,47 @@ def per_seed_frame(records: Mapping[str, Mapping], metrics=None):
     return pd.DataFrame(rows).set_index(["experiment", "metric"])
 
 
-def record_epochs(record: Mapping) -> int | None:
-    """Epochs every counted seed of ``record`` ran: the fewest of ``epochs_per_seed`` (resumable
-    jobs, whose ``params.epochs`` is the plan), else ``params.epochs``; None for untrained methods."""
+def epochs_per_seed(record: Mapping) -> list[int]:
+    """Epochs each counted seed of ``record`` ran: ``epochs_per_seed`` (resumable jobs, whose
+    ``params.epochs`` is the plan), else ``params.epochs`` for every seed; [] for untrained methods."""
     per_seed = record.get("epochs_per_seed")
     if per_seed:
-        return int(min(per_seed))
+        return [int(e) for e in per_seed]
     epochs = record["params"].get("epochs")
-    return None if epochs is None else int(epochs)
+    return [] if epochs is None else [int(epochs)] * max(len(record.get("seeds") or []), 1)
+
+
+def record_epochs(record: Mapping) -> int | None:
+    """Epochs every counted seed of ``record`` ran (the fewest of :func:`epochs_per_seed`); None for
+    untrained methods."""
+    epochs = epochs_per_seed(record)
+    return min(epochs) if epochs else None
+
+
+#: The folder of a data set's resumable jobs (one subfolder per job name, one ``seed<N>.json`` progress
+#: file, ``.pt`` checkpoint and ``.lock`` per seed): ``<results_dir>/<profile>/<dataset>/ae_jobs/``.
+JOBS_FOLDER = "ae_jobs"
+
+
+def jobs_folder(results_dir, profile: str, dataset: str, name: str | None = None) -> Path:
+    """``<results_dir>/<profile>/<dataset>/ae_jobs[/<name>]``: where resumable jobs keep their files."""
+    folder = Path(results_dir) / profile / dataset / JOBS_FOLDER
+    return folder / name if name else folder
+
+
+def read_job_files(folder, seeds: Sequence[int] | None = None) -> list[dict]:
+    """The ``seed<N>.json`` progress files in ``folder`` (all, or ``seeds`` in that order), parsed;
+    a missing, half-written or unreadable file is left out."""
+    folder = Path(folder)
+    paths = (sorted(folder.glob("seed*.json"), key=lambda p: int(p.stem[4:]) if p.stem[4:].isdigit() else -1)
+             if seeds is None else [folder / f"seed{int(s)}.json" for s in seeds])
+    states = []
+    for path in paths:
+        try:
+            states.append(json.loads(path.read_text()))
+        except (OSError, json.JSONDecodeError):
+            continue
+    return states
 
 
 def preferred_record(results_dir, dataset: str, experiment: str, build_profile: str = "ci"):

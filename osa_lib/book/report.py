@@ -11,15 +11,14 @@ comparisons are here; the studies' claims in :mod:`osa_lib.book.report_studies`.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Callable, Mapping
 
 import numpy as np
 
 from osa_lib.book.ae_scoring import KMEANS_READING_LABELS
-from osa_lib.book.display import metric_name
+from osa_lib.book.display import metric_name, plural_word
 from osa_lib.book.paper import TABLE1_ROWS, paper_accuracy_text, paper_epochs, paper_results
-from osa_lib.book.records import NOT_RUN, preferred_record
+from osa_lib.book.records import NOT_RUN, jobs_folder, preferred_record, read_job_files
 from osa_lib.book.report_studies import (eq15_reformulates_eq14, eq16_diagonal, larger_latent_better_reconstruction,
                                          loc_claims, more_clusters_more_accuracy)
 from osa_lib.book.tables import budget_text
@@ -27,6 +26,7 @@ from osa_lib.book.verdicts import (LABELS_NONE, LABELS_TEST, NOT_AT_BUDGET, PARA
                                    budget_shortfall, claim_row, claimed_gap, evidence_path, gap_verdict,
                                    labels_used, mean_interval, parameters_verdict, row_verdict, seeds_text,
                                    table1_reading)
+from osa_lib.book.ae_study import HEADLINE_PAIRING, ae_pairings
 
 
 def _pct(metric: Mapping) -> str:
@@ -40,13 +40,7 @@ def _source(profile: str | None) -> str:
 
 def job_progress(results_dir, dataset: str, experiment: str, profile: str = "paper") -> str | None:
     """``"seed 0: 379 of 500 epochs; seed 1: 12 of 500 epochs"`` from the resumable AE jobs' files, if any."""
-    folder = Path(results_dir) / profile / dataset / "ae_jobs" / experiment
-    states = []
-    for path in sorted(folder.glob("seed*.json")):
-        try:
-            states.append(json.loads(path.read_text()))
-        except (OSError, json.JSONDecodeError):
-            continue
+    states = read_job_files(jobs_folder(results_dir, profile, dataset, experiment))
     if not states:
         return None
     return "; ".join(f"seed {s.get('seed')}: {s.get('epochs_done')} of {s.get('epochs')} epochs ({s.get('status')})"
@@ -56,7 +50,6 @@ def job_progress(results_dir, dataset: str, experiment: str, profile: str = "pap
 def unfinished_text(record: Mapping, planned_seeds=(0, 1, 2, 3, 4)) -> str:
     """The seeds an aggregated AE record does not rest on, as words: "seeds 2 and 3 stopped at 250 and 136
     epochs, seed 4 not started" (``planned_seeds``: Table 1's AE rows use five)."""
-    from osa_lib.book.display import plural_word
 
     stopped = list(record.get("unfinished") or [])
     parts = []
@@ -174,7 +167,6 @@ def ae_acrbm_beats_ae_kmeans(results_dir, build_profile="ci") -> dict:
     strongest, against the strongest K-means variant, against the paper's K-means protocol); the verdict is the
     one of :data:`osa_lib.book.ae_study.HEADLINE_PAIRING`, the others are shown in its detail.
     """
-    from osa_lib.book.ae_study import HEADLINE_PAIRING, ae_pairings
 
     paper = paper_results()["table1"]["rows"]
     paper_text = f"{paper['ae_acrbm_10']['accuracy']} vs {paper['ae_kmeans']['accuracy']}"
@@ -215,8 +207,7 @@ def _n_parameters(results_dir, build_profile, experiment) -> tuple[int | None, s
     rec, profile = preferred_record(results_dir, "mnist", experiment, build_profile)
     if rec is not None and rec.get("n_parameters"):
         return int(rec["n_parameters"]), evidence_path(profile, "mnist", experiment)
-    folder = Path(results_dir) / "paper" / "mnist" / "ae_jobs" / experiment
-    for path in sorted(folder.glob("seed*.json")):
+    for path in sorted(jobs_folder(results_dir, "paper", "mnist", experiment).glob("seed*.json")):
         try:
             n = json.loads(path.read_text()).get("n_parameters")
         except (OSError, json.JSONDecodeError):
