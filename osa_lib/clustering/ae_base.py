@@ -242,7 +242,10 @@ class AEBase(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         if warm.epochs_done_ > self.epochs:
             raise ValueError(f"warm has {warm.epochs_done_} epochs, more than epochs={self.epochs}")
         generator, device = self._setup(X)
-        missing, unexpected = self.module_.load_state_dict(warm.module_.state_dict(), strict=False)
+        try:
+            missing, unexpected = self.module_.load_state_dict(warm.module_.state_dict(), strict=False)
+        except RuntimeError as err:      # same layer names, other sizes
+            raise ValueError(f"warm has a different architecture: {err}") from err
         if any(not k.startswith("norm.") for k in list(missing) + list(unexpected)):
             raise ValueError(f"warm has a different architecture: missing {missing}, unexpected {unexpected}")
         self.history_ = [dict(h) for h in warm.history_]
