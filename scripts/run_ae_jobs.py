@@ -44,7 +44,7 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--readings", nargs="+", default=["printed"],
                         choices=sorted(set(READINGS) | set(KMEANS_AE_READINGS)),
-                        help="readings of the protocol (osa_lib.book.ae_jobs.READINGS); printed = as printed")
+                        help="readings of the protocol (osa_lib.clustering.ae_presets); printed = as printed")
     parser.add_argument("--tag", default="", help="suffix of the jobs' folder and record name (e.g. screen)")
     parser.add_argument("--workers", type=int, default=2, help="jobs at a time (one per core on a CPU)")
     parser.add_argument("--threads", type=int, default=1, help="threads per job")

@@ -62,10 +62,38 @@ def _gather(jobs: list[AEJob], results_dir: str) -> None:
 
 
 def phase_jobs(phase: str, results_dir: str, device: str) -> list[AEJob]:
+    """The jobs of ``phase``; phases that run a screen's choice read it from ``results_dir``'s screen job files
+    (ValueError while that screen has fewer than two readings with two finished seeds)."""
+    if phase not in PHASES:
+        raise ValueError(f"unknown phase {phase!r}; use {PHASES}")
     common = dict(device=device)
-    table = ae_study.reading_results(results_dir, seeds=ae_study.SCREEN_SEEDS)
+    # Phases that need no screen's result.
     if phase == "screen":
         return ae_study.screening_jobs(**common)
+    if phase == "screen2":
+        return ae_study.screening_jobs(readings=SECOND_SCREEN_READINGS, **common)
+    if phase == "kmeans_screen":
+        return ae_study.screening_jobs("ae_kmeans", readings=ae_study.KMEANS_SCREEN_READINGS, **common)
+    if phase == "printed30":
+        return paper_jobs(["ae_acrbm_30"], (2, 3, 4), **common)
+    if phase == "kmeans":
+        return [AEJob("ae_kmeans", 0, reading=r, kmeans_n_init=KMEANS_60K_STARTS, **common)
+                for r in ("bottleneck_relu", "kmeans60k", "bottleneck_linear")]
+    if phase == "kmeans_variants":
+        return [AEJob("ae_kmeans", s, reading=r, kmeans_n_init=KMEANS_60K_STARTS, **common)
+                for s in ae_study.FULL_SEEDS for r in ("bottleneck_linear", "bottleneck_relu", "kmeans60k")]
+    if phase in ("detached10", "detached30"):
+        return paper_jobs([f"ae_acrbm_{phase[-2:]}"], FRESH_SEEDS, reading="detached_input", **common)
+    if phase == "kmeans_full":
+        best = ae_study.strongest_kmeans_reading(results_dir)
+        return paper_jobs(["ae_kmeans"], FRESH_SEEDS if best != "printed" else ae_study.FULL_SEEDS, reading=best,
+                          **common)
+    if phase == "summed30":
+        # The strongest reading of the 30-cluster screen (k30), confirmed on fresh seeds.
+        k30 = ae_study.reading_results(results_dir, experiment="ae_acrbm_30", seeds=ae_study.SCREEN_SEEDS)
+        return paper_jobs(["ae_acrbm_30"], FRESH_SEEDS, reading=ae_study.strongest_readings(k30, n=1)[0], **common)
+    # Phases that run the first screen's strongest readings (by training accuracy).
+    table = ae_study.reading_results(results_dir, seeds=ae_study.SCREEN_SEEDS)
     strongest = ae_study.strongest_readings(table, n=2)
     if phase == "k30":
         return ae_study.screening_jobs("ae_acrbm_30", readings=strongest, **common)
@@ -73,35 +101,12 @@ def phase_jobs(phase: str, results_dir: str, device: str) -> list[AEJob]:
         return paper_jobs(["ae_acrbm_10"], ae_study.FULL_SEEDS, reading=strongest[0], **common)
     if phase == "full30":
         return paper_jobs(["ae_acrbm_30"], ae_study.FULL_SEEDS, reading=strongest[0], **common)
-    if phase == "printed30":
-        return paper_jobs(["ae_acrbm_30"], (2, 3, 4), **common)
-    if phase == "kmeans":
-        return [AEJob("ae_kmeans", 0, reading=r, kmeans_n_init=KMEANS_60K_STARTS, **common)
-                for r in ("bottleneck_relu", "kmeans60k", "bottleneck_linear")]
-    if phase == "screen2":
-        return ae_study.screening_jobs(readings=SECOND_SCREEN_READINGS, **common)
-    if phase == "kmeans_screen":
-        return ae_study.screening_jobs("ae_kmeans", readings=ae_study.KMEANS_SCREEN_READINGS, **common)
     if phase in ("confirm10", "confirm30"):
         return paper_jobs([f"ae_acrbm_{phase[-2:]}"], FRESH_SEEDS, reading=strongest[0], **common)
-    if phase == "summed30":
-        # The strongest reading of the 30-cluster screen (k30), confirmed on fresh seeds.
-        k30 = ae_study.reading_results(results_dir, experiment="ae_acrbm_30", seeds=ae_study.SCREEN_SEEDS)
-        return paper_jobs(["ae_acrbm_30"], FRESH_SEEDS, reading=ae_study.strongest_readings(k30, n=1)[0], **common)
-    if phase in ("detached10", "detached30"):
-        return paper_jobs([f"ae_acrbm_{phase[-2:]}"], FRESH_SEEDS, reading="detached_input", **common)
-    if phase == "kmeans_full":
-        best = ae_study.strongest_kmeans_reading(results_dir)
-        return paper_jobs(["ae_kmeans"], FRESH_SEEDS if best != "printed" else ae_study.FULL_SEEDS, reading=best,
-                          **common)
-    if phase == "kmeans_variants":
-        return [AEJob("ae_kmeans", s, reading=r, kmeans_n_init=KMEANS_60K_STARTS, **common)
-                for s in ae_study.FULL_SEEDS for r in ("bottleneck_linear", "bottleneck_relu", "kmeans60k")]
-    if phase == "fashion":
-        fm = dict(common, dataset="fashion_mnist")
-        return (paper_jobs(["ae_kmeans", "ae_acrbm_10", "ae_acrbm_30"], ae_study.FULL_SEEDS, **fm)
-                + paper_jobs(["ae_acrbm_10"], ae_study.FULL_SEEDS, reading=strongest[0], **fm))
-    raise ValueError(f"unknown phase {phase!r}; use {PHASES}")
+    assert phase == "fashion", phase
+    fm = dict(common, dataset="fashion_mnist")
+    return (paper_jobs(["ae_kmeans", "ae_acrbm_10", "ae_acrbm_30"], ae_study.FULL_SEEDS, **fm)
+            + paper_jobs(["ae_acrbm_10"], ae_study.FULL_SEEDS, reading=strongest[0], **fm))
 
 
 def main(argv=None) -> int:

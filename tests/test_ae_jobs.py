@@ -74,8 +74,9 @@ def test_a_job_file_of_another_configuration_is_refused(tmp_path, data_root, tin
 def test_ae_kmeans_job_scores_every_reading_and_run_jobs_uses_processes(tmp_path, data_root,
                                                                          tiny_job_kwargs, monkeypatch):
     from osa_lib.book import ae_jobs
-    monkeypatch.setitem(ae_jobs.PAPER_PROTOCOL, "ae_kmeans", {**ae_jobs.PAPER_PROTOCOL["ae_kmeans"],
-                                                              "kmeans_max_samples": 50})
+    from osa_lib.clustering import ae_presets
+    monkeypatch.setitem(ae_presets.PRINTED_PROTOCOL, "AEKMeans", {**ae_presets.PRINTED_PROTOCOL["AEKMeans"],
+                                                                  "kmeans_max_samples": 50})
     jobs = [AEJob("ae_kmeans", 0, kmeans_n_init=3, **tiny_job_kwargs)]
     states = run_jobs(jobs, tmp_path, data_dir=data_root, n_workers=1)
     readings = states[0]["readings"]

@@ -153,7 +153,7 @@ def test_pretrain_then_acrbm_only_trains_the_encoder_on_reconstruction_first_the
     X, y = blob_images(60)
     history = AEACRBM(3, epochs=2, warmup_epochs=1, encoder_loss="acrbm", progress=False, **TINY).fit(
         X, eval_set=(X, y)).history_
-    assert [h["phase"] for h in history] == ["warmup", "joint"] and [h["lambda"] for h in history] == [0.0, 0.1]
+    assert [h["phase"] for h in history] == ["warmup", "joint"] and [h["lambda"] for h in history] == [0.0, 1.0]
     assert history[0]["grad_encoder_reconstruction"] > 0 and history[1]["grad_encoder_reconstruction"] == 0
 
 

@@ -18,10 +18,10 @@ says which runner holds it. Every file is written through a writer-unique tempor
 are done into the row's record. ``scripts/run_ae_jobs.py`` is the command line
 (``make paper-ae``).
 
-The paper's protocol, as printed (appendix B, Table 3): one stage, i.e. joint training
-from the first epoch; the dense AE; Adam (lr 1e-3, Table 3's beta1), batch 256, 500
-epochs; MSE reconstruction (mean per pixel). Our reading of lambda, which the paper does
-not give: 1 (the ACRBM loss and the reconstruction weighted equally).
+The paper's protocol, as printed (appendix B, Table 3), and every reading of it the book measured
+are the estimators' presets (:mod:`osa_lib.clustering.ae_presets`, ``AEACRBM.from_reading``,
+``AEKMeans.from_reading``): a job builds its estimator from the preset of its reading, with its
+row's number of clusters and its own budget, seed and device laid over it.
 """
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ from osa_lib.book.ae_scoring import (KMEANS_READINGS, chosen_kmeans_reading, clu
                                     kmeans_scores, reconstruction_mse)
 from osa_lib.book.records import jobs_folder
 from osa_lib.clustering.ae_estimators import AEACRBM, AEKMeans
+from osa_lib.clustering.ae_presets import AE_KMEANS_READINGS, PRETRAIN_EPOCHS, reading_overrides  # noqa: F401
+from osa_lib.clustering.ae_presets import ACRBM_READINGS as READINGS
 from osa_lib.clustering.autoencoder import TABLE3_SIZES, check_architecture
 from osa_lib.concurrency import JobLock, describe_holder, write_text_atomically
 from osa_lib.metrics import cluster_accuracy, clustering_scores
@@ -49,65 +51,15 @@ logger = logging.getLogger(__name__)
 
 EXPERIMENTS = tuple(TABLE3_SIZES)   # ae_kmeans, ae_acrbm_10, ae_acrbm_30
 
-#: Estimator parameters of the paper's protocol per row (the rest: Table 3 via the estimators' defaults;
-#: the number of K-means starts, 500 in the paper, is a field of :class:`AEJob`).
-PAPER_PROTOCOL = {
-    "ae_kmeans": dict(n_clusters=10, kmeans_max_samples=10_000, kmeans_space="latent",
-                      kmeans_standardize=True),
-    "ae_acrbm_10": dict(n_clusters=10, lam=1.0, warmup_epochs=0, finetune="joint", head_init="random",
-                        standardize=False),
-    "ae_acrbm_30": dict(n_clusters=30, lam=1.0, warmup_epochs=0, finetune="joint", head_init="random",
-                        standardize=False),
-}
+#: Each Table 1 AE row: its estimator and its number of clusters (the protocol is the estimator's preset).
+ROWS = {"ae_kmeans": (AEKMeans, 10), "ae_acrbm_10": (AEACRBM, 10), "ae_acrbm_30": (AEACRBM, 30)}
 
-#: Epochs of reconstruction-only pre-training in the reading "pre-train, then ACRBM only" (section 3.1's
-#: "trained without considering a reconstruction criterion", read as a second stage): one tenth of
-#: Table 3's 500 epochs, half of the 100-epoch screen.
-PRETRAIN_EPOCHS = 50
-
-#: Readings of the one-stage protocol where the paper is silent (lambda, the scale of the
-#: reconstruction term, section 3.1's "trained without considering a reconstruction criterion",
-#: the initialisation), as estimator parameters laid over :data:`PAPER_PROTOCOL`. "printed" is
-#: the protocol as printed. Each reading changes one thing, so a difference is that thing's.
-READINGS = {
-    "printed": {},
-    "lam0.01": dict(lam=0.01),
-    "lam0.1": dict(lam=0.1),
-    "lam10": dict(lam=10.0),
-    "sum": dict(reconstruction_reduction="sum"),
-    "bce": dict(reconstruction="bce"),
-    "detached": dict(head_gradient="detached"),
-    "detached_input": dict(head_gradient="detached_input"),
-    "acrbm_encoder": dict(encoder_loss="acrbm"),
-    "glorot": dict(init="glorot"),
-    # Readings the text still permits (second screen): section 3.1 read as two stages; lambda below the
-    # summed-MSE point (1/784), bracketing the optimum of the lambda axis; two combinations; Adam's
-    # usual beta1; cross-entropy summed per image.
-    "pretrain_acrbm": dict(warmup_epochs=PRETRAIN_EPOCHS, encoder_loss="acrbm"),
-    "lam1_3000": dict(lam=1 / 3000),
-    "lam1_10000": dict(lam=1 / 10000),
-    "sum_detached_input": dict(reconstruction_reduction="sum", head_gradient="detached_input"),
-    "sum_glorot": dict(reconstruction_reduction="sum", init="glorot"),
-    "beta1_0.9": dict(betas=(0.9, 0.999)),
-    "bce_sum": dict(reconstruction="bce", reconstruction_reduction="sum"),
-}
+#: The readings of AE + ACRBM's rows (:data:`osa_lib.clustering.ae_presets.ACRBM_READINGS`, imported as
+#: ``READINGS``) and of AE + K-means's (``KMEANS_AE_READINGS``), by the names the jobs and records use.
+KMEANS_AE_READINGS = AE_KMEANS_READINGS
 #: The readings screened in the second round (issue "A fair and finished AE comparison", item 2).
 SECOND_SCREEN_READINGS = ("pretrain_acrbm", "lam1_3000", "lam1_10000", "sum_detached_input", "sum_glorot",
                           "beta1_0.9", "bce_sum")
-#: Readings that apply to AE + K-means (no ACRBM term there). The first four after "printed" change how its
-#: AE trains, screened like the head's readings (the baseline tuned as hard as the head); the rest change
-#: what K-means sees.
-KMEANS_AE_READINGS = {
-    "printed": {},
-    "sum": dict(reconstruction_reduction="sum"),
-    "glorot": dict(init="glorot"),
-    "beta1_0.9": dict(betas=(0.9, 0.999)),
-    "kmeans60k": dict(kmeans_max_samples=None),       # K-means on all 60,000 training codes
-    "bottleneck_relu": dict(decoder_input="head", head_activation="relu", kmeans_space="head",
-                            kmeans_max_samples=None),
-    "bottleneck_linear": dict(decoder_input="head", head_activation="linear", kmeans_space="head",
-                              kmeans_max_samples=None),
-}
 
 
 def job_name(experiment: str, reading: str = "printed", tag: str = "") -> str:
@@ -118,10 +70,9 @@ def job_name(experiment: str, reading: str = "printed", tag: str = "") -> str:
 
 def reading_params(experiment: str, reading: str) -> dict:
     """The estimator overrides of ``reading`` for ``experiment``; ValueError naming the allowed readings."""
-    table = KMEANS_AE_READINGS if experiment == "ae_kmeans" else READINGS
-    if reading not in table:
-        raise ValueError(f"unknown reading {reading!r} for {experiment}; use one of {sorted(table)}")
-    return dict(table[reading])
+    if experiment not in ROWS:
+        raise ValueError(f"unknown experiment {experiment!r}; use one of {EXPERIMENTS}")
+    return reading_overrides(ROWS[experiment][0].__name__, reading)
 
 
 @dataclass(frozen=True)
@@ -168,15 +119,12 @@ class AEJob:
         return JobLock(self.folder(results_dir) / f"seed{self.seed}.lock")
 
     def estimator(self, checkpoint=None):
-        """The unfitted estimator of this job (the paper's protocol)."""
-        cls = AEKMeans if self.experiment == "ae_kmeans" else AEACRBM
-        params = dict(PAPER_PROTOCOL[self.experiment])
-        params.update(reading_params(self.experiment, self.reading))
-        if cls is AEKMeans:
-            params["kmeans_n_init"] = self.kmeans_n_init
-        return cls(architecture=self.architecture, epochs=self.epochs, random_state=self.seed, device=self.device,
-                   progress=False, checkpoint=checkpoint, eval_every=self.eval_every, checkpoint_every=10**9,
-                   **params)
+        """The unfitted estimator of this job: its reading's preset, with the row's clusters and the job's budget."""
+        cls, n_clusters = ROWS[self.experiment]
+        budget = {"kmeans_n_init": self.kmeans_n_init} if cls is AEKMeans else {}
+        return cls.from_reading(self.reading, n_clusters=n_clusters, architecture=self.architecture,
+                                epochs=self.epochs, random_state=self.seed, device=self.device, progress=False,
+                                checkpoint=checkpoint, eval_every=self.eval_every, checkpoint_every=10**9, **budget)
 
     def matches(self, stored: dict) -> bool:
         """True when a job file's ``job`` entry describes this job (fields added later count at their defaults)."""

@@ -2,7 +2,7 @@
 
 The paper leaves lambda, the scale of the reconstruction term, section 3.1's "trained
 without considering a reconstruction criterion" and the initialisation open. Each reading
-of :data:`osa_lib.book.ae_jobs.READINGS` changes one of them on the paper's own model (the
+of :data:`osa_lib.clustering.ae_presets.ACRBM_READINGS` changes one of them on the paper's own model (the
 dense AE, one stage). The study, as run by ``scripts/run_ae_study.py``:
 
 1. **screen**: every reading on AE + ACRBM (10), :data:`SCREEN_SEEDS`, :data:`SCREEN_EPOCHS`

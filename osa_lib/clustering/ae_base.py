@@ -36,7 +36,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Cluster
 from sklearn.utils.validation import check_is_fitted
 from tqdm import tqdm
 
-from osa_lib.clustering import ae_checkpoint
+from osa_lib.clustering import ae_checkpoint, ae_presets
 from osa_lib.clustering.autoencoder import (Autoencoder, check_architecture, glorot_init, resolve_betas,  # noqa: F401
                                           resolve_sizes)
 from osa_lib.metrics import clustering_scores
@@ -58,11 +58,27 @@ class AEBase(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
     """Shared machinery: validation, the module, the epoch loop, checkpoints, encoding."""
 
     _head: str = ""
+    #: The key of this estimator's presets in :data:`osa_lib.clustering.ae_presets.READING_TABLES`.
+    _presets: str = ""
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]     # torch computes in float32
         return tags
+
+    # ----- presets -----------------------------------------------------------------------------
+    @classmethod
+    def from_reading(cls, name: str = "printed", **overrides):
+        """An unfitted estimator under a named protocol: the paper's printed one or a reading the book measured.
+
+        ``name``: "printed" (appendix B and Table 3 as printed, 500 epochs) or one of the readings in
+        :mod:`osa_lib.clustering.ae_presets` (``ACRBM_READINGS`` for :class:`AEACRBM`,
+        ``AE_KMEANS_READINGS`` for :class:`AEKMeans`); ValueError naming them when it is none.
+        ``overrides``: any constructor parameters laid over the preset, e.g. ``n_clusters=30``,
+        ``epochs=100`` (the screens' budget), ``random_state``, ``device``. The result is a plain
+        estimator (``get_params`` / ``clone`` see ordinary parameters; nothing remembers the name).
+        """
+        return cls(**{**ae_presets.preset_params(cls._presets, name), **overrides})
 
     # ----- hyperparameters ---------------------------------------------------------------------
     def _sizes(self) -> tuple[int, int, int]:
@@ -226,7 +242,10 @@ class AEBase(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         if warm.epochs_done_ > self.epochs:
             raise ValueError(f"warm has {warm.epochs_done_} epochs, more than epochs={self.epochs}")
         generator, device = self._setup(X)
-        missing, unexpected = self.module_.load_state_dict(warm.module_.state_dict(), strict=False)
+        try:
+            missing, unexpected = self.module_.load_state_dict(warm.module_.state_dict(), strict=False)
+        except RuntimeError as err:      # same layer names, other sizes
+            raise ValueError(f"warm has a different architecture: {err}") from err
         if any(not k.startswith("norm.") for k in list(missing) + list(unexpected)):
             raise ValueError(f"warm has a different architecture: missing {missing}, unexpected {unexpected}")
         self.history_ = [dict(h) for h in warm.history_]

@@ -29,11 +29,22 @@ class AEKMeans(AEBase):
     ``X``: rows of any real values, as for :class:`AEACRBM` (:mod:`~osa_lib.clustering.ae_base`);
     Table 3's sizes (100/100/100) for any ``n_clusters``.
 
+    Presets: ``AEKMeans.from_reading("printed")`` is the paper's printed protocol at its budget
+    (500 epochs, 500 K-means starts); ``AEKMeans.from_reading(name)`` each reading the book measured
+    (:data:`osa_lib.clustering.ae_presets.AE_KMEANS_READINGS`: "sum", "glorot", "kmeans60k",
+    "bottleneck_relu", ...), with any parameter overridden.
+
+    Defaults: the printed protocol's model, loss, optimiser and K-means input, at a short budget of
+    ``epochs=10`` and ``kmeans_n_init=10`` instead of 500 and 500 -- a stated other choice (a first
+    ``fit`` in seconds, fast tests), not a budget the book measured; ``from_reading("printed")``
+    gives the protocol the book ran.
+
     Parameters (besides those of :class:`AEACRBM` that apply)
     ----------
     head_units : int, default 10
         Units of the dense ReLU head that replaces ``h_ACRBM``.
     kmeans_n_init : int, default 10
+        K-means starts (the printed protocol: 500).
     kmeans_max_samples : int or None, default 10000
     kmeans_space : {"latent", "head"}, default "latent"
         Which "AE latent representation" K-means clusters: ``h_AE`` (D units) or the
@@ -52,6 +63,7 @@ class AEKMeans(AEBase):
     """
 
     _head = "dense"
+    _presets = "AEKMeans"
 
     def __init__(self, n_clusters=10, *, architecture="dense", head_units=10, encoder_units=None, latent_dim=None,
                  decoder_units=None, conv_channels=(16, 16), epochs=10, reconstruction="mse",
