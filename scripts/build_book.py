@@ -166,6 +166,11 @@ def execute(profile: str, only: list[str] | None, kernel: str | None) -> dict:
     # figure out of the executed notebooks; the kernels must use Jupyter's inline backend.
     os.environ.pop("MPLBACKEND", None)
     os.environ.update(KERNEL_ENV)          # the kernels inherit this environment
+    # The source lines under tables and figures link record files to the repository the buttons name
+    # (osa_lib.book.exhibit_sources); no repository, no link.
+    repository = book_config.repository()
+    if repository:
+        os.environ.setdefault(book_config.ENV_REPOSITORY, repository)
     logging.getLogger("papermill").setLevel(logging.ERROR)   # one log line per notebook, ours
     times = {}
     for name, source, page, params, title in NOTEBOOKS:

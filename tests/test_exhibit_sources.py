@@ -1,0 +1,52 @@
+"""The source line under an exhibit names its record files, commits, data copies and machines."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from osa_lib.book.exhibit_sources import SOURCE_CLASS, source_line
+
+
+def _record(tmp_path, profile, dataset, experiment, **extra):
+    folder = tmp_path / profile / dataset
+    folder.mkdir(parents=True, exist_ok=True)
+    record = {"experiment": experiment, "dataset": dataset, "profile": profile, "git_commit": "1a2b3c4d5e6f",
+              "device": "cpu: x86_64 (AVX512), 1 torch threads", "params": {}, "seeds": [0], "metrics": {},
+              "n_parameters": 0, "wall_time_s": 1.0, "versions": {}, "created": "2026-12-03", **extra}
+    (folder / f"{experiment}.json").write_text(json.dumps(record))
+
+
+def test_one_record_names_file_commit_copy_and_machine(tmp_path):
+    _record(tmp_path, "paper", "mnist", "kmeans")
+    line = source_line(tmp_path, [("paper", "mnist", "kmeans")], repository="")
+    assert line.startswith(f'<p class="{SOURCE_CLASS}">Source: <code>results/paper/mnist/kmeans.json</code>')
+    assert "commit 1a2b3c4d" in line and "MNIST: not recorded" in line and "CPU x86_64 (AVX512), 1 thread" in line
+    assert "href" not in line                                               # no repository: no address
+
+
+def test_links_to_the_repository_at_the_records_commit_and_says_shared_facts_once(tmp_path):
+    _record(tmp_path, "paper", "mnist", "kmeans")
+    _record(tmp_path, "paper", "mnist", "shallow_acrbm_10")
+    line = source_line(tmp_path, [("paper", "mnist", "kmeans"), ("paper", "mnist", "shallow_acrbm_10")],
+                       repository="https://github.com/o/r/", note="seeds 0-4")
+    assert 'href="https://github.com/o/r/blob/1a2b3c4d5e6f/results/paper/mnist/kmeans.json"' in line
+    assert line.count("commit 1a2b3c4d") == 1 and line.count("CPU") == 1 and line.endswith("seeds 0-4</p>")
+
+
+def test_a_dirty_record_is_flagged_and_not_linked_and_a_missing_one_says_so(tmp_path):
+    _record(tmp_path, "paper", "flowers17", "loc", git_commit="abcdef123456+dirty")
+    line = source_line(tmp_path, [("paper", "flowers17", "loc"), ("paper", "flowers17", "grabcut")],
+                       repository="https://github.com/o/r")
+    assert "href" not in line and "abcdef12 (uncommitted changes)" in line
+    assert "<code>results/paper/flowers17/grabcut.json</code> (no record yet)" in line
+    with pytest.raises(ValueError, match="at least one"):
+        source_line(tmp_path, [])
+
+
+def test_the_repository_comes_from_the_build(tmp_path, monkeypatch):
+    _record(tmp_path, "paper", "mnist", "kmeans")
+    monkeypatch.setenv("OSA_BOOK_REPOSITORY", "https://github.com/o/r")
+    assert "https://github.com/o/r/blob/" in source_line(tmp_path, [("paper", "mnist", "kmeans")])
+    monkeypatch.delenv("OSA_BOOK_REPOSITORY")
+    assert "href" not in source_line(tmp_path, [("paper", "mnist", "kmeans")])
