@@ -17,7 +17,7 @@ from typing import Callable, Mapping, Sequence
 from osa_lib.book.ae_figures import ROW_LABELS, plot_accuracy_vs_epoch, plot_recipe_curves  # noqa: F401
 from osa_lib.book.ae_jobs import EXPERIMENTS, KMEANS_READINGS, gather_record, job_states, paper_jobs, run_jobs
 from osa_lib.book.ae_recipes import (RECIPES, SEARCH_PLAN, SEARCH_PLAN_ROUND2, best_recipe, recipe_params,  # noqa: F401
-                                     recipe_table, run_recipe_search)
+                                     recipe_label, recipe_table, recipe_table_for_page, run_recipe_search)
 from osa_lib.book.profiles import profile_settings
 from osa_lib.book.display import per_seed_for_page
 from osa_lib.book.records import RunResult, per_seed_frame, read_record, record_path, write_record
