@@ -143,6 +143,21 @@ def table_frame(df, *, headers: Mapping[str, str] | None = None, digits: int | M
     return result.rename(columns=lambda c: c.replace("_", " ") if isinstance(c, str) else c)
 
 
+#: Columns whose header needs more room than its cells to stay within two lines (header -> CSS min-width).
+MIN_WIDTHS = {"seeds × epochs, images": "9.5em"}
+
+
+def whole_numbers(cell):
+    """A table cell whose measured numbers do not break across lines: no-break spaces inside
+    ``"59.45 ± 0.01"`` and ``"[70.20, 78.42]"`` (other text, and non-strings, unchanged)."""
+    import re
+
+    if not isinstance(cell, str):
+        return cell
+    cell = re.sub(r"(\d) ± (\d)", "\\1\u00a0±\u00a0\\2", cell)
+    return re.sub(r"\[([-+]?\d[\d.]*), ([-+]?\d[\d.]*)\]", "[\\1,\u00a0\\2]", cell)
+
+
 def show_table(df, *, headers: Mapping[str, str] | None = None, digits: int | Mapping[str, int] = 2,
                drop_constant_zero: Sequence[str] = (), text_columns: Sequence[str] = (), caption: str | None = None,
                zero_below: float = 0.0):
@@ -150,12 +165,15 @@ def show_table(df, *, headers: Mapping[str, str] | None = None, digits: int | Ma
     sensible precision, "–" for missing values; ``text_columns`` (names after renaming) get a minimum
     width so that words are not broken. Returns a pandas Styler (renders as HTML in the book)."""
     frame = table_frame(df, headers=headers, digits=digits, drop_constant_zero=drop_constant_zero,
-                        zero_below=zero_below)
+                        zero_below=zero_below).map(whole_numbers)
     styler = frame.style.hide(axis="index").set_table_attributes('class="osa-table"')
     first = frame.columns[0] if len(frame.columns) else None
     wide = [c for c in frame.columns if c in text_columns or (c == first and not text_columns)]
     if wide:
         styler = styler.set_properties(subset=wide, **{"min-width": "9em", "text-align": "left"})
+    for column in (c for c in frame.columns if c in MIN_WIDTHS):
+        styles = [{"selector": f"th.col{list(frame.columns).index(column)}", "props": [("min-width", MIN_WIDTHS[column])]}]
+        styler = styler.set_table_styles(styles, overwrite=False)
     if caption:
         styler = styler.set_caption(caption)
     return styler
