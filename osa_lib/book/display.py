@@ -211,8 +211,10 @@ def metric_name(metric: str) -> str:
 
 
 def compact_verdict_table_html(report, *, from_page: str = "book/intro") -> str:
-    """The landing page's verdict table, three columns: claim (linked to its evidence; the full detail in
-    the link's tooltip) | paper → ours | verdict. The gap and budget columns stay on the report page."""
+    """The landing page's verdict table, two rows per claim (one ``tbody`` each), so that it fits the
+    column with no cell past two lines: the claim across the table, linked to its evidence (the full
+    detail in the link's tooltip); then paper | ours [95 % interval] | verdict. The gap and what each
+    number rests on stay on the report page."""
     import html
 
     from osa_lib.book.overview import verdict_badge
@@ -223,12 +225,12 @@ def compact_verdict_table_html(report, *, from_page: str = "book/intro") -> str:
         detail = str(row.get("detail") or "")
         link = (f'<a href="{html.escape(evidence_href(row, from_page))}" title="{html.escape(detail)}">'
                 f'{html.escape(str(row["claim"]))}</a>')
-        numbers = f'{html.escape(str(row["paper"]))} → {html.escape(str(row["ours"]))}'
-        body.append(f'<tr><td class="osa-claim">{link}</td><td>{numbers}</td>'
-                    f'<td style="white-space:nowrap">{verdict_badge(row["verdict"])}</td></tr>')
+        body.append(f'<tbody class="osa-claim-group"><tr class="osa-claim-row"><th colspan="3">{link}</th></tr>'
+                    f'<tr><td>{html.escape(str(row["paper"]))}</td><td>{html.escape(str(row["ours"]))}</td>'
+                    f'<td>{verdict_badge(row["verdict"])}</td></tr></tbody>')
     return ('<table class="osa-verdict-table osa-compact table">'
-            '<thead><tr><th>claim (link: evidence)</th><th>paper → ours [95 % interval]</th><th>verdict</th></tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>")
+            '<thead><tr><th>paper</th><th>ours [95 % interval]</th><th>verdict</th></tr></thead>'
+            f"{''.join(body)}</table>")
 
 
 def verdict_count_sentence(counts: Mapping[str, int], phrases: Mapping[str, str]) -> str:

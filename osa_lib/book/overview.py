@@ -18,9 +18,26 @@ from osa_lib.book.tables import METRICS
 from osa_lib.book.verdicts import (COLOURS, NOT_RUN, VERDICTS, budget_shortfall, evidence_href, mean_interval,
                                    table1_metric)
 
-#: Columns of the verdict table, as headers.
-VERDICT_COLUMNS = ("claim", "paper", "ours [95 % interval]", "gap", "budget: seeds · epochs · images",
-                   "labels that chose it", "verdict")
+#: Columns of the verdict table, as headers: under each claim (a row of its own, across the table), its
+#: numbers, then a line of what they rest on (:func:`budget_words`, the labels that chose them).
+VERDICT_COLUMNS = ("paper", "ours [95 % interval]", "gap, points", "verdict")
+
+
+def budget_words(budget: str) -> str:
+    """A report row's budget (``"3 of 5 · 500 · 60k; 2 of 5 · — · 60k"``: seeds · epochs · training
+    images, one per side) in words: ``"3 of 5 seeds × 500 epochs, 60k training images; 2 of 5 seeds,
+    60k training images"``; other text unchanged."""
+    out = []
+    for part in str(budget).split("; "):
+        fields = part.split(" · ")
+        if len(fields) != 3:
+            out.append(part)
+            continue
+        seeds, epochs, images = fields
+        text = f"{seeds} seed{'' if seeds == '1' else 's'}"
+        text += f" × {epochs} epochs" if epochs != "—" else ""
+        out.append(text + (f", {images} training images" if images != "—" else ""))
+    return "; ".join(out)
 
 
 def verdict_badge(verdict: str) -> str:
@@ -31,22 +48,28 @@ def verdict_badge(verdict: str) -> str:
 
 
 def verdict_table_html(report, *, from_page: str = "book/intro", keys: Sequence[str] | None = None) -> str:
-    """The verdict table as HTML: claim (linked to its evidence) | paper | ours | gap | budget | verdict.
+    """The verdict table as HTML, three rows per claim (one ``tbody`` each), so that it fits the column
+    with no cell past two lines: the claim, linked to its evidence, across the table; its numbers
+    (:data:`VERDICT_COLUMNS`: paper | ours | gap | verdict); and what they rest on, across the table
+    (seeds, epochs and training images in words, :func:`budget_words`, and the labels that chose them).
 
     ``report`` is :func:`osa_lib.book.report.reproduction_report`'s DataFrame; ``from_page`` the page
     that shows it (links are relative); ``keys`` keeps only those claims.
     """
+    n = len(VERDICT_COLUMNS)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in VERDICT_COLUMNS)
     body = []
     for row in report.to_dict("records"):
         if keys is not None and row["key"] not in keys:
             continue
         link = f'<a href="{html.escape(evidence_href(row, from_page))}">{html.escape(row["claim"])}</a>'
-        cells = [link] + [html.escape(str(row[c])) for c in ("paper", "ours", "gap", "budget", "labels")]
-        cells.append(verdict_badge(row["verdict"]))
-        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return ('<table class="osa-verdict-table table" style="font-size:0.85em">'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+        numbers = [html.escape(str(row[c])) for c in ("paper", "ours", "gap")] + [verdict_badge(row["verdict"])]
+        basis = (f"Trained: {html.escape(budget_words(row['budget']))}. "
+                 f"Labels that chose it: {html.escape(str(row['labels']))}.")
+        body.append(f'<tbody class="osa-claim-group"><tr class="osa-claim-row"><th colspan="{n}">{link}</th></tr>'
+                    f'<tr>{"".join(f"<td>{c}</td>" for c in numbers)}</tr>'
+                    f'<tr class="osa-basis"><td colspan="{n}">{basis}</td></tr></tbody>')
+    return (f'<table class="osa-verdict-table table"><thead><tr>{head}</tr></thead>{"".join(body)}</table>')
 
 
 def _points(results_dir, build_profile: str, verdicts: Mapping[str, str]) -> list[dict]:

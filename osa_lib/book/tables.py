@@ -210,7 +210,7 @@ def segmentation_table(results_dir, build_profile: str = "ci", rows=TABLE2_ROWS)
 
 # --------------------------------------------------------------------------- compact tables (front pages)
 
-BUDGET_COLUMN = "budget (seeds · epochs · images)"
+BUDGET_COLUMN = "seeds · epochs · training images"
 
 
 def _params_text(paper_row: Mapping | None, record: Mapping | None) -> str:
