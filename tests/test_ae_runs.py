@@ -35,7 +35,7 @@ def test_stops_improving_and_the_budget_table():
         stops_improving(pd.Series(dtype=float))
     curves = {"ae_acrbm_10": pd.DataFrame({"seed 0": flat, "seed 1": flat + 1}), "ae_acrbm_30": pd.DataFrame()}
     table = budget_table(curves, {"ae_acrbm_10": 86.8}, planned_epochs=500)
-    assert table.loc[0, "seeds"] == 2 and table.loc[0, "last epoch (of 500)"] == 40
+    assert table.loc[0, "seeds"] == 2 and table.loc[0, "epoch reached (of 500)"] == 40
     assert table.loc[1, "last epoch"] == "not run yet"
 
 

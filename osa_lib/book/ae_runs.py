@@ -277,9 +277,9 @@ def budget_table(curves: Mapping[str, object], paper: Mapping[str, float | None]
         mean = (complete if not complete.empty else df).mean(axis=1)
         epoch, rising = stops_improving(mean, tolerance)
         rows.append({"row": ROW_LABELS.get(row, row), "seeds": df.shape[1],
-                     "last epoch (of %d)" % planned_epochs: int(mean.index[-1]),
+                     "epoch reached (of %d)" % planned_epochs: int(mean.index[-1]),
                      "accuracy % there": round(float(mean.iloc[-1]), 2),
-                     "best % (epoch), read off the test labels": f"{mean.max():.2f} ({int(mean.idxmax())})",
+                     "best % (epoch), by test labels": f"{mean.max():.2f} ({int(mean.idxmax())})",
                      f"stops improving (±{tolerance:g} pt) at epoch": f"{epoch}" + (" (still rising)" if rising else ""),
                      "paper %": paper.get(row)})
     return pd.DataFrame(rows)
