@@ -148,7 +148,7 @@ def table_frame(df, *, headers: Mapping[str, str] | None = None, digits: int | M
 #: text is wider by :data:`BOLD`. With :data:`CELL_PADDING_EM` (a cell's horizontal padding,
 #: _static/tables.css) and a safety :data:`MARGIN` they give the width a column needs (:func:`column_min_width_em`).
 CHAR_EM = {"upper": 0.70, "digit": 0.64, "lower": 0.58, "space": 0.32, "punctuation": 0.38, "other": 0.8}
-BOLD, CELL_PADDING_EM, MARGIN = 1.12, 1.0, 1.06
+BOLD, CELL_PADDING_EM, MARGIN = 1.12, 0.9, 1.03
 
 
 def text_width_em(text: str, *, bold: bool = False) -> float:
@@ -168,10 +168,16 @@ def two_line_width_em(text: str, *, bold: bool = False) -> float:
                for i in range(1, len(words))) if len(words) > 1 else text_width_em(text, bold=bold)
 
 
+#: The widest minimum a column gets (em, about a third of the column): a longer unbroken text (a file name)
+#: wraps inside it rather than pushing the table past the column.
+MAX_MIN_WIDTH_EM = 18.0
+
+
 def column_min_width_em(header: str, cells) -> float:
-    """The width (em) a column needs for its header and every cell to take at most two lines."""
+    """The width (em) a column needs for its header and every cell to take at most two lines (at most
+    :data:`MAX_MIN_WIDTH_EM`)."""
     need = max([two_line_width_em(header, bold=True)] + [two_line_width_em(c) for c in cells])
-    return round(MARGIN * need + CELL_PADDING_EM, 1)
+    return round(min(MARGIN * need + CELL_PADDING_EM, MAX_MIN_WIDTH_EM), 1)
 
 
 def whole_numbers(cell):
