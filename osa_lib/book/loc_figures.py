@@ -214,7 +214,7 @@ def loc_graph():
     Top row: the forward pass; middle row: the training loss, whose gradient (dashed) reaches the
     observer only while the hinge fires; bottom row: inference (labels and the binary mask).
     """
-    fig, ax = plt.subplots(figsize=(6.9, 4.4))
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH, 4.4))
     ax.set_xlim(0, 76), ax.set_ylim(0, 48)
     _blank(ax)
     w, h = 14, 8
