@@ -21,7 +21,12 @@ expected; it fails on
   included), a Python repr (``{'``, ``[{``, ``np.float64(``), a count printed as a float
   (``384.0 images``), a ``(s)`` plural, NaN/None in a table cell, a table column narrower than
   40 px, a table header broken inside a word, and a landing page whose Fig. 1 starts below the
-  second screen (its top is printed with the page's height).
+  second screen (its top is printed with the page's height),
+- what a reader cannot read (scripts/page_rules.py, issue 21): a result figure whose smallest text
+  reads below 9 pt on the page (the font size its PNG records, times the PNG's dpi, times the scale
+  the page shows it at, over 96; a PNG recording no font size fails too), and a table cell that
+  takes more than two lines at the 1280 px window. Each page's line prints the figures' scales,
+  the smallest text and the most lines a cell takes.
 Exits non-zero listing every failed check. Uses Debian's chromium.
 """
 from __future__ import annotations
@@ -120,6 +125,70 @@ window.addEventListener('load', function () { setTimeout(function () {
 </script>""".replace("__MIN_COLUMN_PX__", str(page_rules.MIN_COLUMN_PX))
 
 
+#: Injected with MEASURE: what a reader reads, measured at a 1280 px window. Per shown result figure
+#: (an image of a cell output or a figure), its shown and natural width and its name (caption, else
+#: the section); per table cell on more than one line, its number of lines: the line boxes of its text
+#: (boxes that overlap vertically share a line), i.e. its text height over its line height. What a
+#: folded block (a closed <details>) holds is not shown when the page opens and is not measured.
+READERS_MEASURE = """<script>
+window.addEventListener('load', function () { setTimeout(function () {
+  var article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+  var heads = Array.prototype.slice.call(article.querySelectorAll('h1, h2, h3'));
+  function section(el) {
+    var top = el.getBoundingClientRect().top, name = '';
+    heads.forEach(function (h) { if (h.getBoundingClientRect().top <= top) { name = h.innerText; } });
+    return 'in ' + (name || 'the page').replace(/#$/, '').trim();
+  }
+  // shown when the page opens: not inside a folded block (a closed <details>, display: none)
+  function shown(el) {
+    if (el.closest('details:not([open])')) { return false; }
+    return el.checkVisibility ? el.checkVisibility() : el.getClientRects().length > 0;
+  }
+  function lines(el) {
+    var boxes = [];
+    var walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT), node;
+    while ((node = walker.nextNode())) {
+      if (!node.data.trim() || (node.parentElement && node.parentElement.closest('mjx-container'))) { continue; }
+      var r = document.createRange(); r.selectNodeContents(node);
+      Array.prototype.forEach.call(r.getClientRects(), function (b) { if (b.width > 0 && b.height > 0) { boxes.push([b.top, b.bottom]); } });
+    }
+    el.querySelectorAll('mjx-container, img').forEach(function (m) {
+      var b = m.getBoundingClientRect(); if (b.width > 0 && b.height > 0) { boxes.push([b.top, b.bottom]); }
+    });
+    boxes.sort(function (a, b) { return a[0] - b[0]; });
+    var n = 0, bottom = -Infinity;
+    boxes.forEach(function (b) { if (b[0] >= bottom - 2) { n++; bottom = b[1]; } else { bottom = Math.max(bottom, b[1]); } });
+    return n;
+  }
+  var figures = [];
+  article.querySelectorAll('img').forEach(function (img) {
+    var src = img.getAttribute('src') || '';
+    if (!img.closest('.cell_output, .output, figure') || /\\.svg([?#]|$)/i.test(src) || !shown(img)) { return; }
+    var fig = img.closest('figure'), cap = fig ? fig.querySelector('figcaption') : null;
+    var name = cap && cap.innerText.trim() ? cap.innerText.trim() : section(img);
+    figures.push({src: src, name: name.replace(/\\s+/g, ' ').slice(0, 70), shown_width: img.getBoundingClientRect().width,
+                  natural_width: img.naturalWidth});
+  });
+  var cells = [];
+  article.querySelectorAll('table').forEach(function (t, ti) {
+    var cap = t.querySelector('caption'), fig = t.closest('figure');
+    var fc = fig ? fig.querySelector('figcaption') : null;
+    var name = cap && cap.innerText.trim() ? cap.innerText.trim() : (fc && fc.innerText.trim() ? fc.innerText.trim() : section(t));
+    if (!shown(t)) { return; }
+    t.querySelectorAll('td, th').forEach(function (c) {
+      var n = lines(c);
+      if (n > 1) { cells.push({table: ti, name: name.replace(/\\s+/g, ' ').slice(0, 70), lines: n,
+                               text: (c.innerText || '').replace(/\\s+/g, ' ').trim().slice(0, 60)}); }
+    });
+  });
+  var out = document.createElement('pre');
+  out.id = 'osa-readers';
+  out.textContent = JSON.stringify({figures: figures, cells: cells});
+  document.body.appendChild(out);
+}, 1500); });
+</script>"""
+
+
 def toc_pages() -> list[str]:
     """Every page named in _toc.yml, as built HTML paths."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
@@ -149,13 +218,15 @@ def run(args: list[str]) -> str:
 def measure(page: Path) -> dict:
     """Column width, tables wider than it, and the page height, at a WIDTH px window."""
     probe = page.with_name(page.stem + ".__measure__.html")
-    probe.write_text(page.read_text().replace("</body>", MEASURE + "</body>"))
+    probe.write_text(page.read_text().replace("</body>", MEASURE + READERS_MEASURE + "</body>"))
     try:
         dom = BeautifulSoup(run([f"--window-size={WIDTH},1200", "--dump-dom", probe.as_uri()]), "html.parser")
     finally:
         probe.unlink()
     node = dom.find(id="osa-measure")
-    return json.loads(node.get_text()) if node else {"column": None, "wide": [], "height": 2400}
+    measured = json.loads(node.get_text()) if node else {"column": None, "wide": [], "height": 2400}
+    readers = dom.find(id="osa-readers")
+    return {**measured, **(json.loads(readers.get_text()) if readers else {"figures": [], "cells": []})}
 
 
 #: Pages whose code blocks must fit the column (commands a reader copies).
@@ -220,6 +291,31 @@ def button_problems(rel: str, soup, page: Path, notebook: bool, config: dict | N
     return problems
 
 
+def reader_problems(rel: str, page: Path, measured: dict) -> tuple[list[str], str]:
+    """Figure text size and table cell wrapping (scripts/page_rules.py), from what Chromium measured and
+    what each figure's PNG records (its dpi, its smallest font size); and a one-line summary."""
+    figures = []
+    for f in measured.get("figures", []):
+        target = (page.parent / f["src"].split("#")[0].split("?")[0]).resolve()
+        try:
+            with Image.open(target) as im:
+                font_pt, dpi, recorded = page_rules.png_font_record(im.info)
+                natural = im.width
+        except Exception:               # reported by the image check
+            continue
+        figures.append({**f, "natural_width": natural, "font_pt": font_pt, "dpi": dpi, "recorded": recorded})
+    problems = page_rules.figure_text_problems(rel, figures) + page_rules.cell_wrap_problems(rel, measured.get("cells", []))
+    sized = [f for f in page_rules.figure_text_sizes(figures) if f["shown_pt"] is not None]
+    smallest = min(sized, key=lambda f: f["shown_pt"]) if sized else None
+    scales = sorted(f["scale"] for f in page_rules.figure_text_sizes(figures))
+    summary = (f"figures shown at {100 * scales[0]:.0f}-{100 * scales[-1]:.0f} % of their PNG" if scales else "no figures")
+    if smallest:
+        summary += f", smallest text {smallest['shown_pt']:.1f} pt ({smallest['name'][:40]!r})"
+    most = max((c["lines"] for c in measured.get("cells", [])), default=1)
+    summary += f", most-wrapped table cell {most} line{'s' if most != 1 else ''}"
+    return problems, summary
+
+
 def anchor_exists(target: Path, anchor: str, cache: dict) -> bool:
     if target not in cache:
         cache[target] = BeautifulSoup(target.read_text(), "html.parser") if target.exists() else None
@@ -264,6 +360,8 @@ def check_page(rel: str, want_table: bool, want_math: bool, want_images: bool, c
     problems += page_rules.text_problems(rel, text + " " + outputs, html=str(main))
     problems += page_rules.table_problems(rel, tables)
     problems += page_rules.layout_problems(rel, m, landing=rel == LANDING)
+    readable, reading = reader_problems(rel, page, m)
+    problems += readable
     if want_math and not main.find("mjx-container"):
         problems.append(f"{rel}: no rendered equation")
     if want_images and not main.find_all("img"):
@@ -299,7 +397,7 @@ def check_page(rel: str, want_table: bool, want_math: bool, want_images: bool, c
     fig1 = f"Fig. 1 at {m['fig1_top']:.0f} px, " if rel == LANDING and m.get("fig1_top") is not None else ""
     print(f"{rel}: {len(main.find_all('table'))} tables, {len(main.find_all('mjx-container'))} equations, "
           f"{len(main.find_all('img'))} images, {height} px high, column {m.get('column') or 0:.0f} px, {fig1}"
-          f"screenshot {shot.relative_to(ROOT)}")
+          f"screenshot {shot.relative_to(ROOT)}; {reading}")
     return problems
 
 

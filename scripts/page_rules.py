@@ -104,3 +104,88 @@ def layout_problems(rel: str, measured: dict, landing: bool) -> list[str]:
         elif top > FIG1_MAX_TOP_PX:
             problems.append(f"{rel}: Fig. 1 starts {top:.0f} px down, below the second screen ({FIG1_MAX_TOP_PX} px)")
     return problems
+
+
+# --- Figures and tables a reader can read (issue 21, item 3) -------------------------------------------
+# The style's numbers come from the one place that sets them (osa_lib/book/style.py): the PNGs' dpi
+# and the text chunk in which each figure records its smallest font size.
+import sys  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from osa_lib.book.style import FONT_KEY, PNG_DPI  # noqa: E402
+
+#: The smallest text (pt on the page) a figure may show.
+MIN_SHOWN_FONT_PT = 9.0
+#: The most lines a table cell may take at a 1280 px window.
+MAX_CELL_LINES = 2
+#: CSS pixels per inch (the browser's, whatever the screen).
+CSS_PX_PER_INCH = 96
+
+
+def shown_font_pt(font_pt: float, dpi: float, shown_width: float, natural_width: float) -> float:
+    """The size (pt) at which text drawn at ``font_pt`` in a ``dpi`` PNG of ``natural_width`` pixels
+    reads on a page that shows the PNG ``shown_width`` CSS pixels wide: font_pt x dpi x scale / 96."""
+    return font_pt * dpi * (shown_width / natural_width) / CSS_PX_PER_INCH
+
+
+def png_font_record(info: dict) -> tuple[float | None, float, bool]:
+    """From a PNG's info (Pillow's ``Image.info``): the smallest font size it records (None: no text),
+    its dpi (the style's :data:`PNG_DPI` when it stores none), and whether it records a font size."""
+    dpi = info.get("dpi")
+    dpi = float(dpi[0]) if dpi else float(PNG_DPI)
+    value = info.get(FONT_KEY)
+    if value is None:
+        return None, dpi, False
+    return (None if value == "none" else float(value)), dpi, True
+
+
+def figure_text_sizes(figures: list[dict]) -> list[dict]:
+    """Each shown figure with its text size on the page: adds ``scale`` (shown / natural width) and
+    ``shown_pt`` (its smallest text, pt on the page; None: no text or no record).
+
+    ``figures``: per image, ``name``, ``shown_width`` and ``natural_width`` (px), ``dpi``, ``font_pt``
+    (its smallest font size, None: no text) and ``recorded`` (whether the PNG records it).
+    """
+    out = []
+    for f in figures:
+        if not f.get("shown_width") or not f.get("natural_width"):
+            continue                         # not shown (a folded block) or not loaded
+        scale = f["shown_width"] / f["natural_width"]
+        pt = (shown_font_pt(f["font_pt"], f["dpi"], f["shown_width"], f["natural_width"])
+              if f.get("recorded") and f.get("font_pt") is not None else None)
+        out.append({**f, "scale": scale, "shown_pt": pt})
+    return out
+
+
+def figure_text_problems(rel: str, figures: list[dict]) -> list[str]:
+    """A shown figure whose smallest text reads below :data:`MIN_SHOWN_FONT_PT` on the page, or whose
+    PNG records no font size (drawn outside the book style: its text cannot be measured)."""
+    problems = []
+    for f in figure_text_sizes(figures):
+        if not f.get("recorded"):
+            problems.append(f"{rel}: figure {f['name']!r} records no font size (not drawn through "
+                            f"osa_lib.book.style.use_book_style), so its text size cannot be checked")
+        elif f["shown_pt"] is not None and f["shown_pt"] < MIN_SHOWN_FONT_PT - 1e-6:
+            problems.append(f"{rel}: figure {f['name']!r}: its smallest text ({f['font_pt']:g} pt drawn, "
+                            f"shown at {100 * f['scale']:.0f} % of {f['natural_width']} px at {f['dpi']:.0f} dpi) "
+                            f"reads {f['shown_pt']:.1f} pt on the page, below {MIN_SHOWN_FONT_PT:g} pt")
+    return problems
+
+
+def cell_wrap_problems(rel: str, cells: list[dict], shown: int = 5) -> list[str]:
+    """Table cells that take more than :data:`MAX_CELL_LINES` lines at a 1280 px window.
+
+    ``cells``: per measured cell, ``table`` (its index on the page), ``name`` (the table's caption or
+    section), ``lines`` and ``text``. At most ``shown`` cells are named per table, then a count.
+    """
+    by_table: dict[int, list[dict]] = {}
+    for c in cells:
+        if c["lines"] > MAX_CELL_LINES:
+            by_table.setdefault(c["table"], []).append(c)
+    problems = []
+    for t, wrapped in by_table.items():
+        named = "; ".join(f"{c['text'][:50]!r} takes {c['lines']} lines" for c in wrapped[:shown])
+        more = f"; and {len(wrapped) - shown} more" if len(wrapped) > shown else ""
+        problems.append(f"{rel}: table {t} ({wrapped[0]['name'][:60]!r}) wraps cells past {MAX_CELL_LINES} "
+                        f"lines at a 1280 px window: {named}{more}")
+    return problems

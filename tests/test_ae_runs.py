@@ -35,7 +35,7 @@ def test_stops_improving_and_the_budget_table():
         stops_improving(pd.Series(dtype=float))
     curves = {"ae_acrbm_10": pd.DataFrame({"seed 0": flat, "seed 1": flat + 1}), "ae_acrbm_30": pd.DataFrame()}
     table = budget_table(curves, {"ae_acrbm_10": 86.8}, planned_epochs=500)
-    assert table.loc[0, "seeds"] == 2 and table.loc[0, "last epoch (of 500)"] == 40
+    assert table.loc[0, "seeds"] == 2 and table.loc[0, "epoch reached (of 500)"] == 40
     assert table.loc[1, "last epoch"] == "not run yet"
 
 
@@ -146,3 +146,16 @@ def test_per_seed_table_for_page_names_rows_and_metrics_in_words_and_drops_one_s
     assert table.iloc[0]["row"] == "AE + ACRBM (10)" and table.iloc[0]["metric"] == "accuracy (majority) %"
     two = {**one, "seeds": [0, 1], "metrics": {"nmi": {"per_seed": [0.1, 0.3], "mean": 0.2, "std": 0.14}}}
     assert {"mean", "std"} <= set(per_seed_table_for_page([one, two]).columns)
+
+
+def test_the_recipe_table_for_the_page_names_recipes_in_words():
+    from osa_lib.book.ae_recipes import RECIPE_LABELS, recipe_table_for_page
+
+    record = {"metrics": {"10/joint_kmeans_bn_lam0.1_T0.5/accuracy_majority": {"mean": 0.5, "std": 0.1, "per_seed": [0.4, 0.6]},
+                          "10/joint_kmeans_bn_lam0.1_T0.5/nmi": {"mean": 0.4, "std": 0.0, "per_seed": [0.4, 0.4]},
+                          "10/ae_kmeans_raw/accuracy_majority": {"mean": 0.6, "std": 0.0, "per_seed": [0.6, 0.6]}}}
+    table = recipe_table_for_page(record)
+    assert list(table.columns) == ["clusters", "recipe (our ablation)", "validation accuracy %", "std", "NMI %"]
+    assert "softmax temperature 0.5" in table["recipe (our ablation)"].iloc[1]
+    assert not any("_" in text for text in table["recipe (our ablation)"])
+    assert set(RECIPES) <= set(RECIPE_LABELS) and all("_" not in v for v in RECIPE_LABELS.values())

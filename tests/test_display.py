@@ -82,7 +82,8 @@ def test_compact_verdict_table():
                         "page": "notebooks/shallow_acrbm", "anchor": "shallow-table1"}])
     from osa_lib.book.overview import verdict_table_html
     html = verdict_table_html(df, compact=True)
-    assert html.count("<th>") == 3 and "57.32 → 59.45 ± 0.01" in html and 'title="within tolerance"' in html
+    assert html.count("<th>") == 3 and 'title="within tolerance"' in html
+    assert "<td>57.32</td><td>59.45 ± 0.01</td>" in html and '<tr class="osa-claim-row"><th colspan="3">' in html
 
 
 def test_unnamed_index_and_snake_case_headers():
@@ -123,3 +124,12 @@ def test_per_seed_for_page_names_rows_and_drops_the_spread_of_one_seed():
     table = d.per_seed_for_page(frame, {"loc": "LOC"}, row_header="method")
     assert list(table.columns) == ["method", "metric", "seed 0"] and table.iloc[0]["method"] == "LOC"
     assert table.iloc[0]["metric"] == "IoU %"
+
+
+def test_columns_get_the_width_their_header_and_longest_cell_need_for_two_lines():
+    assert d.two_line_width_em("seeds × epochs") < d.text_width_em("seeds × epochs")
+    assert d.two_line_width_em("59.45\u00a0±\u00a00.01") == d.text_width_em("59.45\u00a0±\u00a00.01")  # no break
+    wide = d.column_min_width_em("pre-train 50 epochs, then encoder on the ACRBM loss alone", ["x"])
+    assert d.column_min_width_em("K", ["1", "2"]) < 3 < wide
+    html = d.show_table(pd.DataFrame({"reading": ["as printed"], "test accuracy %": ["59.45 ± 0.01"]})).to_html()
+    assert "min-width" in html and "59.45\u00a0±\u00a00.01" in html

@@ -73,3 +73,93 @@ def test_an_index_column_of_row_numbers_is_caught():
     labels = [["", "acc. %"], ["K-means", "59.5"], ["ACRBM", "54.4"]]
     counts = [["K", "acc. %"], ["10", "59.5"], ["30", "74.3"]]
     assert page_rules.table_problems("p", [labels, counts]) == []
+
+
+# --- issue 21, item 3: figure text size and table cell wrapping ---------------------------------------
+
+def figure(font_pt=9.0, shown=700, natural=1400, dpi=200.0, recorded=True, name="Fig. 1.2 Loss"):
+    return {"name": name, "font_pt": font_pt, "shown_width": shown, "natural_width": natural, "dpi": dpi,
+            "recorded": recorded}
+
+
+def test_shown_font_size_is_drawn_size_times_dpi_times_scale_over_96():
+    # a retina PNG (200 dpi) shown at half its pixels: 100 CSS px per figure inch, 9 pt reads 9.375 pt
+    assert page_rules.shown_font_pt(9, 200, 700, 1400) == pytest.approx(9.375)
+    # the AE readings figure before issue 21: about 2,000 px at 200 dpi shown 690 px wide, 6 pt legend
+    assert page_rules.shown_font_pt(6, 200, 690, 2000) == pytest.approx(4.3125)
+    assert page_rules.shown_font_pt(12, 96, 500, 500) == pytest.approx(12)
+
+
+def test_a_figure_shown_at_its_drawn_size_passes():
+    assert page_rules.figure_text_problems("p", [figure()]) == []
+    assert page_rules.figure_text_problems("p", [figure(font_pt=None)]) == []       # no text at all
+
+
+def test_small_text_or_a_shrunk_figure_fails_naming_page_and_figure():
+    small = figure(font_pt=6.0)
+    shrunk = figure(font_pt=9.0, shown=690, natural=1878, name="Fig. 4.1 readings")  # 9.4 in drawn, 6.9 in shown
+    problems = page_rules.figure_text_problems("notebooks/ae_acrbm.html", [small, shrunk])
+    assert len(problems) == 2
+    assert problems[0].startswith("notebooks/ae_acrbm.html: figure 'Fig. 1.2 Loss'") and "6.2 pt" in problems[0]
+    assert "'Fig. 4.1 readings'" in problems[1] and "37 %" in problems[1] and "6.9 pt" in problems[1]
+
+
+def test_a_figure_without_a_font_record_fails_and_a_hidden_one_is_not_measured():
+    problems = page_rules.figure_text_problems("p", [figure(recorded=False, font_pt=None)])
+    assert len(problems) == 1 and "records no font size" in problems[0]
+    assert page_rules.figure_text_problems("p", [figure(font_pt=5.0, shown=0)]) == []
+
+
+def test_png_font_record_reads_the_text_chunk_and_the_dpi():
+    key = page_rules.FONT_KEY
+    assert page_rules.png_font_record({key: "9", "dpi": (199.9994, 199.9994)}) == (9.0, 199.9994, True)
+    assert page_rules.png_font_record({key: "none"}) == (None, float(page_rules.PNG_DPI), True)
+    assert page_rules.png_font_record({"dpi": (72, 72)}) == (None, 72.0, False)
+
+
+def test_a_figure_drawn_in_the_book_style_records_its_smallest_font(tmp_path):
+    """The PNG the pages show records the smallest drawn font; the check reads it back through Pillow."""
+    import base64
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from osa_lib.book import style
+
+    with plt.rc_context(style.STYLE):
+        fig, ax = plt.subplots(figsize=(4, 2))
+        ax.plot([0, 1], [0, 1], label="a line")
+        ax.legend(fontsize=7)
+        ax.set_xlabel("epoch")
+        hidden = fig.text(0.5, 0.5, "not drawn", fontsize=4)
+        hidden.set_visible(False)
+        assert style.smallest_font_pt(fig) == 7
+        data, meta = style.book_png(fig)
+        plt.close(fig)
+    path = tmp_path / "fig.png"
+    path.write_bytes(base64.b64decode(data))
+    with Image.open(path) as im:
+        font_pt, dpi, recorded = page_rules.png_font_record(im.info)
+        assert recorded and font_pt == 7 and round(dpi) == style.PNG_DPI
+        assert meta["width"] == im.width // 2           # shown at 100 CSS px per figure inch
+    shown = page_rules.figure_text_sizes([{**figure(font_pt=font_pt, natural=im.width, shown=meta["width"]),
+                                           "dpi": dpi}])[0]
+    assert shown["shown_pt"] == pytest.approx(7 * 200 / 2 / 96, rel=1e-2)     # 7.3 pt: fails
+    assert page_rules.figure_text_problems("p", [shown])
+
+
+def test_cells_past_two_lines_fail_naming_page_table_and_cell():
+    cells = [{"table": 1, "name": "Table 1: K-means and shallow ACRBM", "lines": 4,
+              "text": "accuracy % (ours, paper profile)"},
+             {"table": 1, "name": "Table 1: K-means and shallow ACRBM", "lines": 2, "text": "NMI %"},
+             {"table": 3, "name": "in 1.5", "lines": 3, "text": "head start for cluster 0"}]
+    problems = page_rules.cell_wrap_problems("notebooks/shallow_acrbm.html", cells)
+    assert len(problems) == 2
+    assert problems[0].startswith("notebooks/shallow_acrbm.html: table 1 ('Table 1: K-means and shallow ACRBM')")
+    assert "'accuracy % (ours, paper profile)' takes 4 lines" in problems[0] and "NMI" not in problems[0]
+    assert "'head start for cluster 0' takes 3 lines" in problems[1]
+    assert page_rules.cell_wrap_problems("p", [dict(cells[1])]) == []
+    many = [{"table": 0, "name": "t", "lines": 3, "text": f"cell {i}"} for i in range(8)]
+    assert "and 3 more" in page_rules.cell_wrap_problems("p", many)[0]

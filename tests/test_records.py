@@ -222,11 +222,11 @@ def test_table_without_records_says_not_run_yet(tmp_path):
     assert len(table) == len(TABLE1_ROWS)
     assert list(table["method"]) == [method for _, method, _ in TABLE1_ROWS]
     assert list(table["clusters"]) == [k for _, _, k in TABLE1_ROWS]
-    assert set(table["accuracy % (ours, paper profile)"]) == {NOT_RUN}
+    assert set(table["accuracy % (ours)"]) == {NOT_RUN}
     assert set(table["accuracy % (this build, ci profile)"]) == {NOT_RUN}
     assert list(table["accuracy % (paper)"]) == [paper_accuracy(e) for e, _, _ in TABLE1_ROWS]
-    assert list(table["params (paper)"]) == [paper_results()["table1"]["rows"][e]["n_parameters"]
-                                             for e, _, _ in TABLE1_ROWS]
+    assert list(table["parameters: paper / ours"]) == [f"{paper_results()['table1']['rows'][e]['n_parameters']} / —"
+                                                       for e, _, _ in TABLE1_ROWS]
 
 
 def test_table_shows_written_records(tmp_path):
@@ -235,19 +235,17 @@ def test_table_shows_written_records(tmp_path):
     table = clustering_table(tmp_path, "mnist", build_profile="ci")
     row = table[table["method"] == "Shallow ACRBM"].iloc[0]       # the K = 10 row comes first
     assert row["clusters"] == 10
-    assert row["accuracy % (ours, paper profile)"] == "61.00 ± 1.41 (2 seeds, 20 ep, 60k train)"
-    assert row["accuracy % (this build, ci profile)"] == "55.00 (1 seed, 10 ep, 10k train)"
-    assert row["params (ours)"] == "7,850"
-    assert row["NMI % (ours, paper profile)"] == "30.50 ± 0.71"
-    assert row["Hungarian % (ours, paper profile)"] == "—"       # the record has no such metric
+    assert row["accuracy % (ours)"] == "61.00 ± 1.41" and row["seeds × epochs, images"] == "2\u00a0×\u00a020, 60k"
+    assert row["accuracy % (this build, ci profile)"] == "55.00 (1\u00a0×\u00a010, 10k)"
+    assert row["parameters: paper / ours"].endswith(" / 7,850")
     assert row["accuracy % (paper)"] == paper_accuracy("shallow_acrbm_10")
     other = clustering_table(tmp_path, "mnist")
-    assert (other["accuracy % (ours, paper profile)"] == NOT_RUN).sum() == len(TABLE1_ROWS) - 1
+    assert (other["accuracy % (ours)"] == NOT_RUN).sum() == len(TABLE1_ROWS) - 1
 
 
 def test_table_for_a_dataset_the_paper_did_not_use(tmp_path):
     table = clustering_table(tmp_path, "fashion_mnist")
-    assert set(table["accuracy % (paper)"]) == {"no paper number"}
+    assert set(table["accuracy % (paper)"]) == {"not in the paper"}
 
 
 # --------------------------------------------------------------------------- the paper's numbers

@@ -77,7 +77,10 @@ def test_verdict_table_and_figure(tmp_path):
     write(tmp_path, "shallow_acrbm_10", [0.60, 0.62])
     rep = report.reproduction_report(tmp_path)
     html = overview.verdict_table_html(rep, from_page="book/intro")
-    assert html.count("<tr>") == len(rep) + 1
+    # per claim: the claim across the table, its numbers, what they rest on (seeds, epochs, images in words)
+    assert html.count('<tr class="osa-claim-row">') == len(rep) and html.count('<tr class="osa-basis">') == len(rep)
+    assert html.count("<th>") == len(overview.VERDICT_COLUMNS)
+    assert "Trained: 2 seeds × 20 epochs, 60k training images." in html
     assert 'href="../notebooks/shallow_acrbm.html#' in html
     for verdict in set(rep["verdict"]):
         assert verdict.replace("'", "&#x27;") in html
@@ -94,3 +97,10 @@ def test_table1_shows_the_papers_selection_for_ae_kmeans():
     assert table1_metric(rec, "ae_acrbm_10") == "accuracy_majority"
     assert table1_metric({"metrics": {"accuracy_majority": {}}}, "ae_kmeans") == "accuracy_majority"
     assert table1_metric(None, "ae_kmeans") == "accuracy_majority"
+
+
+def test_budget_in_words():
+    assert overview.budget_words("3 of 5 · 500 · 60k; 2 of 5 · — · 60k") == (
+        "3 of 5 seeds × 500 epochs, 60k training images; 2 of 5 seeds, 60k training images")
+    assert overview.budget_words("1 · 10 of 500 · 1,106") == "1 seed × 10 of 500 epochs, 1,106 training images"
+    assert overview.budget_words("not run yet") == "not run yet"

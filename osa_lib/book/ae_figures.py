@@ -45,8 +45,12 @@ def plot_recipe_curves(record: dict, n_clusters: int = 10):
     """Validation accuracy (majority) against epochs for every recipe of ``n_clusters`` (mean over seeds)."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    from osa_lib.book.ae_recipes import recipe_label
+    from osa_lib.book.style import MAX_WIDTH
+
     prefix = f"{n_clusters}/"
+    n_lines = sum(k.startswith(prefix) for k in record["curves"])
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH, 3.2 + 0.2 * n_lines), layout="constrained")
     for i, (name, runs) in enumerate(sorted((k[len(prefix):], v) for k, v in record["curves"].items()
                                             if k.startswith(prefix))):
         n = max(len(r) for r in runs)
@@ -54,11 +58,11 @@ def plot_recipe_curves(record: dict, n_clusters: int = 10):
         for j, r in enumerate(runs):
             arr[j, :len(r)] = [np.nan if v is None else v for v in r]
         ax.plot(np.arange(1, n + 1), 100 * np.nanmean(arr, 0), marker="o", ms=3,
-                color=f"C{i % 10}", ls="-" if i < 10 else "--", label=name)
+                color=f"C{i % 10}", ls="-" if i < 10 else "--", label=recipe_label(name))
     ax.axvline(record["params"]["warmup_epochs"] + 0.5, color="grey", lw=0.8, ls=":")
-    ax.set(xlabel="epoch", ylabel="validation accuracy % (majority)", title=f"{n_clusters} clusters")
-    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    fig.tight_layout()
+    ax.set(xlabel="epoch (dotted: end of the shared warm-up)", ylabel="validation accuracy % (majority)",
+           title=f"{n_clusters} clusters")
+    fig.legend(loc="outside lower center", ncol=1, fontsize=9, frameon=False)
     return fig
 
 
@@ -133,9 +137,19 @@ def plot_cluster_portraits(states: dict[str, dict]):
     """
     import matplotlib.pyplot as plt
 
+    import textwrap
+
+    from osa_lib.book.style import MAX_WIDTH
+
     shown = {k: v for k, v in states.items() if v is not None and "cluster_means" in v}
     k = max((len(v["cluster_means"]) for v in shown.values()), default=1)
-    fig, axes = plt.subplots(max(len(shown), 1), k, figsize=(0.95 * k, 1.25 * max(len(shown), 1)), squeeze=False)
+    rows = max(len(shown), 1)
+    # drawn at the column's width at most (shown at the size it is drawn): a label margin, then k cells
+    label_width = 1.5
+    cell = min(0.95, (MAX_WIDTH - label_width) / k)
+    fig, axes = plt.subplots(rows, k, figsize=(label_width + cell * k, (cell + 0.35) * rows + 0.1), squeeze=False)
+    fig.subplots_adjust(left=label_width / (label_width + cell * k), right=0.995, top=0.9, bottom=0.02,
+                        wspace=0.08, hspace=0.45)
     for ax in axes.flat:
         ax.axis("off")
     for row, (label, state) in enumerate(shown.items()):
@@ -144,10 +158,9 @@ def plot_cluster_portraits(states: dict[str, dict]):
             ax = axes[row, c]
             ax.imshow(np.asarray(image).reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
             n = confusion[c].sum()
-            ax.set_title(f"{confusion[c].argmax()}: {100 * confusion[c].max() / n:.0f}%" if n else "empty",
-                         fontsize=7)
-        axes[row, 0].text(-0.15, 0.5, label, transform=axes[row, 0].transAxes, ha="right", va="center", fontsize=8)
-    fig.tight_layout()
+            ax.set_title(f"{confusion[c].argmax()}: {100 * confusion[c].max() / n:.0f}%" if n else "empty", fontsize=9)
+        axes[row, 0].text(-0.12, 0.5, textwrap.fill(label, 18), transform=axes[row, 0].transAxes, ha="right",
+                          va="center", fontsize=9)
     return fig
 
 

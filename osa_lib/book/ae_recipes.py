@@ -73,6 +73,38 @@ SEARCH_PLAN_ROUND2 = {10: ["kmeans_head_no_training", "joint_random_bn_lam0.1", 
                            "bce_warmup_joint_random_bn_lam0.1", "adam0.9_lr3e-3_kmeans_head_no_training",
                            "adam0.9_lr3e-3_joint_random_bn_lam0.1"]}
 
+#: Each recipe (and the two AE + K-means references of the search) in words, for tables and legends.
+#: "warm-up": the shared AE warm-up on reconstruction alone; "normalised code": batch-normalised h_AE.
+RECIPE_LABELS = {
+    "scratch_joint_lam1": "no warm-up: AE and head jointly from epoch 1, λ = 1",
+    "scratch_joint_lam0.1": "no warm-up: AE and head jointly from epoch 1, λ = 0.1",
+    "frozen_head_random": "warm-up, then a random head alone on the frozen AE",
+    "frozen_head_random_bn": "warm-up, then a random head alone on the frozen AE, normalised code",
+    "kmeans_head_no_training": "warm-up, then K-means centres as the head, not trained (K-means)",
+    "frozen_head_kmeans_bn": "warm-up, then a head from K-means centres trained alone on the frozen AE",
+    "joint_random_bn_lam0.1": "warm-up, then AE and a random head jointly, normalised code, λ = 0.1",
+    "joint_kmeans_bn_lam0.01": "warm-up, then AE and a K-means head jointly, normalised code, λ = 0.01",
+    "joint_kmeans_bn_lam0.1": "warm-up, then AE and a K-means head jointly, normalised code, λ = 0.1",
+    "joint_kmeans_bn_lam1": "warm-up, then AE and a K-means head jointly, normalised code, λ = 1",
+    "joint_kmeans_bn_lam0.1_T0.5": "as the row λ = 0.1 above, with softmax temperature 0.5",
+    "joint_kmeans_nobn_lam0.1": "warm-up, then AE and a K-means head jointly, raw code, λ = 0.1",
+    "joint_kmeans_bn_lam0.1_ramp": "as the row λ = 0.1 above, λ ramped up over 2 epochs",
+    "joint_random_bn_lam1_batch1024": "warm-up, then AE and a random head jointly, λ = 1, batch 1,024",
+    "joint_random_bn_lam0.1_batch1024": "warm-up, then AE and a random head jointly, λ = 0.1, batch 1,024",
+    "bce_warmup_joint_random_bn_lam0.1": "own warm-up on cross-entropy, then AE and a random head jointly, λ = 0.1",
+    "bce_warmup_kmeans_head_no_training": "own warm-up on cross-entropy, then K-means centres as the head",
+    "adam0.9_lr3e-3_joint_random_bn_lam0.1": "own warm-up with Adam β₁ = 0.9, rate 0.003, then jointly, λ = 0.1",
+    "adam0.9_lr3e-3_kmeans_head_no_training": "own warm-up with Adam β₁ = 0.9, rate 0.003, then K-means centres",
+    "ae_kmeans_standardized": "reference: AE + K-means on the standardised code",
+    "ae_kmeans_raw": "reference: AE + K-means on the raw code",
+}
+
+
+def recipe_label(name: str) -> str:
+    """A recipe of the search in words (:data:`RECIPE_LABELS`; an unknown name with spaces for underscores)."""
+    return RECIPE_LABELS.get(name, name.replace("_", " "))
+
+
 def recipe_params(name: str) -> dict:
     """:class:`AEACRBM` keyword arguments of a recipe (without ``from_scratch``)."""
     if name not in RECIPES:
@@ -190,6 +222,16 @@ def recipe_table(record: dict):
                 row["per seed %"] = ", ".join(f"{100 * v:.1f}" for v in m["per_seed"])
     table = pd.DataFrame(list(rows.values()))
     return table.sort_values(["clusters", "accuracy_majority %"], ascending=[True, False]).reset_index(drop=True)
+
+
+def recipe_table_for_page(record: dict):
+    """The search record as the page shows it: clusters, the recipe in words (:func:`recipe_label`),
+    validation accuracy (majority) with its standard deviation over seeds, NMI."""
+    table = recipe_table(record)
+    table["recipe"] = table["recipe"].map(recipe_label)
+    columns = {"clusters": "clusters", "recipe": "recipe (our ablation)", "accuracy_majority %": "validation accuracy %",
+               "accuracy_majority std": "std", "nmi %": "NMI %"}
+    return table[[c for c in columns if c in table.columns]].rename(columns=columns)
 
 
 def best_recipe(record: dict, n_clusters: int) -> str:

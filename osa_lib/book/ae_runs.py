@@ -17,7 +17,7 @@ from typing import Callable, Mapping, Sequence
 from osa_lib.book.ae_figures import ROW_LABELS, plot_accuracy_vs_epoch, plot_recipe_curves  # noqa: F401
 from osa_lib.book.ae_jobs import EXPERIMENTS, KMEANS_READINGS, gather_record, job_states, paper_jobs, run_jobs
 from osa_lib.book.ae_recipes import (RECIPES, SEARCH_PLAN, SEARCH_PLAN_ROUND2, best_recipe, recipe_params,  # noqa: F401
-                                     recipe_table, run_recipe_search)
+                                     recipe_label, recipe_table, recipe_table_for_page, run_recipe_search)
 from osa_lib.book.profiles import profile_settings
 from osa_lib.book.display import per_seed_for_page
 from osa_lib.book.records import (RunResult, epochs_per_seed, per_seed_frame, read_record, record_epochs, record_path,
@@ -278,9 +278,9 @@ def budget_table(curves: Mapping[str, object], paper: Mapping[str, float | None]
         mean = (complete if not complete.empty else df).mean(axis=1)
         epoch, rising = stops_improving(mean, tolerance)
         rows.append({"row": ROW_LABELS.get(row, row), "seeds": df.shape[1],
-                     "last epoch (of %d)" % planned_epochs: int(mean.index[-1]),
+                     "epoch reached (of %d)" % planned_epochs: int(mean.index[-1]),
                      "accuracy % there": round(float(mean.iloc[-1]), 2),
-                     "best % (epoch), read off the test labels": f"{mean.max():.2f} ({int(mean.idxmax())})",
+                     "best % (epoch), by test labels": f"{mean.max():.2f} ({int(mean.idxmax())})",
                      f"stops improving (±{tolerance:g} pt) at epoch": f"{epoch}" + (" (still rising)" if rising else ""),
                      "paper %": paper.get(row)})
     return pd.DataFrame(rows)

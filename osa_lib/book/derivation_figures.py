@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
-def matrix_plot(matrix: np.ndarray, title: str = "", *, value_label: str = "entry (log scale)",
+def matrix_plot(matrix: np.ndarray, title: str = "", *, value_label: str = "entry of D, log scale",
                 axis_label: str = "cluster"):
     """A heat map of a square matrix (eq 16's D), log-scaled colours, with labelled axes and colour bar."""
     from matplotlib.colors import LogNorm
@@ -64,16 +64,27 @@ def cluster_size_bars(sizes: Mapping[str, np.ndarray]):
     return fig
 
 
-def loss_curves(histories: Mapping[str, Sequence[float]], *, log: bool = True):
-    """Loss against optimisation step for several runs (log scale by default)."""
+#: Line styles of :func:`loss_curves`, in order: runs that overlap stay visible (a wide pale solid line
+#: under narrower dashed, dotted and dash-dotted ones, each with its own markers at staggered steps).
+LOSS_STYLES = (dict(ls="-", lw=3.2, alpha=0.45, marker="o"), dict(ls="--", lw=1.6, marker="s"),
+               dict(ls=":", lw=2.0, marker="^"), dict(ls="-.", lw=1.4, marker="d"))
+
+
+def loss_curves(histories: Mapping[str, Sequence[float]], *, log: bool = True, xlabel: str = "Adam step",
+                ylabel: str = "loss (own objective)"):
+    """Loss against optimisation step for several runs (log scale by default). Each run has its own line
+    style and markers (:data:`LOSS_STYLES`), so that a run lying on another stays visible."""
     fig, ax = plt.subplots(figsize=(5.6, 3.2))
-    for label, values in histories.items():
+    for i, (label, values) in enumerate(histories.items()):
         values = np.asarray(values, dtype=float)
-        ax.plot(np.arange(len(values)), np.maximum(values, 1e-12) if log else values, label=label)
+        every = max(len(values) // 8, 1)
+        style = LOSS_STYLES[i % len(LOSS_STYLES)]
+        ax.plot(np.arange(len(values)), np.maximum(values, 1e-12) if log else values, label=label, ms=5,
+                markevery=(i * every // len(LOSS_STYLES), every), color=f"C{i}", **style)
     if log:
         ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel + (", log scale" if log else ""))
     ax.legend()
     fig.tight_layout()
     return fig

@@ -143,19 +143,73 @@ def table_frame(df, *, headers: Mapping[str, str] | None = None, digits: int | M
     return result.rename(columns=lambda c: c.replace("_", " ") if isinstance(c, str) else c)
 
 
+#: Advance (em) of a character of the tables' sans-serif type, by kind: capitals, digits, lower case,
+#: spaces, punctuation, other (calibrated in Chromium against system-ui at 0.8rem, within about 7 %); bold
+#: text is wider by :data:`BOLD`. With :data:`CELL_PADDING_EM` (a cell's horizontal padding,
+#: _static/tables.css) and a safety :data:`MARGIN` they give the width a column needs (:func:`column_min_width_em`).
+CHAR_EM = {"upper": 0.70, "digit": 0.64, "lower": 0.58, "space": 0.32, "punctuation": 0.38, "other": 0.8}
+BOLD, CELL_PADDING_EM, MARGIN = 1.12, 0.9, 1.03
+
+
+def text_width_em(text: str, *, bold: bool = False) -> float:
+    """An estimate of the width (em) of ``text`` set in the tables' type."""
+    def advance(ch):
+        kind = ("upper" if ch.isupper() else "digit" if ch.isdigit() else "lower" if ch.islower()
+                else "space" if ch in " \u00a0" else "punctuation" if ch in ",.;:()[]/'-" else "other")
+        return CHAR_EM[kind]
+    return sum(advance(ch) for ch in str(text)) * (BOLD if bold else 1.0)
+
+
+def two_line_width_em(text: str, *, bold: bool = False) -> float:
+    """The width (em) of the longer line when ``text`` is broken at one of its spaces into two lines as
+    evenly as possible (no-break spaces do not break; a text without a space stays on one line)."""
+    words = str(text).split(" ")
+    return min(max(text_width_em(" ".join(words[:i]), bold=bold), text_width_em(" ".join(words[i:]), bold=bold))
+               for i in range(1, len(words))) if len(words) > 1 else text_width_em(text, bold=bold)
+
+
+#: The widest minimum a column gets (em, about a third of the column): a longer unbroken text (a file name)
+#: wraps inside it rather than pushing the table past the column.
+MAX_MIN_WIDTH_EM = 18.0
+
+
+def column_min_width_em(header: str, cells) -> float:
+    """The width (em) a column needs for its header and every cell to take at most two lines (at most
+    :data:`MAX_MIN_WIDTH_EM`)."""
+    need = max([two_line_width_em(header, bold=True)] + [two_line_width_em(c) for c in cells])
+    return round(min(MARGIN * need + CELL_PADDING_EM, MAX_MIN_WIDTH_EM), 1)
+
+
+def whole_numbers(cell):
+    """A table cell whose measured numbers do not break across lines: no-break spaces inside
+    ``"59.45 ± 0.01"`` (an interval ``"[70.20, 78.42]"`` may break after its comma; other text, and
+    non-strings, unchanged)."""
+    import re
+
+    if not isinstance(cell, str):
+        return cell
+    return re.sub(r"(\d) ± (\d)", "\\1\u00a0±\u00a0\\2", cell)
+
+
 def show_table(df, *, headers: Mapping[str, str] | None = None, digits: int | Mapping[str, int] = 2,
                drop_constant_zero: Sequence[str] = (), text_columns: Sequence[str] = (), caption: str | None = None,
                zero_below: float = 0.0):
     """A table a person can read: no index column, short headers (``headers`` renames), numbers at
-    sensible precision, "–" for missing values; ``text_columns`` (names after renaming) get a minimum
-    width so that words are not broken. Returns a pandas Styler (renders as HTML in the book)."""
+    sensible precision, "–" for missing values, measured numbers kept whole (:func:`whole_numbers`);
+    ``text_columns`` (names after renaming) are left-aligned; every column gets the minimum width its
+    header and longest cell need to take at most two lines (:func:`column_min_width_em`). Returns a pandas
+    Styler (renders as HTML in the book)."""
     frame = table_frame(df, headers=headers, digits=digits, drop_constant_zero=drop_constant_zero,
-                        zero_below=zero_below)
+                        zero_below=zero_below).map(whole_numbers)
     styler = frame.style.hide(axis="index").set_table_attributes('class="osa-table"')
     first = frame.columns[0] if len(frame.columns) else None
     wide = [c for c in frame.columns if c in text_columns or (c == first and not text_columns)]
     if wide:
-        styler = styler.set_properties(subset=wide, **{"min-width": "9em", "text-align": "left"})
+        styler = styler.set_properties(subset=wide, **{"text-align": "left"})
+    # every column as wide as its header and its longest cell need to stay within two lines
+    styler = styler.set_table_styles([
+        {"selector": f"th.col_heading.col{i}", "props": [("min-width", f"{column_min_width_em(str(c), frame[c]):g}em")]}
+        for i, c in enumerate(frame.columns)], overwrite=False)
     if caption:
         styler = styler.set_caption(caption)
     return styler

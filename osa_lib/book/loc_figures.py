@@ -31,11 +31,12 @@ def mask_with_band(mask: np.ndarray, ignore: np.ndarray | None) -> np.ndarray:
 
 
 def sharp_inline_figures() -> None:
-    """Inline figures as 2x PNGs shown at their nominal size ("retina"): at the book style's 110 dpi
-    they carry 220 pixels per displayed inch, and their fonts keep their point size on the page."""
-    from matplotlib_inline.backend_inline import set_matplotlib_formats
+    """Inline figures as the book style shows them (:func:`osa_lib.book.style.use_book_style`): 2x PNGs
+    shown at their nominal size, 200 pixels per displayed inch, fonts at their point size on the page,
+    each PNG recording its smallest font size for the browser check."""
+    from osa_lib.book.style import use_book_style
 
-    set_matplotlib_formats("retina")
+    use_book_style()
 
 
 def panel_grid(images: np.ndarray, rows: Mapping[str, np.ndarray], *, kinds: Mapping[str, str] | None = None,
@@ -213,7 +214,7 @@ def loc_graph():
     Top row: the forward pass; middle row: the training loss, whose gradient (dashed) reaches the
     observer only while the hinge fires; bottom row: inference (labels and the binary mask).
     """
-    fig, ax = plt.subplots(figsize=(6.9, 4.4))
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH, 4.4))
     ax.set_xlim(0, 76), ax.set_ylim(0, 48)
     _blank(ax)
     w, h = 14, 8

@@ -10,7 +10,7 @@ The runners live in :mod:`osa_lib.book.loc_table2` (settings, Table 2) and
 :mod:`osa_lib.book.loc_studies` (the studies, the numbers of the text); the data in
 :mod:`osa_lib.data.flowers`. This module names them for the notebook.
 """
-from osa_lib.book.loc_studies import (OPEN_QUESTIONS, RESULT_COLUMNS, STUDY_COLUMNS, STUDY_HEADERS, TRAINING_COLUMNS,
+from osa_lib.book.loc_studies import (OPEN_QUESTIONS, RESULT_COLUMNS, STUDY_COLUMNS, STUDY_HEADERS, SUMMARY_COLUMNS, TRAINING_COLUMNS,
                                       chapter_numbers, data_numbers, data_table, load_chapter_records,
                                       load_record_split, many_clusters_share, open_question_variants,
                                       records_copy, rho_label, rho_study, rho_summary, study_frame, study_table,
@@ -23,7 +23,7 @@ from osa_lib.book.loc_table2 import (LOC_PROFILES, PROGRESS_ENV, TABLE2_EXPERIME
                                      run_loc_untrained, score_masks)
 from osa_lib.data.flowers import SegmentationData, load_segmentation_data
 
-__all__ = ["LOC_PROFILES", "OPEN_QUESTIONS", "PROGRESS_ENV", "RESULT_COLUMNS", "STUDY_COLUMNS", "STUDY_HEADERS",
+__all__ = ["LOC_PROFILES", "OPEN_QUESTIONS", "PROGRESS_ENV", "RESULT_COLUMNS", "STUDY_COLUMNS", "STUDY_HEADERS", "SUMMARY_COLUMNS",
            "TRAINING_COLUMNS", "data_numbers", "load_record_split", "many_clusters_share", "records_per_seed_table",
            "study_frame", "training_curves_from_records", "variant_name", "SegmentationData", "TABLE2_EXPERIMENTS",
            "UNTRAINED_NOTE", "background_share", "chapter_numbers", "data_table", "limits_analysis",

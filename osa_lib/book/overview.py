@@ -16,31 +16,45 @@ from osa_lib.book.paper import TABLE1_ROWS
 from osa_lib.book.records import preferred_record
 from osa_lib.book.tables import METRICS
 from osa_lib.book.verdicts import (COLOURS, NOT_RUN, VERDICTS, budget_shortfall, evidence_href, mean_interval,
-                                   table1_metric)
+                                   table1_metric, verdict_badge)
 
-#: Columns of the verdict table, as headers.
-VERDICT_COLUMNS = ("claim", "paper", "ours [95 % interval]", "gap", "budget: seeds · epochs · images",
-                   "labels that chose it", "verdict")
+#: Columns of the verdict table, as headers: under each claim (a row of its own, across the table), its
+#: numbers, then a line of what they rest on (:func:`budget_words`, the labels that chose them).
+VERDICT_COLUMNS = ("paper", "ours [95 % interval]", "gap, points", "verdict")
 
 
-def verdict_badge(verdict: str) -> str:
-    """An inline, coloured HTML label for ``verdict``."""
-    background, colour = COLOURS[verdict]
-    return (f'<span class="osa-verdict" style="background:{background};color:{colour};border:1px solid {colour};'
-            f'border-radius:4px;padding:0 4px;white-space:nowrap;font-weight:600">{html.escape(verdict)}</span>')
+def budget_words(budget: str) -> str:
+    """A report row's budget (``"3 of 5 · 500 · 60k; 2 of 5 · — · 60k"``: seeds · epochs · training
+    images, one per side) in words: ``"3 of 5 seeds × 500 epochs, 60k training images; 2 of 5 seeds,
+    60k training images"``; other text unchanged."""
+    out = []
+    for part in str(budget).split("; "):
+        fields = part.split(" · ")
+        if len(fields) != 3:
+            out.append(part)
+            continue
+        seeds, epochs, images = fields
+        text = f"{seeds} seed{'' if seeds == '1' else 's'}"
+        text += f" × {epochs} epochs" if epochs != "—" else ""
+        out.append(text + (f", {images} training images" if images != "—" else ""))
+    return "; ".join(out)
 
 
 def verdict_table_html(report, *, from_page: str = "book/intro", keys: Sequence[str] | None = None,
                        compact: bool = False) -> str:
-    """The verdict table as HTML, one view for the landing page and the report.
+    """The verdict table as HTML, one view for the report and the landing page, one ``tbody`` per claim so
+    that it fits the column with no cell past two lines.
 
-    Full (the report): claim (linked to its evidence) | paper | ours | gap | budget | labels | verdict.
-    ``compact=True`` (the landing page): claim (linked; the full detail in the link's tooltip) |
-    paper → ours | verdict; the gap, budget and labels columns stay on the report page.
+    Full (the report), three rows per claim: the claim, linked to its evidence, across the table; its
+    numbers (:data:`VERDICT_COLUMNS`: paper | ours | gap | verdict); and what they rest on, across the table
+    (seeds, epochs and training images in words, :func:`budget_words`, and the labels that chose them).
+    ``compact=True`` (the landing page), two rows per claim: the claim (the full detail in the link's
+    tooltip); paper | ours | verdict. The gap and what each number rests on stay on the report page.
     ``report`` is :func:`osa_lib.book.report.reproduction_report`'s DataFrame; ``from_page`` the page
     that shows it (links are relative); ``keys`` keeps only those claims.
     """
-    columns = ("claim (link: evidence)", "paper → ours [95 % interval]", "verdict") if compact else VERDICT_COLUMNS
+    columns = ("paper", "ours [95 % interval]", "verdict") if compact else VERDICT_COLUMNS
+    n = len(columns)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = []
     for row in report.to_dict("records"):
@@ -48,17 +62,15 @@ def verdict_table_html(report, *, from_page: str = "book/intro", keys: Sequence[
             continue
         title = f' title="{html.escape(str(row.get("detail") or ""))}"' if compact else ""
         link = f'<a href="{html.escape(evidence_href(row, from_page))}"{title}>{html.escape(str(row["claim"]))}</a>'
-        if compact:
-            cells = [link, f'{html.escape(str(row["paper"]))} → {html.escape(str(row["ours"]))}']
-        else:
-            cells = [link] + [html.escape(str(row[c])) for c in ("paper", "ours", "gap", "budget", "labels")]
-        cells.append(verdict_badge(row["verdict"]))
-        body.append("<tr>" + "".join(f'<td class="osa-claim">{c}</td>' if i == 0 and compact else f"<td>{c}</td>"
-                                     for i, c in enumerate(cells)) + "</tr>")
-    classes, style = ("osa-verdict-table osa-compact table", "") if compact else (
-        "osa-verdict-table table", ' style="font-size:0.85em"')
-    return (f'<table class="{classes}"{style}>'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+        shown = ("paper", "ours") if compact else ("paper", "ours", "gap")
+        numbers = [html.escape(str(row[c])) for c in shown] + [verdict_badge(row["verdict"])]
+        basis = "" if compact else (
+            f'<tr class="osa-basis"><td colspan="{n}">Trained: {html.escape(budget_words(row["budget"]))}. '
+            f'Labels that chose it: {html.escape(str(row["labels"]))}.</td></tr>')
+        body.append(f'<tbody class="osa-claim-group"><tr class="osa-claim-row"><th colspan="{n}">{link}</th></tr>'
+                    f'<tr>{"".join(f"<td>{c}</td>" for c in numbers)}</tr>{basis}</tbody>')
+    classes = "osa-verdict-table osa-compact table" if compact else "osa-verdict-table table"
+    return f'<table class="{classes}"><thead><tr>{head}</tr></thead>{"".join(body)}</table>'
 
 
 def _points(results_dir, build_profile: str, verdicts: Mapping[str, str]) -> list[dict]:

@@ -38,6 +38,7 @@ is fitted on the labels of the split it scores; the report says so once.
 """
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass
 from typing import Mapping, Sequence
@@ -83,6 +84,13 @@ COLOURS = {
     NOT_AT_BUDGET: ("#ddf4ff", "#0969da"),
     NOT_RUN: ("#f6f8fa", "#57606a"),
 }
+def verdict_badge(verdict: str) -> str:
+    """An inline, coloured HTML label for ``verdict`` (its colours: :data:`COLOURS`)."""
+    background, colour = COLOURS[verdict]
+    return (f'<span class="osa-verdict" style="background:{background};color:{colour};border:1px solid {colour};'
+            f'border-radius:4px;padding:0 4px;white-space:nowrap;font-weight:600">{html.escape(verdict)}</span>')
+
+
 #: Which labels chose a number.
 LABELS_NONE, LABELS_TRAIN, LABELS_TEST = "none", "training labels", "test labels"
 LABEL_USES = (LABELS_NONE, LABELS_TRAIN, LABELS_TEST)
