@@ -229,3 +229,4 @@ def test_shallow_exhibits_keep_indices_and_model_outputs_small_and_round_trip(ti
     path = records.write_exhibits("shallow_acrbm_sweep", exhibits, tmp_path, "ci", "synthetic")
     assert records.read_exhibits(tmp_path, "ci", "synthetic", "shallow_acrbm_sweep")["data"] == exhibits
     assert path.stat().st_size < 200_000
+    assert experiments.exhibit_test_images(exhibits, tiny) is tiny.X_test     # the whole split: this run's rows

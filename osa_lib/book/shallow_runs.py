@@ -328,3 +328,19 @@ def distortion_frame(exhibits: dict):
     names = ("trustworthiness", "knn_agreement_codes", "knn_agreement_2d")
     return pd.DataFrame([{"K": int(k), **{n: v[n] for n in names if n in v}}
                          for k, v in exhibits["tsne"]["by_k"].items()])
+
+
+def exhibit_test_images(exhibits: dict, data: ClusteringData, data_dir=None) -> np.ndarray:
+    """The test rows the exhibits' indices point into (pixels are not stored, only indices): this run's test rows
+    when they are the whole test split (a subset is smaller; the whole split keeps its order), else the test
+    split read again from the data set."""
+    if len(data.X_test) == exhibits["n_test"]:
+        return data.X_test
+    from osa_lib.data import flatten_images, load_dataset
+
+    X_test, _ = load_dataset(data.dataset, train=False, data_dir=data_dir)
+    rows = flatten_images(X_test)
+    if len(rows) != exhibits["n_test"]:
+        raise ValueError(f"the exhibits index {exhibits['n_test']} test images; the {data.dataset} test split here "
+                         f"has {len(rows)}")
+    return rows
