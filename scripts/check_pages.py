@@ -21,7 +21,10 @@ expected; it fails on
   included), a Python repr (``{'``, ``[{``, ``np.float64(``), a count printed as a float
   (``384.0 images``), a ``(s)`` plural, NaN/None in a table cell, a table column narrower than
   40 px, a table header broken inside a word, and a landing page whose Fig. 1 starts below the
-  second screen (its top is printed with the page's height).
+  second screen (its top is printed with the page's height);
+- a number of this build's ``ci`` run (its records' metrics and its exhibits' facts, as the pages print them,
+  that no ``paper``-profile file or the paper's own numbers hold) anywhere on the page outside its folded
+  "This build's run" block (page_rules.run_only_numbers, run_number_problems).
 Exits non-zero listing every failed check. Uses Debian's chromium.
 """
 from __future__ import annotations
@@ -227,7 +230,8 @@ def anchor_exists(target: Path, anchor: str, cache: dict) -> bool:
     return soup is not None and (not anchor or soup.find(id=anchor) is not None)
 
 
-def check_page(rel: str, want_table: bool, want_math: bool, want_images: bool, cache: dict) -> list[str]:
+def check_page(rel: str, want_table: bool, want_math: bool, want_images: bool, cache: dict,
+               run_numbers: set[str] = frozenset()) -> list[str]:
     page = HTML / rel
     if not page.exists():
         return [f"{rel}: page not built"]
@@ -263,6 +267,7 @@ def check_page(rel: str, want_table: bool, want_math: bool, want_images: bool, c
               for t in main.find_all("table")]
     problems += page_rules.text_problems(rel, text + " " + outputs, html=str(main))
     problems += page_rules.table_problems(rel, tables)
+    problems += page_rules.run_number_problems(rel, page_rules.text_outside_folds(str(main)), run_numbers)
     problems += page_rules.layout_problems(rel, m, landing=rel == LANDING)
     if want_math and not main.find("mjx-container"):
         problems.append(f"{rel}: no rendered equation")
@@ -307,8 +312,11 @@ def main() -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     pages = sys.argv[1:] or toc_pages()
     problems, cache = [], {}
+    # numbers only this build's ci run measured: none may stand outside a page's folded block
+    run_numbers = page_rules.run_only_numbers(
+        ROOT / "results", reference_texts=((ROOT / "osa_lib" / "book" / "paper_results.json").read_text(),))
     for rel in pages:
-        problems += check_page(rel, *PAGES.get(rel, (False, False, False)), cache)
+        problems += check_page(rel, *PAGES.get(rel, (False, False, False)), cache, run_numbers)
     if problems:
         raise SystemExit("browser check failed:\n  " + "\n  ".join(problems))
     print("browser check passed")

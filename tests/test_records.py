@@ -308,16 +308,6 @@ def test_exhibits_round_trip_beside_the_records_with_provenance(tmp_path):
     assert records.read_exhibits(tmp_path, "ci", "mnist", "shallow_acrbm_sweep") is None
 
 
-def test_preferred_exhibits_take_the_paper_profile_first(tmp_path):
-    assert records.preferred_exhibits(tmp_path, "mnist", "x") == (None, None)
-    records.write_exhibits("x", {"v": 1}, tmp_path, "ci", "mnist")
-    exhibits, profile = records.preferred_exhibits(tmp_path, "mnist", "x")
-    assert profile == "ci" and exhibits["data"] == {"v": 1}
-    records.write_exhibits("x", {"v": 2}, tmp_path, "paper", "mnist")
-    exhibits, profile = records.preferred_exhibits(tmp_path, "mnist", "x")
-    assert profile == "paper" and exhibits["data"] == {"v": 2}
-
-
 def test_exhibits_refuse_data_sized_payloads_and_broken_files(tmp_path):
     with pytest.raises(ValueError, match="not data or weights"):
         records.write_exhibits("big", {"pixels": [0.5] * 1_000_000}, tmp_path, "ci", "mnist")

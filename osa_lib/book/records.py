@@ -301,15 +301,6 @@ def read_exhibits(results_dir, profile: str, dataset: str, name: str) -> dict | 
     return exhibits
 
 
-def preferred_exhibits(results_dir, dataset: str, name: str, build_profile: str = "ci"):
-    """The paper-profile exhibits if there are, else this build's; with the profile they came from."""
-    for profile in ("paper", build_profile):
-        exhibits = read_exhibits(results_dir, profile, dataset, name)
-        if exhibits is not None:
-            return exhibits, profile
-    return None, None
-
-
 def _significant(value, digits: int):
     """A number rounded to ``digits`` significant digits (ints, text and None as they are)."""
     if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, str):
