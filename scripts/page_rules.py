@@ -146,27 +146,29 @@ def _numbers(node, keys: tuple[str, ...] | None = None, inside: bool = False):
 def run_only_numbers(results_root, reference_texts: tuple[str, ...] = ()) -> set[str]:
     """Numbers, as the pages print them (:func:`printed_forms`), of this build's ``ci`` run that no committed
     ``paper``-profile file holds: the measurements of ``results/ci/**`` records (their ``metrics``) and exhibits
-    (their ``facts``), minus the forms of every number in ``results/paper/**`` and of every decimal in
-    ``reference_texts`` (e.g. the paper's own numbers, paper_results.json). Empty without a ci run."""
+    (their ``facts``), minus the forms of every number a page may print from ``results/paper/**`` (all of a
+    record; an exhibits file's ``facts`` and ``table``, not its coordinates, pixels or curves, whose thousands
+    of numbers would excuse almost any decimal) and of every decimal in ``reference_texts`` (e.g. the paper's
+    own numbers, paper_results.json). Empty without a ci run."""
     import json
 
     root = Path(results_root)
 
-    def forms(folder: Path, keys) -> set[str]:
+    def forms(folder: Path, record_keys, exhibit_keys) -> set[str]:
         found = set()
         for path in sorted(folder.rglob("*.json")) if folder.is_dir() else []:
             try:
                 node = json.loads(path.read_text())
             except (OSError, ValueError):
                 continue
-            for value in _numbers(node, keys):
+            for value in _numbers(node, exhibit_keys if "exhibits" in path.parts else record_keys):
                 found |= printed_forms(value)
         return found
 
-    allowed = forms(root / "paper", None)
+    allowed = forms(root / "paper", None, ("facts", "table"))
     for text in reference_texts:
         allowed |= set(DECIMAL.findall(text))
-    return forms(root / "ci", ("metrics", "facts")) - allowed
+    return forms(root / "ci", ("metrics",), ("facts",)) - allowed
 
 
 def text_outside_folds(html: str) -> str:

@@ -90,6 +90,9 @@ def test_run_only_numbers_are_the_ci_measurements_no_paper_file_holds(tmp_path):
                                                                                           "mean": 0.57575, "std": 0.043}}})
     _write(tmp_path / "ci" / "mnist" / "exhibits" / "sweep.json", {"data": {"facts": {"trustworthiness_k10": 0.98712}}})
     _write(tmp_path / "paper" / "mnist" / "kmeans.json", {"metrics": {"accuracy_majority": {"mean": 0.6144}}})
+    # the paper-profile exhibits' coordinates are not printed: they excuse nothing
+    _write(tmp_path / "paper" / "mnist" / "exhibits" / "sweep.json",
+           {"data": {"tsne": {"coordinates": [[53.71, 0.987]]}, "facts": {"trustworthiness_k30": 0.5}}})
     numbers = page_rules.run_only_numbers(tmp_path, reference_texts=("the paper prints 57.58 %",))
     assert {"53.71", "53.7", "0.537", "0.5371", "0.987", "98.71"} <= numbers
     assert "61.44" not in numbers and "0.614" not in numbers         # a paper-profile number
