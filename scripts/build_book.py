@@ -99,6 +99,8 @@ def retitle(path: Path, label: str, title: str) -> None:
         if cell.cell_type == "markdown":
             for old in re.findall(r"^\((\S+)\)=$", cell.source, flags=re.M):
                 renamed[old] = label if old == page_label else f"{old}-{label}"
+            for old in re.findall(r"^:name: (\S+)$", cell.source, flags=re.M):    # {glue:figure} directives
+                renamed[old] = f"{old}-{label}"
         figure = cell.metadata.get("mystnb", {}).get("figure")
         if figure and "name" in figure:
             renamed[figure["name"]] = f"{figure['name']}-{label}"
@@ -108,6 +110,7 @@ def retitle(path: Path, label: str, title: str) -> None:
             continue
         for old, new in renamed.items():
             cell.source = re.sub(rf"^\({re.escape(old)}\)=$", f"({new})=", cell.source, flags=re.M)
+            cell.source = re.sub(rf"^:name: {re.escape(old)}$", f":name: {new}", cell.source, flags=re.M)
             cell.source = re.sub(rf"(\{{(?:numref|ref)\}}`(?:[^`<]*<)?){re.escape(old)}(>?`)", rf"\g<1>{new}\g<2>",
                                  cell.source)
     nbformat.write(nb, path)

@@ -26,7 +26,10 @@ expected; it fails on
   reads below 9 pt on the page (the font size its PNG records, times the PNG's dpi, times the scale
   the page shows it at, over 96; a PNG recording no font size fails too), and a table cell that
   takes more than two lines at the 1280 px window. Each page's line prints the figures' scales,
-  the smallest text and the most lines a cell takes.
+  the smallest text and the most lines a cell takes;
+- a number of this build's ``ci`` run (its records' metrics and its exhibits' facts, as the pages print them,
+  that no ``paper``-profile file or the paper's own numbers hold) anywhere on the page outside its folded
+  "This build's run" block (page_rules.run_only_numbers, run_number_problems).
 Exits non-zero listing every failed check. Uses Debian's chromium.
 """
 from __future__ import annotations
@@ -323,7 +326,8 @@ def anchor_exists(target: Path, anchor: str, cache: dict) -> bool:
     return soup is not None and (not anchor or soup.find(id=anchor) is not None)
 
 
-def check_page(rel: str, want_table: bool, want_math: bool, want_images: bool, cache: dict) -> list[str]:
+def check_page(rel: str, want_table: bool, want_math: bool, want_images: bool, cache: dict,
+               run_numbers: set[str] = frozenset()) -> list[str]:
     page = HTML / rel
     if not page.exists():
         return [f"{rel}: page not built"]
@@ -359,6 +363,7 @@ def check_page(rel: str, want_table: bool, want_math: bool, want_images: bool, c
               for t in main.find_all("table")]
     problems += page_rules.text_problems(rel, text + " " + outputs, html=str(main))
     problems += page_rules.table_problems(rel, tables)
+    problems += page_rules.run_number_problems(rel, page_rules.text_outside_folds(str(main)), run_numbers)
     problems += page_rules.layout_problems(rel, m, landing=rel == LANDING)
     readable, reading = reader_problems(rel, page, m)
     problems += readable
@@ -405,8 +410,11 @@ def main() -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     pages = sys.argv[1:] or toc_pages()
     problems, cache = [], {}
+    # numbers only this build's ci run measured: none may stand outside a page's folded block
+    run_numbers = page_rules.run_only_numbers(
+        ROOT / "results", reference_texts=((ROOT / "osa_lib" / "book" / "paper_results.json").read_text(),))
     for rel in pages:
-        problems += check_page(rel, *PAGES.get(rel, (False, False, False)), cache)
+        problems += check_page(rel, *PAGES.get(rel, (False, False, False)), cache, run_numbers)
     if problems:
         raise SystemExit("browser check failed:\n  " + "\n  ".join(problems))
     print("browser check passed")

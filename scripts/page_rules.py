@@ -189,3 +189,89 @@ def cell_wrap_problems(rel: str, cells: list[dict], shown: int = 5) -> list[str]
         problems.append(f"{rel}: table {t} ({wrapped[0]['name'][:60]!r}) wraps cells past {MAX_CELL_LINES} "
                         f"lines at a 1280 px window: {named}{more}")
     return problems
+
+
+# --------------------------------------------------------------------------- numbers of this build's run
+
+#: A decimal number as it stands in a page's text ("61.44", "0.987"): digits, a point, digits.
+DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.]*\d)")
+#: Where a chapter folds this build's run away: a dropdown (sphinx-design renders it as <details>).
+FOLDED = "details, .sd-dropdown, .dropdown"
+
+
+def significant_digits(text: str) -> int:
+    """Significant digits of a decimal as printed: leading zeros do not count ("0.043" has 2, "54.30" has 4)."""
+    return len(text.replace(".", "").lstrip("0"))
+
+
+def printed_forms(value: float) -> set[str]:
+    """How a page may print a record's number, kept where it would pass for a measurement (a point and at
+    least 3 significant digits): a fraction as a percent with 1 or 2 decimals and as itself with 3 or 4;
+    other numbers with 2 to 4 decimals."""
+    value = float(value)
+    if 0 <= abs(value) <= 1:
+        candidates = [f"{100 * abs(value):.{d}f}" for d in (1, 2)] + [f"{abs(value):.{d}f}" for d in (3, 4)]
+    else:
+        candidates = [f"{abs(value):.{d}f}" for d in (2, 3, 4)]
+    return {c for c in candidates if significant_digits(c) >= 3}
+
+
+def _numbers(node, keys: tuple[str, ...] | None = None, inside: bool = False):
+    """Every number under ``node`` (JSON), or only those under keys named in ``keys``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _numbers(value, keys, inside or keys is None or key in keys)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _numbers(value, keys, inside)
+    elif isinstance(node, (int, float)) and not isinstance(node, bool) and inside:
+        yield float(node)
+
+
+def run_only_numbers(results_root, reference_texts: tuple[str, ...] = ()) -> set[str]:
+    """Numbers, as the pages print them (:func:`printed_forms`), of this build's ``ci`` run that no committed
+    ``paper``-profile file holds: the measurements of ``results/ci/**`` records (their ``metrics``) and exhibits
+    (their ``facts``), minus the forms of every number a page may print from ``results/paper/**`` (all of a
+    record; an exhibits file's ``facts`` and ``table``, not its coordinates, pixels or curves, whose thousands
+    of numbers would excuse almost any decimal) and of every decimal in ``reference_texts`` (e.g. the paper's
+    own numbers, paper_results.json). Empty without a ci run."""
+    import json
+
+    root = Path(results_root)
+
+    def forms(folder: Path, record_keys, exhibit_keys) -> set[str]:
+        found = set()
+        for path in sorted(folder.rglob("*.json")) if folder.is_dir() else []:
+            try:
+                node = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            for value in _numbers(node, exhibit_keys if "exhibits" in path.parts else record_keys):
+                found |= printed_forms(value)
+        return found
+
+    allowed = forms(root / "paper", None, ("facts", "table"))
+    for text in reference_texts:
+        allowed |= set(DECIMAL.findall(text))
+    return forms(root / "ci", ("metrics",), ("facts",)) - allowed
+
+
+def text_outside_folds(html: str) -> str:
+    """A page's visible text without what it folds away (dropdowns) and without code and maths."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for node in soup.select(f"{FOLDED}, mjx-container, script, style, pre, code, .math, .highlight"):
+        node.decompose()
+    return soup.get_text(" ")
+
+
+def run_number_problems(rel: str, text: str, run_numbers: set[str]) -> list[str]:
+    """A number of this build's run (:func:`run_only_numbers`) in ``text`` (the page outside its folded block):
+    a result the page states from the small check run instead of the records."""
+    problems = []
+    for match in DECIMAL.finditer(text):
+        if match.group(0) in run_numbers:
+            problems.append(f"{rel}: a number of this build's ci run outside its folded block: "
+                            f"{_quote(text, match)!r}")
+    return list(dict.fromkeys(problems))

@@ -2,12 +2,15 @@
 
     python scripts/run_shallow_rows.py --dataset fashion_mnist
     python scripts/run_shallow_rows.py --dataset fashion_mnist --rows kmeans shallow_acrbm_10
+    python scripts/run_shallow_rows.py --dataset mnist --rows shallow_acrbm_sweep
 
 The same calls, seeds and settings as the shallow-ACRBM notebook's ``paper`` profile
 (:func:`osa_lib.book.shallow_runs.clustering_settings`), so each row's per-seed numbers equal the
 notebook's; the records (with the per-seed confusion counts the chapter draws) go to
 ``results/paper/<dataset>/<row>.json``. It refuses a tree with uncommitted code (a record must name
 the commit that made it), and prints each row's per-seed accuracy beside the record it replaces.
+``shallow_acrbm_sweep`` is Figure 9's sweep, with the exhibits Figures 5, 6 and 8 draw from its first seed's
+models (``exhibits/shallow_acrbm_sweep.json``, :func:`osa_lib.book.shallow_runs.shallow_exhibits`).
 """
 from __future__ import annotations
 
@@ -19,12 +22,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from osa_lib.book.records import git_state, record_path  # noqa: E402
-from osa_lib.book.shallow_runs import clustering_settings, run_kmeans, run_shallow_acrbm  # noqa: E402
+from osa_lib.book.records import exhibits_path, git_state, record_path, write_exhibits  # noqa: E402
+from osa_lib.book.shallow_runs import (clustering_settings, run_kmeans, run_shallow_acrbm,  # noqa: E402
+                                      shallow_exhibits, sweep_n_clusters)
 from osa_lib.data import load_clustering_data  # noqa: E402
 from osa_lib.runtime import limit_threads  # noqa: E402
 
-ROWS = ("kmeans", "shallow_acrbm_10", "shallow_acrbm_30")
+ROWS = ("kmeans", "shallow_acrbm_10", "shallow_acrbm_30", "shallow_acrbm_sweep")
 
 
 def per_seed_accuracy(record) -> list[float]:
@@ -35,7 +39,7 @@ def per_seed_accuracy(record) -> list[float]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="fashion_mnist", choices=["mnist", "fashion_mnist"])
-    parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=ROWS)
+    parser.add_argument("--rows", nargs="+", default=list(ROWS[:3]), choices=ROWS)
     parser.add_argument("--results-dir", default=str(ROOT / "results"))
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--threads", type=int, default=1)
@@ -48,6 +52,9 @@ def main(argv=None) -> int:
     data = load_clustering_data(args.dataset, args.data_dir)
     for row in args.rows:
         path = record_path(args.results_dir, "paper", args.dataset, row)
+        if row == "shallow_acrbm_sweep":
+            run_sweep(data, settings, args, path)
+            continue
         before = per_seed_accuracy(json.loads(path.read_text())) if path.is_file() else None
         if row == "kmeans":
             result = run_kmeans(data, seeds=settings["seeds"], profile="paper", n_init=settings["kmeans_n_init"],
@@ -61,6 +68,26 @@ def main(argv=None) -> int:
               f"{'' if before is None else ' (equal)' if before == after else ' (DIFFERENT)'}; "
               f"{result.record['wall_time_s']:.0f} s, commit {result.record['git_commit']}", flush=True)
     return 0
+
+
+def run_sweep(data, settings, args, path) -> None:
+    """Figure 9's sweep at the paper's budget (the notebook's call) and its exhibits; prints each K's mean
+    accuracy beside the record it replaces."""
+    def accuracies(record):
+        return {k: round(100 * record["metrics"][f"accuracy_majority_k{k}"]["mean"], 2) for k in record["params"]["sizes"]}
+
+    before = accuracies(json.loads(path.read_text())) if path.is_file() else None
+    result = sweep_n_clusters(data, sizes=settings["sweep_sizes"], seeds=settings["sweep_seeds"], profile="paper",
+                              epochs=settings["epochs"], results_dir=args.results_dir, progress=False)
+    exhibits = shallow_exhibits(data, result.outputs["models_by_k"], tsne_points=settings["tsne_points"],
+                                seed=result.record["seeds"][0])
+    written = write_exhibits("shallow_acrbm_sweep", exhibits, args.results_dir, "paper", args.dataset)
+    after = accuracies(result.record)
+    print(f"{args.dataset} shallow_acrbm_sweep: mean accuracy by K (majority, %) before {before}, after {after}"
+          f"{'' if before is None else ' (equal)' if before == after else ' (DIFFERENT)'}; "
+          f"{result.record['wall_time_s']:.0f} s, commit {result.record['git_commit']}; exhibits {written} "
+          f"({written.stat().st_size:,} bytes)", flush=True)
+    assert written == exhibits_path(args.results_dir, "paper", args.dataset, "shallow_acrbm_sweep")
 
 
 if __name__ == "__main__":

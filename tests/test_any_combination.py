@@ -62,7 +62,7 @@ shallow_sets = st.fixed_dictionaries({
     "n_train": st.integers(100, 160), "n_test": st.integers(20, 60),
     "cluster_sizes": small_lists(st.sampled_from([2, 3, 10, 30]), 2),
     "sweep_sizes": small_lists(st.sampled_from([2, 5, 10, 30, 100]), 3),
-    "sweep_seeds": small_lists(st.integers(0, 2), 1), "tsne_points": st.one_of(st.none(), st.integers(10, 60)),
+    "sweep_seeds": small_lists(st.integers(0, 2), 1), "tsne_points": st.one_of(st.none(), st.integers(21, 60)),
     "style": styles,
 })
 
@@ -71,9 +71,10 @@ shallow_sets = st.fixed_dictionaries({
 @given(drawn=shallow_sets)
 def test_shallow_chapter_completes_for_any_valid_set(drawn, tmp_path_factory):
     from osa_lib.book import tables
-    from osa_lib.book.shallow_runs import (run_kmeans, run_shallow_acrbm, sensitivity_table, shallow_sensitivity,
+    from osa_lib.book import records
+    from osa_lib.book.shallow_runs import (distortion_frame, exhibit_reconstructions, exhibit_test_images, run_kmeans,
+                                          run_shallow_acrbm, sensitivity_table, shallow_exhibits, shallow_sensitivity,
                                           sweep_n_clusters, sweep_table)
-    from osa_lib.clustering import codes
 
     results = tmp_path_factory.mktemp("results")
     style = drawn.pop("style")
@@ -100,14 +101,19 @@ def test_shallow_chapter_completes_for_any_valid_set(drawn, tmp_path_factory):
     table = sweep_table(sweep)
     plots.sweep_facts(table)
     plt.close(plots.sweep_plot(None, run=table))
-    models = sweep.outputs["models_by_k"]
-    subset = np.arange(min(v["tsne_points"], len(data.X_test)))
-    sizes = [k for k in (10, 30, 100, 300) if k in models]
-    maps = {f"K = {k}": codes.embed_2d(models[k].transform(data.X_test[subset])) for k in sizes}
-    plt.close(plots.embedding_panels(maps, data.y_test[subset], empty="no size to draw"))
-    recon = [k for k in (10, 30, 100, 300) if k in models]
-    plt.close(plots.image_grid([data.X_test[:12]] + [models[k].reconstruct(data.X_test[:12]) for k in recon],
-                               ["test"] + [f"K = {k}" for k in recon]))
+    # Figures 5, 6 and 8 as the chapter draws them: from the exhibits, written beside the records and read back
+    exhibits = shallow_exhibits(data, sweep.outputs["models_by_k"], tsne_points=v["tsne_points"],
+                                seed=v["sweep_seeds"][0])
+    records.write_exhibits("shallow_acrbm_sweep", exhibits, results, profile, ds)
+    exhibits = records.read_exhibits(results, profile, ds, "shallow_acrbm_sweep")["data"]
+    X_rows = exhibit_test_images(exhibits, data)
+    distortion = distortion_frame(exhibits)
+    maps = {f"K = {r.K}": np.asarray(exhibits["tsne"]["by_k"][str(r.K)]["coordinates"]) for r in distortion.itertuples()}
+    plt.close(plots.embedding_panels(maps, np.asarray(exhibits["tsne"]["labels"]), empty="no size to draw"))
+    recon = exhibit_reconstructions(exhibits)
+    picked = exhibits["reconstructions"]["test_indices"]
+    plt.close(plots.image_grid([X_rows[picked]] + [recon[k] for k in exhibits["reconstructions"]["sizes"]],
+                               ["test"] + [f"K = {k}" for k in exhibits["reconstructions"]["sizes"]]))
 
 
 ae_sets = st.fixed_dictionaries({
@@ -250,6 +256,15 @@ def run_derivations_chapter(v: dict, results) -> dict:
     _render(grams)
     for k in (v["cluster_sizes"][0], v["cluster_sizes"][-1]):
         plt.close(plots.matrix_plot(codes.code_gram(test_codes[k]), title=f"K = {k}"))
+    run_exhibits = {"linear_ae": chapter.linear_ae_exhibit(ae), "forward": chapter.forward_exhibit(acrbm, v_batch),
+                    "eq11": chapter.eq11_exhibit(eq11),
+                    "free_codes": chapter.free_code_exhibit(free, free_table, settings_["free_steps"]),
+                    "eq15": chapter.eq15_exhibit(readouts, K0), "eq16": chapter.eq16_exhibit(test_codes)}
+    records.write_exhibits("derivations", run_exhibits, results, v["profile"], "mnist")
+    shown, _ = chapter.section_exhibit(records.read_exhibits(results, v["profile"], "mnist", "derivations")["data"],
+                                       run_exhibits, "eq16")
+    for k in sorted(int(k) for k in shown["grams"]):
+        plt.close(plots.matrix_plot(np.asarray(shown["grams"][str(k)]), title=f"K = {k}"))
     metrics = chapter.derivations_metrics(ae["table"], eq11, free_table, readouts, grams)
     facts.update(chapter.summary_facts(metrics))
     params = {**settings_, "n_clusters": K0, "cluster_sizes": list(v["cluster_sizes"]), "threads": v["threads"],

@@ -54,6 +54,23 @@ def test_retitle_renames_targets_figures_and_their_references(tmp_path):
     assert out.cells[1].metadata["mystnb"]["figure"]["name"] == "fig9-fm"
 
 
+def test_retitle_renames_glued_figures_named_in_markdown(tmp_path):
+    """A {glue:figure} directive names its figure with :name: in the markdown: renamed like the others, with its
+    references, so two pages of one notebook define no label twice."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("(shallow)=\n# Shallow\n"),
+                nbformat.v4.new_markdown_cell("```{glue:figure} fig-sweep\n:name: fig-acrbm-sweep\n\nCaption.\n```\n"
+                                              "As {numref}`fig-acrbm-sweep`.")]
+    path = tmp_path / "copy.ipynb"
+    nbformat.write(nb, path)
+    build_book().retitle(path, "fm", "Fashion")
+    out = nbformat.read(path, as_version=4)
+    assert out.cells[1].source == ("```{glue:figure} fig-sweep\n:name: fig-acrbm-sweep-fm\n\nCaption.\n```\n"
+                                   "As {numref}`fig-acrbm-sweep-fm`.")
+
+
 def test_show_parameters_writes_injected_values_and_keeps_the_data_set_sections(tmp_path):
     params = new_code_cell('profile = "ci"\ndataset = "mnist"            # "mnist" or "fashion_mnist"\n'
                            'threads: int = 2\nseeds = None', metadata={"tags": ["parameters", "hide-input"]})

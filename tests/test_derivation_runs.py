@@ -137,3 +137,32 @@ def test_linear_ae_study_refuses_a_latent_size_that_reaches_the_rank_of_its_rows
         linear_ae_study(X, n_latent=3, epochs=1, batch_size=4, lr=1e-2)
     study = linear_ae_study(X, n_latent=2, epochs=1, batch_size=4, lr=1e-2)
     assert np.isfinite(study["table"]["mse / optimum"]).all()
+
+
+def test_each_section_exhibit_round_trips_through_the_exhibits_file(chapter, tmp_path):
+    """What each section shows, stored as exhibits and read back: the same facts, tables and figure data."""
+    runs = maths.free_code_runs(16, 4, steps=30, random_state=0)
+    free_table = derivation_runs.free_code_table(runs)
+    codes_by_k = {k: m.transform(chapter["X"]) for k, m in chapter["acrbms"].items()}
+    run_exhibits = {"linear_ae": derivation_runs.linear_ae_exhibit(chapter["ae"]),
+                    "forward": derivation_runs.forward_exhibit(chapter["acrbms"][4], chapter["batch"]),
+                    "eq11": derivation_runs.eq11_exhibit(chapter["eq11"]),
+                    "free_codes": derivation_runs.free_code_exhibit(runs, free_table, 30),
+                    "eq15": derivation_runs.eq15_exhibit(chapter["readouts"], 4),
+                    "eq16": derivation_runs.eq16_exhibit(codes_by_k)}
+    records.write_exhibits("derivations", run_exhibits, tmp_path, "paper", "mnist")
+    stored = records.read_exhibits(tmp_path, "paper", "mnist", "derivations")["data"]
+    assert stored["forward"]["facts"] == run_exhibits["forward"]["facts"]
+    assert stored["free_codes"]["facts"]["free-steps"] == 30
+    ae = records.table_from_exhibit(stored["linear_ae"]["table"])
+    assert ae.loc[(derivation_runs.TIED, "trained"), "mse / optimum"] == pytest.approx(
+        chapter["ae"]["table"].loc[(derivation_runs.TIED, "trained"), "mse / optimum"], rel=1e-5)
+    assert len(stored["free_codes"]["histories"]) == 4 and len(next(iter(stored["free_codes"]["histories"].values()))) == 31
+    grams = records.table_from_exhibit(stored["eq16"]["table"])
+    assert grams.loc[3, "diagonal_mass"] == pytest.approx(chapter["grams"].loc[3, "diagonal_mass"], rel=1e-5)
+    assert np.asarray(stored["eq16"]["grams"]["4"]).shape == (4, 4)
+    assert sum(stored["eq15"]["cluster_sizes"][derivation_runs.EQ14]) == len(chapter["X"])
+    # a section is drawn from the paper-profile exhibits when they hold it, else from this run's
+    assert derivation_runs.section_exhibit(stored, run_exhibits, "eq11") == (stored["eq11"], True)
+    assert derivation_runs.section_exhibit(None, run_exhibits, "eq11") == (run_exhibits["eq11"], False)
+    assert derivation_runs.section_exhibit({"eq16": {}}, run_exhibits, "eq11")[1] is False

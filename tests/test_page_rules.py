@@ -163,3 +163,51 @@ def test_cells_past_two_lines_fail_naming_page_table_and_cell():
     assert page_rules.cell_wrap_problems("p", [dict(cells[1])]) == []
     many = [{"table": 0, "name": "t", "lines": 3, "text": f"cell {i}"} for i in range(8)]
     assert "and 3 more" in page_rules.cell_wrap_problems("p", many)[0]
+
+
+# --------------------------------------------------------------------------- numbers of this build's run
+
+def _write(path, data):
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+
+
+def test_run_only_numbers_are_the_ci_measurements_no_paper_file_holds(tmp_path):
+    _write(tmp_path / "ci" / "mnist" / "kmeans.json",
+           {"params": {"n_train": 20000, "lr": 0.0123}, "metrics": {"accuracy_majority": {"per_seed": [0.5371, 0.6144],
+                                                                                          "mean": 0.57575, "std": 0.043}}})
+    _write(tmp_path / "ci" / "mnist" / "exhibits" / "sweep.json", {"data": {"facts": {"trustworthiness_k10": 0.98712}}})
+    _write(tmp_path / "paper" / "mnist" / "kmeans.json", {"metrics": {"accuracy_majority": {"mean": 0.6144}}})
+    # the paper-profile exhibits' coordinates are not printed: they excuse nothing
+    _write(tmp_path / "paper" / "mnist" / "exhibits" / "sweep.json",
+           {"data": {"tsne": {"coordinates": [[53.71, 0.987]]}, "facts": {"trustworthiness_k30": 0.5}}})
+    numbers = page_rules.run_only_numbers(tmp_path, reference_texts=("the paper prints 57.58 %",))
+    assert {"53.71", "53.7", "0.537", "0.5371", "0.987", "98.71"} <= numbers
+    assert "61.44" not in numbers and "0.614" not in numbers         # a paper-profile number
+    assert "57.58" not in numbers                                     # the paper's own number
+    assert "4.30" in numbers and "0.043" not in numbers              # 0.043: two significant digits
+    assert "1.23" not in numbers                                      # params are settings, not measurements
+    assert page_rules.run_only_numbers(tmp_path / "nothing") == set()
+
+
+def test_a_ci_number_outside_the_folded_block_fails_the_page_inside_it_passes():
+    numbers = {"53.71", "0.987"}
+    html = ("<main><p>K-means reaches 61.44 % (paper profile); this run reads 53.71 %.</p>"
+            "<details class='sd-dropdown'><summary>This build's run</summary><p>accuracy 53.71 %, T = 0.987</p></details>"
+            "<pre>53.71</pre><table><tr><td>0.987</td></tr></table></main>")
+    text = page_rules.text_outside_folds(html)
+    assert "61.44" in text and "T = 0.987" not in text and "53.71 %." in text
+    problems = page_rules.run_number_problems("notebooks/shallow_acrbm.html", text, numbers)
+    assert len(problems) == 2 and "53.71" in problems[0] and "0.987" in problems[1]
+    folded = ("<main><p>K-means reaches 61.44 %; 10 seeds, 53.7 and 153.71 and 53.712.</p>"
+              "<details><p>53.71 and 0.987</p></details></main>")
+    assert page_rules.run_number_problems("p", page_rules.text_outside_folds(folded), numbers) == []
+
+
+def test_significant_digits_and_printed_forms():
+    assert page_rules.significant_digits("0.043") == 2 and page_rules.significant_digits("54.30") == 4
+    assert page_rules.printed_forms(0.6144) == {"61.4", "61.44", "0.614", "0.6144"}
+    assert page_rules.printed_forms(0.0005) == set()                  # too few significant digits to tell apart
+    assert page_rules.printed_forms(12.3456) == {"12.35", "12.346", "12.3456"}

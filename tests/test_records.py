@@ -310,3 +310,53 @@ def test_epochs_per_seed_reads_jobs_else_the_plan():
     assert records.epochs_per_seed({"seeds": [0], "params": {}}) == []
     assert records.record_epochs({"epochs_per_seed": [500, 277], "params": {"epochs": 500}}) == 277
     assert records.record_epochs({"seeds": [0], "params": {}}) is None
+
+
+# --------------------------------------------------------------------------- exhibits
+
+def test_exhibits_round_trip_beside_the_records_with_provenance(tmp_path):
+    data = {"indices": [3, 1, 4], "coordinates": [[0.12, -1.5], [2.0, 0.25]], "facts": {"trustworthiness": 0.987}}
+    path = records.write_exhibits("shallow_acrbm_sweep", data, tmp_path, "paper", "mnist")
+    assert path == tmp_path / "paper" / "mnist" / "exhibits" / "shallow_acrbm_sweep.json"
+    back = records.read_exhibits(tmp_path, "paper", "mnist", "shallow_acrbm_sweep")
+    assert back["data"] == data
+    assert back["profile"] == "paper" and back["dataset"] == "mnist"
+    assert back["git_commit"] == records.git_commit()
+    # record readers glob <dataset>/*.json: an exhibits file is not among them
+    assert not list((tmp_path / "paper" / "mnist").glob("*.json"))
+    assert records.read_exhibits(tmp_path, "ci", "mnist", "shallow_acrbm_sweep") is None
+
+
+def test_exhibits_refuse_data_sized_payloads_and_broken_files(tmp_path):
+    with pytest.raises(ValueError, match="not data or weights"):
+        records.write_exhibits("big", {"pixels": [0.5] * 1_000_000}, tmp_path, "ci", "mnist")
+    assert not (tmp_path / "ci" / "mnist" / "exhibits" / "big.json").exists()
+    broken = records.exhibits_path(tmp_path, "ci", "mnist", "broken")
+    broken.parent.mkdir(parents=True, exist_ok=True)
+    broken.write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        records.read_exhibits(tmp_path, "ci", "mnist", "broken")
+
+
+def test_dirty_paper_exhibits_are_refused_in_the_repository_results(tmp_path, monkeypatch):
+    monkeypatch.setattr(records, "git_state", lambda repo=None: {"commit": "abc123", "dirty": True})
+    with pytest.raises(ValueError, match="uncommitted changes"):
+        records.write_exhibits("exhibits_refusal_probe", {"v": 1}, records.REPOSITORY_RESULTS, "paper", "mnist")
+    assert not records.exhibits_path(records.REPOSITORY_RESULTS, "paper", "mnist", "exhibits_refusal_probe").exists()
+    assert records.write_exhibits("probe", {"v": 1}, tmp_path, "paper", "mnist").exists()   # another folder
+
+
+def test_tables_round_trip_through_exhibits_rounded():
+    import pandas as pd
+
+    frame = pd.DataFrame({"mse": [0.0123456789, 1e-17], "usage": [1.0, float("nan")], "n": [3, 4]},
+                         index=pd.MultiIndex.from_tuples([("tied", "trained"), ("untied", "at init")],
+                                                         names=["model", "stage"]))
+    data = records.table_exhibit(frame, digits=4)
+    json.dumps(data, allow_nan=False)                                  # JSON without NaN
+    back = records.table_from_exhibit(data)
+    assert list(back.index) == [("tied", "trained"), ("untied", "at init")] and back.index.names == ["model", "stage"]
+    assert back.loc[("tied", "trained"), "mse"] == 0.01235 and back.loc[("untied", "at init"), "mse"] == 1e-17
+    assert np.isnan(back.loc[("untied", "at init"), "usage"]) and back["n"].tolist() == [3, 4]
+    plain = records.table_from_exhibit(records.table_exhibit(pd.DataFrame({"a": [0.5]}, index=pd.Index([10], name="K"))))
+    assert plain.index.name == "K" and plain.loc[10, "a"] == 0.5

@@ -203,3 +203,30 @@ def test_a_run_keeps_its_confusion_counts_per_seed(tiny):
         assert table.shape == (4, 3) and table.sum() == len(tiny.y_test)
         np.testing.assert_array_equal(table, contingency(tiny.y_test, pred, 4, 3))
         assert table.max(axis=1).sum() / table.sum() == pytest.approx(acc)
+
+
+def test_shallow_exhibits_keep_indices_and_model_outputs_small_and_round_trip(tiny, tmp_path):
+    from osa_lib.book import records
+
+    sweep = sweep_n_clusters(tiny, sizes=[10, 30], seeds=[0], profile="ci", epochs=1, progress=False)
+    exhibits = experiments.shallow_exhibits(tiny, sweep.outputs["models_by_k"], tsne_points=60, seed=0)
+    n_test = len(tiny.X_test)
+    assert exhibits["n_test"] == n_test and exhibits["reconstructions"]["sizes"] == [10, 30]
+    assert exhibits["neighbours"]["sizes"] == []                       # no K = 100 or 300 in this sweep
+    shown = exhibits["reconstructions"]["test_indices"]
+    assert len(shown) == 12 and all(0 <= i < n_test for i in shown)
+    recon = experiments.exhibit_reconstructions(exhibits)
+    model = sweep.outputs["models_by_k"][10]
+    # reconstructions kept as 0-255 integers: within half a grey level of the model's own output
+    assert np.abs(recon[10] - model.reconstruct(tiny.X_test[shown])).max() <= 0.5 / 255 + 1e-9
+    tsne = exhibits["tsne"]
+    assert len(tsne["test_indices"]) == 60 and tsne["labels"] == tiny.y_test[tsne["test_indices"]].tolist()
+    assert np.asarray(tsne["by_k"]["30"]["coordinates"]).shape == (60, 2)
+    assert tsne["by_k"]["10"]["clusters"] == model.transform(tiny.X_test[tsne["test_indices"]]).argmax(1).tolist()
+    frame = experiments.distortion_frame(exhibits)
+    assert list(frame["K"]) == [10, 30] and frame["trustworthiness"].between(0, 1).all()
+    assert exhibits["facts"]["trustworthiness_k30"] == tsne["by_k"]["30"]["trustworthiness"]
+    path = records.write_exhibits("shallow_acrbm_sweep", exhibits, tmp_path, "ci", "synthetic")
+    assert records.read_exhibits(tmp_path, "ci", "synthetic", "shallow_acrbm_sweep")["data"] == exhibits
+    assert path.stat().st_size < 200_000
+    assert experiments.exhibit_test_images(exhibits, tiny) is tiny.X_test     # the whole split: this run's rows

@@ -11,7 +11,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from osa_lib.book.profiles import profile_settings
-from osa_lib.book.records import make_record
+from osa_lib.book.records import make_record, table_exhibit
 from osa_lib.clustering import derivation_maths as maths
 from osa_lib.clustering import linear_ae
 from osa_lib.train import seeded_generator
@@ -271,3 +271,56 @@ def summary_facts(metrics: Mapping[str, float]) -> dict[str, float]:
         f"{100 * metrics[f'eq16_offdiag_small_fraction_k{k}']:.0f} % of the off-diagonal entries below 1e-3 "
         f"of the largest" for k in sizes)
     return plain(facts)
+
+
+# --------------------------------------------------------------------------- exhibits of record
+# Each section's exhibit: the numbers its "Result." text quotes (``facts``, glue keys), its table and what its
+# figure draws, as JSON-able data. The chapter writes them beside the record (records.write_exhibits, name
+# "derivations") and draws every section from the paper-profile file when there is one.
+
+def _rounded(values, digits: int = 6) -> list:
+    return [float(f"{float(v):.{digits}g}") for v in np.asarray(values, dtype=np.float64).ravel()]
+
+
+def linear_ae_exhibit(study: Mapping) -> dict:
+    """Eq 4-7: facts, the table and the spectra (real parts; the imaginary parts are in the facts) of :func:`linear_ae_study`."""
+    return {"facts": linear_ae_facts(study), "table": table_exhibit(study["table"]),
+            "spectra": {label: _rounded(np.real(np.asarray(v))) for label, v in study["spectra"].items()}}
+
+
+def forward_exhibit(model, V) -> dict:
+    """Eq 8-9: the facts of :func:`forward_facts`."""
+    return {"facts": forward_facts(model, V)}
+
+
+def eq11_exhibit(table) -> dict:
+    """Eq 11: the facts and the table of :func:`eq11_table`."""
+    return {"facts": eq11_facts(table), "table": table_exhibit(table)}
+
+
+def free_code_exhibit(runs: Mapping, table, steps: int) -> dict:
+    """Eq 13-15 on free codes: facts, the table and the loss curves of each ``(loss, start)`` run."""
+    return {"facts": {**free_code_facts(table), "free-steps": int(steps)}, "table": table_exhibit(table),
+            "histories": {f"{loss}, {start}": _rounded(run["history"]) for (loss, start), run in runs.items()}}
+
+
+def eq15_exhibit(readouts: Mapping[str, Mapping], n_clusters: int) -> dict:
+    """Eq 14 against eq 15: facts, the read-out table and the test images per cluster of each model."""
+    return {"facts": eq15_facts(readouts, n_clusters), "table": table_exhibit(readout_table(readouts)),
+            "cluster_sizes": {name: [int(v) for v in r["cluster_sizes"]] for name, r in readouts.items()}}
+
+
+def eq16_exhibit(test_codes: Mapping[int, np.ndarray]) -> dict:
+    """Eq 16: the table of :func:`gram_table` and each K's normalised ``D = hᵀh`` (4 significant digits)."""
+    from osa_lib.clustering.codes import code_gram
+
+    return {"table": table_exhibit(gram_table(test_codes)),
+            "grams": {str(int(k)): [_rounded(row, 4) for row in code_gram(H)] for k, H in test_codes.items()}}
+
+
+def section_exhibit(paper_exhibits: Mapping | None, run_exhibits: Mapping, section: str) -> tuple[dict, bool]:
+    """The section's exhibit from the paper-profile file's data when it holds the section, else this run's;
+    with True when it is the paper-profile one."""
+    if paper_exhibits and section in paper_exhibits:
+        return paper_exhibits[section], True
+    return run_exhibits[section], False

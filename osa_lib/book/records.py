@@ -183,13 +183,17 @@ def write_record(record: Mapping, results_dir) -> Path:
     if missing:
         raise ValueError(f"record lacks keys {missing}")
     path = record_path(results_dir, record["profile"], record["dataset"], record["experiment"])
-    if (record["profile"] == "paper" and str(record.get("git_commit", "")).endswith("+dirty")
-            and path.resolve().is_relative_to(REPOSITORY_RESULTS.resolve())):
-        raise ValueError(f"refusing to write the paper-profile record {path}: the code that produced it differs "
-                         f"from commit {record['git_commit'].removesuffix('+dirty')} (uncommitted changes). Commit "
-                         f"first, or run from a clean checkout (git worktree add), so the record names the code "
-                         f"that ran; or write it to another results_dir.")
+    _refuse_dirty_evidence(path, record["profile"], str(record.get("git_commit", "")), "record")
     return write_text_atomically(path, json.dumps(record, indent=2, sort_keys=False) + "\n")
+
+
+def _refuse_dirty_evidence(path: Path, profile: str, commit: str, what: str) -> None:
+    """Raise when a paper-profile file made by uncommitted code would land in the repository's ``results/``."""
+    if profile == "paper" and commit.endswith("+dirty") and path.resolve().is_relative_to(REPOSITORY_RESULTS.resolve()):
+        raise ValueError(f"refusing to write the paper-profile {what} {path}: the code that produced it differs "
+                         f"from commit {commit.removesuffix('+dirty')} (uncommitted changes). Commit "
+                         f"first, or run from a clean checkout (git worktree add), so the {what} names the code "
+                         f"that ran; or write it to another results_dir.")
 
 
 def read_record(path) -> dict:
@@ -280,3 +284,84 @@ def preferred_record(results_dir, dataset: str, experiment: str, build_profile: 
         if rec is not None:
             return rec, profile
     return None, None
+
+
+# --------------------------------------------------------------------------- exhibits
+
+#: Exhibits larger than this are refused: they hold what a chapter draws (indices, coordinates, small
+#: matrices, model outputs rounded), never weights or data sets, and stay small enough to commit.
+EXHIBITS_MAX_BYTES = 2_000_000
+
+
+def exhibits_path(results_dir, profile: str, dataset: str, name: str) -> Path:
+    """``<results_dir>/<profile>/<dataset>/exhibits/<name>.json``: beside the records, in a folder of its own
+    (record readers glob ``<dataset>/*.json`` and must not take exhibits for records)."""
+    return Path(results_dir) / check_profile(profile) / dataset / "exhibits" / f"{name}.json"
+
+
+def write_exhibits(name: str, data: Mapping, results_dir, profile: str, dataset: str) -> Path:
+    """Write the small data a chapter's tables and figures need (``data``: JSON-able) beside its records.
+
+    The file carries the provenance of a record (commit, whether the tree was dirty, versions, time), and a
+    paper-profile file into the repository's ``results/`` from uncommitted code is refused, as
+    :func:`write_record` refuses a record. Returns the path.
+    """
+    git = git_state()
+    exhibits = {"exhibits": name, "dataset": dataset, "profile": check_profile(profile),
+                "git_commit": git_commit(state=git), "git_dirty": git["dirty"], "versions": library_versions(),
+                "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "data": dict(data)}
+    path = exhibits_path(results_dir, profile, dataset, name)
+    _refuse_dirty_evidence(path, profile, exhibits["git_commit"], "exhibits")
+    # compact separators: the files hold long lists of numbers, where indentation would double the size
+    text = json.dumps(exhibits, separators=(",", ":"), allow_nan=False) + "\n"
+    if len(text.encode()) > EXHIBITS_MAX_BYTES:
+        raise ValueError(f"exhibits {name!r} would take {len(text.encode()):,} bytes, more than "
+                         f"{EXHIBITS_MAX_BYTES:,}: store indices and rounded outputs, not data or weights")
+    return write_text_atomically(path, text)
+
+
+def read_exhibits(results_dir, profile: str, dataset: str, name: str) -> dict | None:
+    """The exhibits file (its ``data`` and provenance) if it exists, else None."""
+    path = exhibits_path(results_dir, profile, dataset, name)
+    if not path.exists():
+        return None
+    try:
+        exhibits = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"exhibits {path} are not valid JSON: {err}") from err
+    if "data" not in exhibits or "git_commit" not in exhibits:
+        raise ValueError(f"exhibits {path} lack 'data' or 'git_commit'")
+    return exhibits
+
+
+def _significant(value, digits: int):
+    """A number rounded to ``digits`` significant digits (ints, text and None as they are)."""
+    if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, str):
+        return value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    value = float(value)
+    return float(f"{value:.{digits}g}") if math.isfinite(value) else None
+
+
+def table_exhibit(frame, digits: int = 6) -> dict:
+    """A pandas table as exhibits data (index, columns, rows; numbers to ``digits`` significant digits).
+
+    A tuple index (a MultiIndex) is kept as lists and comes back as tuples (:func:`table_from_exhibit`).
+    """
+    index = [list(i) if isinstance(i, tuple) else _significant(i, digits) for i in frame.index]
+    return {"index": index, "index_names": [n for n in frame.index.names], "columns": [str(c) for c in frame.columns],
+            "rows": [[_significant(v, digits) for v in row] for row in frame.itertuples(index=False)]}
+
+
+def table_from_exhibit(data: Mapping):
+    """The pandas table :func:`table_exhibit` stored (missing numbers as NaN)."""
+    import pandas as pd
+
+    index = data["index"]
+    if index and isinstance(index[0], list):
+        index = pd.MultiIndex.from_tuples([tuple(i) for i in index], names=data.get("index_names"))
+    else:
+        index = pd.Index(index, name=(data.get("index_names") or [None])[0])
+    rows = [[np.nan if v is None else v for v in row] for row in data["rows"]]
+    return pd.DataFrame(rows, index=index, columns=data["columns"])

@@ -254,3 +254,93 @@ def trivial_reconstructions(data: ClusteringData, *, profile: str, results_dir=N
                        seeds=[0], runs=[{f"mse_{k}": v for k, v in mse.items()}], n_parameters=0,
                        wall_time_s=time.perf_counter() - start, device="cpu", extra={"data": data.provenance},
                        results_dir=results_dir)
+
+
+# --------------------------------------------------------------------------- exhibits of record
+
+#: The sizes whose models Figures 5 and 8 draw, and the sizes of Figure 6's neighbours (those the sweep has).
+RECONSTRUCTION_SIZES = (10, 30, 100, 300)
+NEIGHBOUR_SIZES = (100, 300)
+#: Test images whose 10 nearest neighbours in code space are counted for Figure 6's sentence.
+NEIGHBOUR_AGREEMENT_IMAGES = 500
+
+
+def _as_pixel_bytes(images: np.ndarray) -> list:
+    """Images in [0, 1] as 0-255 integers: a 784-pixel reconstruction in about 2.5 kB of JSON, drawn
+    within 1/510 of its value (below what a grey scale shows)."""
+    return np.clip(np.rint(255 * np.asarray(images, dtype=np.float64)), 0, 255).astype(np.uint8).tolist()
+
+
+def shallow_exhibits(data: ClusteringData, models_by_k: dict, *, tsne_points: int, seed: int,
+                     random_state: int = 0) -> dict:
+    """What Figures 5, 6 and 8 and their sentences show, from the sweep's models (first seed), as JSON-able data.
+
+    The same draws as the chapter always made (one generator seeded with ``random_state``: 12 test images for
+    Figure 5, 6 queries for Figure 6, ``tsne_points`` images for Figure 8). Test images are kept as indices
+    into ``data``'s test rows (the chapter reloads the pixels); model outputs are kept: reconstructions as
+    0-255 integers, neighbour indices, t-SNE coordinates (3 significant decimals), cluster assignments.
+    ``facts`` holds the numbers the sentences quote (fractions).
+    """
+    rng = np.random.default_rng(random_state)
+    n_test = len(data.X_test)
+    shown = np.sort(rng.choice(n_test, size=min(12, n_test), replace=False))
+    queries = rng.choice(n_test, size=min(6, n_test), replace=False)
+    subset = np.sort(rng.choice(n_test, size=min(tsne_points, n_test), replace=False))
+    recon_sizes = [k for k in RECONSTRUCTION_SIZES if k in models_by_k]
+    nn_sizes = [k for k in NEIGHBOUR_SIZES if k in models_by_k]
+    first = np.arange(min(NEIGHBOUR_AGREEMENT_IMAGES, n_test))
+    facts, neighbours, tsne = {}, {}, {}
+    for k in nn_sizes:
+        H_all = models_by_k[k].transform(data.X_test)
+        neighbours[str(k)] = codes.nearest_neighbours(H_all, queries, n_neighbours=12).tolist()
+        facts[f"knn_label_agreement_first_k{k}"] = codes.knn_label_agreement(H_all[first], data.y_test[first])
+    for k in recon_sizes:
+        H = models_by_k[k].transform(data.X_test[subset])
+        Y = codes.embed_2d(H)
+        distortion = codes.projection_distortion(H, Y, data.y_test[subset])
+        tsne[str(k)] = {"coordinates": np.round(Y, 3).tolist(), "clusters": H.argmax(1).astype(int).tolist(),
+                        **{name: float(v) for name, v in distortion.items()}}
+        facts.update({f"{name}_k{k}": float(v) for name, v in distortion.items()})
+    return {
+        "source": f"the sweep's models of seed {int(seed)} (shallow_acrbm_sweep), on the test split",
+        "n_test": int(n_test), "seed": int(seed),
+        "reconstructions": {"test_indices": shown.tolist(), "sizes": recon_sizes,
+                            "pixels_0_255": {str(k): _as_pixel_bytes(models_by_k[k].reconstruct(data.X_test[shown]))
+                                             for k in recon_sizes}},
+        "neighbours": {"query_indices": queries.tolist(), "sizes": nn_sizes, "n_first": int(len(first)),
+                       "neighbour_indices": neighbours},
+        "tsne": {"test_indices": subset.tolist(), "labels": data.y_test[subset].astype(int).tolist(),
+                 "sizes": recon_sizes, "method": "sklearn TSNE, PCA initialisation, perplexity 30, random_state 0",
+                 "by_k": tsne},
+        "facts": {k: float(v) for k, v in facts.items()},
+    }
+
+
+def exhibit_reconstructions(exhibits: dict) -> dict[int, np.ndarray]:
+    """Figure 5's reconstructions from :func:`shallow_exhibits` data: K -> (12, 784) floats in [0, 1]."""
+    return {int(k): np.asarray(v, dtype=np.float64) / 255 for k, v in exhibits["reconstructions"]["pixels_0_255"].items()}
+
+
+def distortion_frame(exhibits: dict):
+    """Figure 8's distortion table from :func:`shallow_exhibits` data: one row per K."""
+    import pandas as pd
+
+    names = ("trustworthiness", "knn_agreement_codes", "knn_agreement_2d")
+    return pd.DataFrame([{"K": int(k), **{n: v[n] for n in names if n in v}}
+                         for k, v in exhibits["tsne"]["by_k"].items()])
+
+
+def exhibit_test_images(exhibits: dict, data: ClusteringData, data_dir=None) -> np.ndarray:
+    """The test rows the exhibits' indices point into (pixels are not stored, only indices): this run's test rows
+    when they are the whole test split (a subset is smaller; the whole split keeps its order), else the test
+    split read again from the data set."""
+    if len(data.X_test) == exhibits["n_test"]:
+        return data.X_test
+    from osa_lib.data import flatten_images, load_dataset
+
+    X_test, _ = load_dataset(data.dataset, train=False, data_dir=data_dir)
+    rows = flatten_images(X_test)
+    if len(rows) != exhibits["n_test"]:
+        raise ValueError(f"the exhibits index {exhibits['n_test']} test images; the {data.dataset} test split here "
+                         f"has {len(rows)}")
+    return rows
