@@ -29,7 +29,7 @@ def test_matrix_plot_floors_zeros_on_a_log_scale_and_labels_its_axes():
     assert shown.min() == pytest.approx(1e-3) and shown.max() == pytest.approx(2.0)   # 0 drawn at the floor
     assert isinstance(ax.images[0].norm, matplotlib.colors.LogNorm)
     assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("D", "unit j", "unit i")
-    assert bar.get_ylabel() == "entry (log scale)"
+    assert bar.get_ylabel() == "entry of D, log scale"                  # the default value label
     # a floor of one millionth of the largest entry: tiny entries do not stretch the colour scale
     assert df.matrix_plot(np.array([[1.0, 1e-12], [0.0, 1.0]])).axes[0].images[0].get_array().min() == \
         pytest.approx(1e-6)
