@@ -6,7 +6,7 @@ import pytest
 
 from osa_lib import ShallowACRBM
 from osa_lib.book import derivation_runs
-from osa_lib.book import records, report
+from osa_lib.book import profiles, records, report
 from osa_lib.clustering import derivation_maths as maths
 
 #: The metric names the report and the summary page read from the derivations record.
@@ -42,7 +42,7 @@ def chapter(tmp_path_factory):
 
 def test_derivation_settings():
     assert derivation_runs.derivation_settings("ci", epochs=3)["epochs"] == 3
-    assert derivation_runs.derivation_settings("ci", epochs=None)["epochs"] == derivation_runs.DERIVATION_PROFILES["ci"]["epochs"]
+    assert derivation_runs.derivation_settings("ci", epochs=None)["epochs"] == profiles.DERIVATION_PROFILES["ci"]["epochs"]
     with pytest.raises(ValueError, match="unknown setting"):
         derivation_runs.derivation_settings("ci", epoch=3)
     with pytest.raises(ValueError, match="profile"):

@@ -76,6 +76,11 @@ def test_the_page_formatters_are_a_leaf():
     assert book_import_graph()["display"] == set()
 
 
+def test_the_notebook_parameters_reach_no_runner():
+    """Every chapter's profile table lives in ``profiles``: the parameters read it there, not in a runner."""
+    assert book_import_graph()["parameters"] <= {"parameter_types", "profiles"}
+
+
 def test_find_cycle_finds_a_circle():
     assert find_cycle({"display": {"overview"}, "overview": {"report"}, "report": {"display"}}) == [
         "display", "overview", "report", "display"]

@@ -5,10 +5,7 @@ import pytest
 
 from osa_lib.book import paper
 from osa_lib.book.ae_jobs import AEJob
-from osa_lib.book.ae_runs import AE_PROFILES
-from osa_lib.book.derivation_runs import DERIVATION_PROFILES
-from osa_lib.book.loc_runs import LOC_PROFILES
-from osa_lib.book.shallow_runs import CLUSTERING_PROFILES
+from osa_lib.book.profiles import AE_PROFILES, CLUSTERING_PROFILES, DERIVATION_PROFILES, LOC_PROFILES
 
 FILE = json.loads(paper.PAPER_RESULTS.read_text())
 

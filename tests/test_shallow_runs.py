@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from osa_lib.book import shallow_runs as experiments
-from osa_lib.book.shallow_runs import (CLUSTERING_PROFILES, clustering_settings, run_kmeans, run_shallow_acrbm,
+from osa_lib.book.profiles import CLUSTERING_PROFILES
+from osa_lib.book.shallow_runs import (clustering_settings, run_kmeans, run_shallow_acrbm,
                                       sweep_n_clusters, sweep_table)
 from osa_lib.data import ClusteringData, load_clustering_data
 from osa_lib.book.records import REQUIRED_KEYS, RunResult, read_record

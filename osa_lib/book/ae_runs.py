@@ -18,24 +18,13 @@ from osa_lib.book.ae_figures import ROW_LABELS, plot_accuracy_vs_epoch, plot_rec
 from osa_lib.book.ae_jobs import EXPERIMENTS, KMEANS_READINGS, gather_record, job_states, paper_jobs, run_jobs
 from osa_lib.book.ae_recipes import (RECIPES, SEARCH_PLAN, SEARCH_PLAN_ROUND2, best_recipe, recipe_params,  # noqa: F401
                                      recipe_label, recipe_table, recipe_table_for_page, run_recipe_search)
-from osa_lib.book.profiles import profile_settings
+from osa_lib.book.profiles import AE_PROFILES, profile_settings
 from osa_lib.book.display import per_seed_for_page
 from osa_lib.book.records import (RunResult, epochs_per_seed, per_seed_frame, read_record, record_epochs, record_path,
                                   write_record)
 from osa_lib.book.tables import short_device
 from osa_lib.book.verdicts import row_verdict, table1_metric
 from osa_lib.clustering.autoencoder import TABLE3_SIZES, parameter_counts
-
-#: What each profile runs. ``paper``: the paper's data sizes and Table 3 (500 epochs, 500
-#: K-means starts, 5 seeds); ``ci``: the same jobs on subsets, in well under a minute.
-AE_PROFILES = {
-    "paper": dict(n_train=None, n_test=None, seeds=(0, 1, 2, 3, 4), epochs=500, eval_every=10,
-                  kmeans_n_init=500, search_n_fit=20_000, search_n_val=5_000, search_seeds=(0, 1),
-                  search_warmup=5, search_finetune=3),
-    "ci": dict(n_train=10_000, n_test=2_000, seeds=(0,), epochs=5, eval_every=1, kmeans_n_init=20,
-               search_n_fit=5_000, search_n_val=2_000, search_seeds=(0,), search_warmup=3, search_finetune=1),
-}
-
 
 
 def ae_settings(profile: str, **overrides) -> dict:
@@ -192,7 +181,6 @@ def run_paper_protocol(dataset: str, *, profile: str, results_dir, data_dir=None
     return out
 
 
-
 # ----------------------------------------------------------------------------- tables and figures
 
 def parameter_table():
@@ -242,7 +230,6 @@ def accuracy_curves(record_or_jobs, key: str = "eval_accuracy_majority"):
     series = {f"seed {seed}": pd.Series({c["epoch"]: 100 * c[key] for c in curve if key in c})
               for seed, curve in curves.items()}
     return pd.DataFrame(series).sort_index()
-
 
 
 def stops_improving(mean_curve, tolerance: float = 1.0):

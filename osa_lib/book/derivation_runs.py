@@ -10,20 +10,12 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from osa_lib.book.profiles import profile_settings
+from osa_lib.book.profiles import DERIVATION_PROFILES, profile_settings
 from osa_lib.book.records import make_record, table_exhibit
 from osa_lib.clustering import derivation_maths as maths
 from osa_lib.clustering import linear_ae
 from osa_lib.train import seeded_generator
 
-#: What each profile runs in the derivations chapter. ``ci`` keeps the whole chapter
-#: under a minute on 2 CPU cores; ``paper`` uses all of MNIST and Table 3's 20 epochs.
-DERIVATION_PROFILES = {
-    "ci": dict(n_train=5_000, n_test=5_000, epochs=10, ae_rows=5_000, ae_epochs=10, n_latent=32,
-               ae_lr=3e-3, ae_batch_size=128, free_rows=64, free_steps=300, head_start=4.0),
-    "paper": dict(n_train=None, n_test=None, epochs=20, ae_rows=20_000, ae_epochs=20, n_latent=32,
-                  ae_lr=3e-3, ae_batch_size=128, free_rows=256, free_steps=300, head_start=4.0),
-}
 
 #: The data clippings at which eq 11 is compared with the data (the logit of 0 or 1 is infinite).
 EQ11_CLIPS = (1e-2, 1e-4, 1e-6)

@@ -23,6 +23,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from osa_lib.book.records import make_record
+from osa_lib.book.profiles import DOMAIN_PROFILES
 from osa_lib.clustering.ae_acrbm import AEACRBM
 from osa_lib.clustering.shallow import ShallowACRBM
 from osa_lib.metrics import clustering_scores
@@ -34,8 +35,6 @@ DOMAINS = {
 }
 #: The methods: experiment -> words.
 METHODS = {"kmeans": "K-means", "shallow_acrbm": "shallow ACRBM", "ae_acrbm": "AE + ACRBM"}
-#: Settings per profile (the sets are small: the paper profile is five seeds in seconds).
-SETTINGS = {"paper": dict(seeds=(0, 1, 2, 3, 4), epochs=200), "ci": dict(seeds=(0, 1, 2, 3, 4), epochs=200)}
 
 
 def load_domain(name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -65,7 +64,7 @@ def run_domain(name: str, *, profile: str = "paper", results_dir=None, seeds=Non
     """Every method on one domain, one record each (``results/<profile>/<name>/<method>.json``); returns them."""
     X, y = load_domain(name)
     k = int(len(np.unique(y)))
-    settings = dict(SETTINGS[profile])
+    settings = dict(DOMAIN_PROFILES[profile])
     seeds = tuple(settings["seeds"] if seeds is None else seeds)
     epochs = int(settings["epochs"] if epochs is None else epochs)
     out = {}

@@ -15,12 +15,13 @@ from osa_lib.book.loc_studies import (OPEN_QUESTIONS, RESULT_COLUMNS, STUDY_COLU
                                       load_record_split, many_clusters_share, open_question_variants,
                                       records_copy, rho_label, rho_study, rho_summary, study_frame, study_table,
                                       study_variants, training_curves_from_records, variant_name)
-from osa_lib.book.loc_table2 import (LOC_PROFILES, PROGRESS_ENV, TABLE2_EXPERIMENTS, UNTRAINED_NOTE, background_share,
+from osa_lib.book.loc_table2 import (PROGRESS_ENV, TABLE2_EXPERIMENTS, UNTRAINED_NOTE, background_share,
                                      limits_analysis, loc_kwargs, loc_settings, median_rule_table, per_image_iou,
                                      per_seed_table, per_seed_table_for_page, progress_enabled, records_per_seed_table,
                                      run_baseline,
                                      run_baselines, run_loc,
                                      run_loc_untrained, score_masks)
+from osa_lib.book.profiles import LOC_PROFILES
 from osa_lib.data.flowers import SegmentationData, load_segmentation_data
 
 __all__ = ["LOC_PROFILES", "OPEN_QUESTIONS", "PROGRESS_ENV", "RESULT_COLUMNS", "STUDY_COLUMNS", "STUDY_HEADERS", "SUMMARY_COLUMNS",

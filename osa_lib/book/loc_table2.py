@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from osa_lib.book.profiles import check_profile, profile_settings
+from osa_lib.book.profiles import LOC_PROFILES, check_profile, profile_settings
 from osa_lib.book.records import RunResult, make_record, per_seed_frame
 from osa_lib.data.flowers import SegmentationData
 from osa_lib.metrics import segmentation_scores, segmentation_scores_per_image
@@ -21,20 +21,6 @@ from osa_lib.segmentation import baselines
 from osa_lib.segmentation.analysis import compare_by_contrast, energy_contrast, median_rule_cost
 from osa_lib.segmentation.loc import LOC, count_clusters, median_binarize
 
-#: What each profile runs. ``paper``: Table 4's optimiser, epochs, batch size and rho, all images,
-#: three seeds; ``ci``: the same code on subsets with few epochs (the chapter in a few minutes).
-LOC_PROFILES = {
-    "paper": dict(image_size=96, n_train=None, n_val=None, n_test=None, seeds=(0, 1, 2), epochs=50,
-                  study_epochs=5, batch_size=64, lr=1e-3, betas=(0.9, 0.999), rho=0.5,
-                  rho_values=(0.1, 0.2, 0.3, 0.5, 0.7, 0.9),
-                  kernel_sizes=(3, 3, 3), strides=(2, 1, 1), filters=(16, 16, 16),
-                  kmeans_n_init=3, grabcut_margin=0.1, grabcut_iterations=5),
-    "ci": dict(image_size=48, n_train=384, n_val=64, n_test=64, seeds=(0,), epochs=12,
-               study_epochs=8, batch_size=64, lr=1e-3, betas=(0.9, 0.999), rho=0.5,
-               rho_values=(0.3, 0.5, 0.7),
-               kernel_sizes=(3, 3, 3), strides=(2, 1, 1), filters=(16, 16, 16),
-               kmeans_n_init=3, grabcut_margin=0.1, grabcut_iterations=5),
-}
 _TUPLES = ("seeds", "rho_values", "kernel_sizes", "strides", "filters", "betas")
 #: The experiments of Table 2 that this chapter writes (test split, every seed).
 TABLE2_EXPERIMENTS = ("loc", "loc_untrained", "loc_literal", "kmeans_segmentation", "kmeans_segmentation_loc_k",

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Mapping
 
 from osa_lib.book.parameter_types import Chapter, Param, ParameterError, convert
-from osa_lib.book.profiles import PROFILES
+from osa_lib.book.profiles import (AE_PROFILES, CLUSTERING_PROFILES, DERIVATION_PROFILES, DOMAIN_PROFILES,
+                                   LOC_PROFILES, PROFILES)
 
 #: Sizes of the data each chapter can load (``None``: not known before loading).
 DATA_SIZES = {
@@ -90,27 +91,22 @@ def _epochs(name="epochs", meaning="training epochs"):
 
 
 def _clustering_profiles():
-    from osa_lib.book.shallow_runs import CLUSTERING_PROFILES
     return CLUSTERING_PROFILES
 
 
 def _derivation_profiles():
-    from osa_lib.book.derivation_runs import DERIVATION_PROFILES
     return DERIVATION_PROFILES
 
 
 def _ae_profiles():
-    from osa_lib.book.ae_runs import AE_PROFILES
     return AE_PROFILES
 
 
 def _domain_profiles():
-    from osa_lib.book.domains import SETTINGS
-    return SETTINGS
+    return DOMAIN_PROFILES
 
 
 def _loc_profiles():
-    from osa_lib.book.loc_runs import LOC_PROFILES
     return LOC_PROFILES
 
 

@@ -17,19 +17,7 @@ from osa_lib.data import ClusteringData, train_validation_split
 from osa_lib.clustering.shallow import ShallowACRBM
 from osa_lib.metrics import clustering_scores, contingency, trivial_reconstruction_mse
 from osa_lib.book.records import RunResult, make_record
-from osa_lib.book.profiles import check_profile, profile_settings
-
-#: What each profile runs for the shallow-ACRBM chapter. ``paper``: the paper's data
-#: sizes and Table 3's hyperparameters; ``ci``: the same code on less, so that the
-#: chapter executes in about a minute on 2 CPU cores.
-CLUSTERING_PROFILES = {
-    "paper": dict(n_train=None, n_test=None, epochs=20, seeds=(0, 1, 2, 3, 4), kmeans_n_init=10,
-                  sweep_sizes=(2, 5, 10, 20, 30, 50, 100, 200, 300), sweep_seeds=(0, 1, 2), tsne_points=3000,
-                  n_validation=10_000, sensitivity_seeds=(0, 1, 2)),
-    "ci": dict(n_train=20_000, n_test=None, epochs=20, seeds=(0, 1, 2), kmeans_n_init=3,
-               sweep_sizes=(5, 10, 30, 100, 300), sweep_seeds=(0,), tsne_points=1000,
-               n_validation=5_000, sensitivity_seeds=(0,)),
-}
+from osa_lib.book.profiles import CLUSTERING_PROFILES, check_profile, profile_settings
 
 
 def clustering_settings(profile: str, **overrides) -> dict:
