@@ -25,7 +25,7 @@ book: $(VENV)/.installed
 	@echo "open _build/_build/html/index.html"
 
 test: $(VENV)/.installed
-	MPLBACKEND=Agg $(PY) -m pytest
+	MPLBACKEND=Agg $(PY) -m pytest -n auto
 
 # Full-size runs (the paper's data sizes and hyperparameters); writes results/paper/ and
 # builds the book from those runs.

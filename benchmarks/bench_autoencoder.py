@@ -27,7 +27,8 @@ import torch
 
 from osa_lib import __version__
 from osa_lib.acrbm import n_parameters
-from osa_lib.clustering.ae_estimators import AEACRBM, AEKMeans
+from osa_lib.clustering.ae_acrbm import AEACRBM
+from osa_lib.clustering.ae_kmeans import AEKMeans
 from osa_lib.data.mnist import DATA_ENV, flatten_images, load_dataset
 from osa_lib.runtime import limit_threads
 

@@ -89,7 +89,7 @@ def build_footer(root: Path = ROOT, now=None) -> str:
     import html as html_lib
 
     sys.path.insert(0, str(root))
-    from osa_lib.book.records import git_state
+    from osa_lib.book.provenance.records import git_state
 
     state = git_state(root)
     when = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")

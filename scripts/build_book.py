@@ -30,7 +30,7 @@ import nbformat
 import papermill as pm
 
 sys.path.insert(0, str(ROOT := Path(__file__).resolve().parents[1]))
-from osa_lib.book.run_times import hardware  # noqa: E402
+from osa_lib.book.harness.run_times import hardware  # noqa: E402
 
 import book_config  # noqa: E402  (scripts/, this script's folder)
 
@@ -170,7 +170,7 @@ def execute(profile: str, only: list[str] | None, kernel: str | None) -> dict:
     os.environ.pop("MPLBACKEND", None)
     os.environ.update(KERNEL_ENV)          # the kernels inherit this environment
     # The source lines under tables and figures link record files to the repository the buttons name
-    # (osa_lib.book.exhibit_sources); no repository, no link.
+    # (osa_lib.book.page.exhibit_sources); no repository, no link.
     repository = book_config.repository()
     if repository:
         os.environ.setdefault(book_config.ENV_REPOSITORY, repository)

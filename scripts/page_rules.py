@@ -107,12 +107,12 @@ def layout_problems(rel: str, measured: dict, landing: bool) -> list[str]:
 
 
 # --- Figures and tables a reader can read (issue 21, item 3) -------------------------------------------
-# The style's numbers come from the one place that sets them (osa_lib/book/style.py): the PNGs' dpi
+# The style's numbers come from the one place that sets them (osa_lib/book/page/style.py): the PNGs' dpi
 # and the text chunk in which each figure records its smallest font size.
 import sys  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from osa_lib.book.style import FONT_KEY, PNG_DPI  # noqa: E402
+from osa_lib.book.page.style import FONT_KEY, PNG_DPI  # noqa: E402
 
 #: The smallest text (pt on the page) a figure may show.
 MIN_SHOWN_FONT_PT = 9.0
@@ -164,7 +164,7 @@ def figure_text_problems(rel: str, figures: list[dict]) -> list[str]:
     for f in figure_text_sizes(figures):
         if not f.get("recorded"):
             problems.append(f"{rel}: figure {f['name']!r} records no font size (not drawn through "
-                            f"osa_lib.book.style.use_book_style), so its text size cannot be checked")
+                            f"osa_lib.book.page.style.use_book_style), so its text size cannot be checked")
         elif f["shown_pt"] is not None and f["shown_pt"] < MIN_SHOWN_FONT_PT - 1e-6:
             problems.append(f"{rel}: figure {f['name']!r}: its smallest text ({f['font_pt']:g} pt drawn, "
                             f"shown at {100 * f['scale']:.0f} % of {f['natural_width']} px at {f['dpi']:.0f} dpi) "

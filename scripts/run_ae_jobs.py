@@ -14,7 +14,7 @@
 Each (row, seed) is one job with its own checkpoint and progress file under
 ``results/paper/<dataset>/ae_jobs/``; rerunning the command resumes what did not finish.
 ``--executor joblib`` (the default) runs the jobs in a process pool here; ``local`` and
-``slurm`` submit them through submitit (osa_lib.book.executors). Slurm jobs run on after this
+``slurm`` submit them through submitit (osa_lib.book.ae_chapter.executors). Slurm jobs run on after this
 script returns: rerun it (or ``--gather-only``) once they are done to write the rows' records.
 """
 from __future__ import annotations
@@ -27,10 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from osa_lib.book.ae_jobs import (EXPERIMENTS, KMEANS_AE_READINGS, READINGS, gather_record,  # noqa: E402
+from osa_lib.book.ae_chapter.ae_jobs import (EXPERIMENTS, KMEANS_AE_READINGS, READINGS, gather_record,  # noqa: E402
                                   paper_jobs, read_job, run_jobs)
-from osa_lib.book.executors import EXECUTORS, submit_jobs  # noqa: E402
-from osa_lib.book.records import write_record  # noqa: E402
+from osa_lib.book.ae_chapter.executors import EXECUTORS, submit_jobs  # noqa: E402
+from osa_lib.book.provenance.records import write_record  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -4,7 +4,7 @@
     python scripts/run_ae_study.py --workers 2 --budget-minutes 90 # stop, checkpointed, after 90 minutes
     python scripts/run_ae_study.py --status                        # the screen's table and what is left
 
-Phases (osa_lib.book.ae_study):
+Phases (osa_lib.book.ae_chapter.ae_study):
   screen     every reading on AE + ACRBM (10), 2 seeds x 100 epochs
   select     the two strongest by training accuracy (no test label)
   k30        those two on AE + ACRBM (30), 2 seeds x 100 epochs
@@ -36,10 +36,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from osa_lib.book import ae_study  # noqa: E402
-from osa_lib.book.ae_jobs import (SECOND_SCREEN_READINGS, AEJob, complete_from_checkpoint,  # noqa: E402
+from osa_lib.book.ae_chapter import ae_study  # noqa: E402
+from osa_lib.book.ae_chapter.ae_jobs import (SECOND_SCREEN_READINGS, AEJob, complete_from_checkpoint,  # noqa: E402
                                   gather_record, paper_jobs, run_jobs)
-from osa_lib.book.records import write_record  # noqa: E402
+from osa_lib.book.provenance.records import write_record  # noqa: E402
 
 PHASES = ("screen", "k30", "full10", "kmeans", "full30", "printed30", "screen2", "kmeans_screen", "confirm10",
           "confirm30", "summed30", "detached10", "detached30", "kmeans_full", "kmeans_variants", "fashion")

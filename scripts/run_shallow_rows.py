@@ -5,12 +5,12 @@
     python scripts/run_shallow_rows.py --dataset mnist --rows shallow_acrbm_sweep
 
 The same calls, seeds and settings as the shallow-ACRBM notebook's ``paper`` profile
-(:func:`osa_lib.book.shallow_runs.clustering_settings`), so each row's per-seed numbers equal the
+(:func:`osa_lib.book.shallow_chapter.shallow_runs.clustering_settings`), so each row's per-seed numbers equal the
 notebook's; the records (with the per-seed confusion counts the chapter draws) go to
 ``results/paper/<dataset>/<row>.json``. It refuses a tree with uncommitted code (a record must name
 the commit that made it), and prints each row's per-seed accuracy beside the record it replaces.
 ``shallow_acrbm_sweep`` is Figure 9's sweep, with the exhibits Figures 5, 6 and 8 draw from its first seed's
-models (``exhibits/shallow_acrbm_sweep.json``, :func:`osa_lib.book.shallow_runs.shallow_exhibits`).
+models (``exhibits/shallow_acrbm_sweep.json``, :func:`osa_lib.book.shallow_chapter.shallow_runs.shallow_exhibits`).
 """
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from osa_lib.book.records import exhibits_path, git_state, record_path, write_exhibits  # noqa: E402
-from osa_lib.book.shallow_runs import (clustering_settings, run_kmeans, run_shallow_acrbm,  # noqa: E402
+from osa_lib.book.provenance.records import exhibits_path, git_state, record_path, write_exhibits  # noqa: E402
+from osa_lib.book.shallow_chapter.shallow_runs import (clustering_settings, run_kmeans, run_shallow_acrbm,  # noqa: E402
                                       shallow_exhibits, sweep_n_clusters)
 from osa_lib.data import load_clustering_data  # noqa: E402
 from osa_lib.runtime import limit_threads  # noqa: E402

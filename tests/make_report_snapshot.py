@@ -25,9 +25,9 @@ def records_digest(results_dir: Path = ROOT / "results") -> str:
 
 
 def compute(results_dir: Path = ROOT / "results") -> dict:
-    from osa_lib.book.overview import verdict_table_html
-    from osa_lib.book.report import reproduction_report
-    from osa_lib.book.tables import table1_compact, table2_compact
+    from osa_lib.book.summary.overview import verdict_table_html
+    from osa_lib.book.summary.report import reproduction_report
+    from osa_lib.book.page.tables import table1_compact, table2_compact
 
     report = reproduction_report(results_dir, "ci")
     return {"records_sha256": records_digest(results_dir),

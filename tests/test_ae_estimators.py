@@ -1,4 +1,4 @@
-"""AEACRBM and AEKMeans (osa_lib.clustering.ae_estimators): validation, training, checkpoints, resume."""
+"""AEACRBM and AEKMeans (osa_lib.clustering.ae_acrbm, ae_kmeans, ae_checkpoint): validation, training, checkpoints, resume."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +7,8 @@ import torch
 
 from ae_data import blob_images
 from osa_lib.acrbm import n_parameters
-from osa_lib.clustering.ae_estimators import AEACRBM, AEKMeans
+from osa_lib.clustering.ae_acrbm import AEACRBM
+from osa_lib.clustering.ae_kmeans import AEKMeans
 from osa_lib.clustering.autoencoder import Autoencoder, table3_sizes
 from osa_lib.metrics import cluster_accuracy
 from osa_lib.train import EpochCallback

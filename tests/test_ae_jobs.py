@@ -1,11 +1,11 @@
-"""The resumable per-(row, seed) jobs of Table 1's AE rows (osa_lib.book.ae_jobs) on tiny fake MNIST."""
+"""The resumable per-(row, seed) jobs of Table 1's AE rows (osa_lib.book.ae_chapter.ae_jobs) on tiny fake MNIST."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from osa_lib.book.ae_jobs import (AEJob, Deadline, complete_from_checkpoint, gather_record, paper_jobs, read_job,
+from osa_lib.book.ae_chapter.ae_jobs import (AEJob, Deadline, complete_from_checkpoint, gather_record, paper_jobs, read_job,
                                   run_job, run_jobs)
 
 
@@ -73,7 +73,7 @@ def test_a_job_file_of_another_configuration_is_refused(tmp_path, data_root, tin
 
 def test_ae_kmeans_job_scores_every_reading_and_run_jobs_uses_processes(tmp_path, data_root,
                                                                          tiny_job_kwargs, monkeypatch):
-    from osa_lib.book import ae_jobs
+    from osa_lib.book.ae_chapter import ae_jobs
     from osa_lib.clustering import ae_presets
     monkeypatch.setitem(ae_presets.PRINTED_PROTOCOL, "AEKMeans", {**ae_presets.PRINTED_PROTOCOL["AEKMeans"],
                                                                   "kmeans_max_samples": 50})
@@ -103,7 +103,7 @@ def test_a_killed_job_resumes_from_its_last_checkpoint(tmp_path, data_root):
     import time
 
     job = AEJob("ae_acrbm_10", 0, epochs=40, eval_every=1, n_train=60, n_test=40)
-    code = ("import sys; from osa_lib.book.ae_jobs import AEJob, run_job; "
+    code = ("import sys; from osa_lib.book.ae_chapter.ae_jobs import AEJob, run_job; "
             f"run_job(AEJob('ae_acrbm_10', 0, epochs=40, eval_every=1, n_train=60, n_test=40), sys.argv[1], "
             f"data_dir=sys.argv[2], chunk_minutes=1e-4)")
     proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "killed"), str(data_root)])
@@ -179,7 +179,7 @@ def test_gather_keeps_the_metrics_every_finished_seed_has(tmp_path):
     """A seed finished by older code (no reconstruction_mse) and one by newer code gather into one record."""
     import json
 
-    from osa_lib.book.ae_jobs import gather_record
+    from osa_lib.book.ae_chapter.ae_jobs import gather_record
 
     folder = tmp_path / "paper" / "mnist" / "ae_jobs" / "ae_acrbm_30"
     folder.mkdir(parents=True)
@@ -199,7 +199,7 @@ def test_gather_keeps_the_metrics_every_finished_seed_has(tmp_path):
 
 def _hold_job(job, results_dir, data_dir, started, finished):
     """A runner in another process: takes the job (its lock) and trains it."""
-    from osa_lib.book.ae_jobs import run_job as run
+    from osa_lib.book.ae_chapter.ae_jobs import run_job as run
 
     started.set()
     state = run(job, results_dir, data_dir=data_dir)
@@ -210,7 +210,7 @@ def test_two_runners_on_one_job_one_trains_it_the_other_skips_it(tmp_path, data_
     import multiprocessing as mp
     import time
 
-    from osa_lib.clustering.ae_estimators import AEACRBM
+    from osa_lib.clustering.ae_acrbm import AEACRBM
 
     job = AEJob("ae_acrbm_10", 0, epochs=40, eval_every=20, n_train=60, n_test=40)
     ctx = mp.get_context("spawn")

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sklearn.base import clone
 
-from osa_lib.book.ae_jobs import AEJob
-from osa_lib.book.ae_scoring import KMEANS_READINGS
+from osa_lib.book.ae_chapter.ae_jobs import AEJob
+from osa_lib.book.ae_chapter.ae_scoring import KMEANS_READINGS
 from osa_lib.clustering import ae_presets
 from osa_lib.clustering.ae_acrbm import AEACRBM
 from osa_lib.clustering.ae_base import AEBase
@@ -84,7 +84,7 @@ def test_every_preset_is_the_protocol_of_a_committed_run():
     assert [p for p in PRESETS if p not in seen] == []
 
 
-#: Records gathered from the jobs (osa_lib.book.ae_jobs.gather_record) name the reading and its overrides.
+#: Records gathered from the jobs (osa_lib.book.ae_chapter.ae_jobs.gather_record) name the reading and its overrides.
 RECORDS = sorted(p for p in RESULTS.glob("*/ae_*.json")
                  if "reading_overrides" in json.loads(p.read_text()).get("params", {}))
 

@@ -7,7 +7,8 @@ import torch
 
 from ae_data import blob_images
 from osa_lib.acrbm import acrbm_loss
-from osa_lib.clustering.ae_estimators import AEACRBM, AEKMeans
+from osa_lib.clustering.ae_acrbm import AEACRBM
+from osa_lib.clustering.ae_kmeans import AEKMeans
 
 TINY = dict(encoder_units=16, latent_dim=8, decoder_units=16)
 
@@ -181,7 +182,7 @@ def test_beta1_reading_reaches_adam(cls):
 
 
 def test_every_reading_of_the_jobs_builds_the_estimator_it_names():
-    from osa_lib.book.ae_jobs import KMEANS_AE_READINGS, READINGS, SECOND_SCREEN_READINGS, AEJob
+    from osa_lib.book.ae_chapter.ae_jobs import KMEANS_AE_READINGS, READINGS, SECOND_SCREEN_READINGS, AEJob
 
     assert set(SECOND_SCREEN_READINGS) <= set(READINGS)
     for experiment, table in (("ae_acrbm_10", READINGS), ("ae_acrbm_30", READINGS), ("ae_kmeans", KMEANS_AE_READINGS)):

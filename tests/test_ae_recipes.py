@@ -1,4 +1,4 @@
-"""osa_lib.book.ae_recipes: the recipes of the ACRBM head, the search that branches them from one warm-up,
+"""osa_lib.book.ae_chapter.ae_recipes: the recipes of the ACRBM head, the search that branches them from one warm-up,
 and its table (tiny synthetic images; each fit a few epochs on a few dozen rows)."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from ae_data import blob_images
 
-from osa_lib.book import ae_recipes
+from osa_lib.book.ae_chapter import ae_recipes
 from osa_lib.clustering.ae_acrbm import AEACRBM
 from osa_lib.data import ClusteringData
 

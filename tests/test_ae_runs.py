@@ -1,12 +1,12 @@
-"""The AE chapter's runner (osa_lib.book.ae_runs): settings, recipe search, tables, the chapter itself."""
+"""The AE chapter's runner (osa_lib.book.ae_chapter.ae_runs): settings, recipe search, tables, the chapter itself."""
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from osa_lib.book.ae_runs import (RECIPES, ae_settings, budget_sentence, budget_table, recipe_params, recipe_table, run_or_read,
+from osa_lib.book.ae_chapter.ae_runs import (RECIPES, ae_settings, budget_sentence, budget_table, recipe_params, recipe_table, run_or_read,
                                   stops_improving)
-from osa_lib.book.records import RunResult
+from osa_lib.book.provenance.records import RunResult
 
 
 def test_settings_recipes_and_split():
@@ -40,7 +40,7 @@ def test_stops_improving_and_the_budget_table():
 
 
 def test_run_or_read_runs_in_ci_and_reads_in_paper(tmp_path):
-    from osa_lib.book.records import make_record
+    from osa_lib.book.provenance.records import make_record
 
     calls = []
 
@@ -94,14 +94,14 @@ def test_budget_sentence_says_still_rising_or_where_it_stops():
 
 
 def test_parameter_gaps_single_out_the_dense_reading():
-    from osa_lib.book.ae_runs import parameter_gaps
+    from osa_lib.book.ae_chapter.ae_runs import parameter_gaps
 
     gaps = parameter_gaps()
     assert gaps["dense"][1] < 0.5 < gaps["conv"][0]
 
 
 def test_per_seed_table_keeps_the_asked_metrics_in_order():
-    from osa_lib.book.ae_runs import per_seed_table
+    from osa_lib.book.ae_chapter.ae_runs import per_seed_table
 
     rec = {"experiment": "ae_acrbm_10", "seeds": [0, 1],
            "metrics": {"nmi": {"per_seed": [0.1, 0.3], "mean": 0.2, "std": 0.14},
@@ -112,7 +112,7 @@ def test_per_seed_table_keeps_the_asked_metrics_in_order():
 
 
 def test_job_status_table_says_stopped_and_not_started_without_nan():
-    from osa_lib.book.ae_runs import job_status_table
+    from osa_lib.book.ae_chapter.ae_runs import job_status_table
 
     job = lambda seed, status, epochs: {"seed": seed, "status": status, "epochs_done": epochs, "train_time_s": 600.0,
                                         "device": "cpu"}
@@ -127,7 +127,7 @@ def test_job_status_table_says_stopped_and_not_started_without_nan():
 
 
 def test_per_seed_table_shows_a_dash_for_a_seed_a_row_did_not_run():
-    from osa_lib.book.ae_runs import per_seed_table
+    from osa_lib.book.ae_chapter.ae_runs import per_seed_table
 
     metric = lambda vals: {"per_seed": vals, "mean": sum(vals) / len(vals), "std": 0.0}
     table = per_seed_table([{"experiment": "a", "seeds": [0, 1], "metrics": {"accuracy_majority": metric([0.5, 0.6])}},
@@ -137,7 +137,7 @@ def test_per_seed_table_shows_a_dash_for_a_seed_a_row_did_not_run():
 
 
 def test_per_seed_table_for_page_names_rows_and_metrics_in_words_and_drops_one_seed_spread():
-    from osa_lib.book.ae_runs import per_seed_table_for_page
+    from osa_lib.book.ae_chapter.ae_runs import per_seed_table_for_page
 
     one = {"experiment": "ae_acrbm_10", "seeds": [0],
            "metrics": {"accuracy_majority": {"per_seed": [0.39], "mean": 0.39, "std": 0.0}}}
@@ -149,7 +149,7 @@ def test_per_seed_table_for_page_names_rows_and_metrics_in_words_and_drops_one_s
 
 
 def test_the_recipe_table_for_the_page_names_recipes_in_words():
-    from osa_lib.book.ae_recipes import RECIPE_LABELS, recipe_table_for_page
+    from osa_lib.book.ae_chapter.ae_recipes import RECIPE_LABELS, recipe_table_for_page
 
     record = {"metrics": {"10/joint_kmeans_bn_lam0.1_T0.5/accuracy_majority": {"mean": 0.5, "std": 0.1, "per_seed": [0.4, 0.6]},
                           "10/joint_kmeans_bn_lam0.1_T0.5/nmi": {"mean": 0.4, "std": 0.0, "per_seed": [0.4, 0.4]},

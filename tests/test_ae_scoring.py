@@ -1,4 +1,4 @@
-"""osa_lib.book.ae_scoring: the four readings of "K-means on the AE latent", the choice among them on
+"""osa_lib.book.ae_chapter.ae_scoring: the four readings of "K-means on the AE latent", the choice among them on
 training accuracy, the reconstruction error and the cluster portrait (tiny synthetic data and stubs)."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from ae_data import blob_images
 
-from osa_lib.book import ae_scoring
+from osa_lib.book.ae_chapter import ae_scoring
 from osa_lib.clustering.ae_kmeans import AEKMeans
 from osa_lib.data import ClusteringData
 

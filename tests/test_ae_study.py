@@ -1,11 +1,11 @@
-"""The readings study (osa_lib.book.ae_study): screening jobs, their table, the label-free choice."""
+"""The readings study (osa_lib.book.ae_chapter.ae_study): screening jobs, their table, the label-free choice."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from osa_lib.book import ae_figures, ae_study
-from osa_lib.book.ae_jobs import READINGS, run_job
+from osa_lib.book.ae_chapter import ae_figures, ae_study
+from osa_lib.book.ae_chapter.ae_jobs import READINGS, run_job
 
 
 def test_screening_jobs_cover_every_reading_seed_major():
@@ -35,7 +35,7 @@ def test_table_and_choice_follow_training_accuracy_not_test(tmp_path, fake_mnist
 def test_the_chapter_functions_draw_from_job_files(tmp_path, fake_mnist_root):
     import matplotlib
     matplotlib.use("Agg")
-    from osa_lib.book.ae_jobs import job_states
+    from osa_lib.book.ae_chapter.ae_jobs import job_states
 
     fake_mnist_root(tmp_path / "data", n_train=60, n_test=40)
     assert "not run yet" in ae_study.study_texts(tmp_path)["screen"]
@@ -70,8 +70,8 @@ def test_portrait_sentence_counts_pure_doubled_and_missing_digits():
 
 
 def test_kmeans_variants_table_reads_a_gathered_record(tmp_path, fake_mnist_root):
-    from osa_lib.book.ae_jobs import AEJob, gather_record
-    from osa_lib.book.records import write_record
+    from osa_lib.book.ae_chapter.ae_jobs import AEJob, gather_record
+    from osa_lib.book.provenance.records import write_record
 
     fake_mnist_root(tmp_path / "data", n_train=60, n_test=40)
     job = AEJob("ae_kmeans", 0, reading="bottleneck_relu", epochs=1, eval_every=1, n_train=60, n_test=40,
@@ -125,7 +125,7 @@ def test_full_budget_sentence_compares_epoch_100_with_500_and_labels_the_peak_a_
 
 
 def test_kmeans_screening_jobs_use_fewer_starts_and_the_head_screen_keeps_its_jobs():
-    from osa_lib.book import ae_study
+    from osa_lib.book.ae_chapter import ae_study
 
     jobs = ae_study.screening_jobs("ae_kmeans", readings=ae_study.KMEANS_SCREEN_READINGS)
     assert {j.kmeans_n_init for j in jobs} == {ae_study.KMEANS_SCREEN_STARTS}
@@ -135,7 +135,7 @@ def test_kmeans_screening_jobs_use_fewer_starts_and_the_head_screen_keeps_its_jo
 def test_the_claimed_gap_and_the_conclusion_come_from_the_paper_file_and_the_records():
     from pathlib import Path
 
-    from osa_lib.book.paper import paper_accuracy
+    from osa_lib.book.judge.paper import paper_accuracy
 
     assert ae_study.claimed_gap_text().startswith(f"{paper_accuracy('ae_acrbm_10'):.2f} − ")
     results = Path(__file__).resolve().parents[1] / "results"

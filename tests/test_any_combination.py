@@ -25,7 +25,9 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, example, given, settings, strategies as st  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from osa_lib.book import figures as plots, parameters as P  # noqa: E402
+from osa_lib.book.derivations_chapter import derivation_figures
+from osa_lib.book.shallow_chapter import shallow_figures
+from osa_lib.book.harness import parameters as P
 from osa_lib.data.mnist import ClusteringData, default_data_dir  # noqa: E402
 
 SETTINGS = settings(max_examples=6, deadline=None, derandomize=True,
@@ -70,9 +72,9 @@ shallow_sets = st.fixed_dictionaries({
 @SETTINGS
 @given(drawn=shallow_sets)
 def test_shallow_chapter_completes_for_any_valid_set(drawn, tmp_path_factory):
-    from osa_lib.book import tables
-    from osa_lib.book import records
-    from osa_lib.book.shallow_runs import (distortion_frame, exhibit_reconstructions, exhibit_test_images, run_kmeans,
+    from osa_lib.book.page import tables
+    from osa_lib.book.provenance import records
+    from osa_lib.book.shallow_chapter.shallow_runs import (distortion_frame, exhibit_reconstructions, exhibit_test_images, run_kmeans,
                                           run_shallow_acrbm, sensitivity_table, shallow_exhibits, shallow_sensitivity,
                                           sweep_n_clusters, sweep_table)
 
@@ -99,8 +101,8 @@ def test_shallow_chapter_completes_for_any_valid_set(drawn, tmp_path_factory):
     sweep = sweep_n_clusters(data, sizes=v["sweep_sizes"], seeds=v["sweep_seeds"], profile=profile,
                              epochs=v["epochs"], results_dir=results, progress=False)
     table = sweep_table(sweep)
-    plots.sweep_facts(table)
-    plt.close(plots.sweep_plot(None, run=table))
+    shallow_figures.sweep_facts(table)
+    plt.close(shallow_figures.sweep_plot(None, run=table))
     # Figures 5, 6 and 8 as the chapter draws them: from the exhibits, written beside the records and read back
     exhibits = shallow_exhibits(data, sweep.outputs["models_by_k"], tsne_points=v["tsne_points"],
                                 seed=v["sweep_seeds"][0])
@@ -109,10 +111,10 @@ def test_shallow_chapter_completes_for_any_valid_set(drawn, tmp_path_factory):
     X_rows = exhibit_test_images(exhibits, data)
     distortion = distortion_frame(exhibits)
     maps = {f"K = {r.K}": np.asarray(exhibits["tsne"]["by_k"][str(r.K)]["coordinates"]) for r in distortion.itertuples()}
-    plt.close(plots.embedding_panels(maps, np.asarray(exhibits["tsne"]["labels"]), empty="no size to draw"))
+    plt.close(shallow_figures.embedding_panels(maps, np.asarray(exhibits["tsne"]["labels"]), empty="no size to draw"))
     recon = exhibit_reconstructions(exhibits)
     picked = exhibits["reconstructions"]["test_indices"]
-    plt.close(plots.image_grid([X_rows[picked]] + [recon[k] for k in exhibits["reconstructions"]["sizes"]],
+    plt.close(shallow_figures.image_grid([X_rows[picked]] + [recon[k] for k in exhibits["reconstructions"]["sizes"]],
                                ["test"] + [f"K = {k}" for k in exhibits["reconstructions"]["sizes"]]))
 
 
@@ -127,7 +129,7 @@ ae_sets = st.fixed_dictionaries({
 @given(drawn=ae_sets)
 def test_ae_chapter_sizes_from_the_profile_fit_any_n_train(drawn, tmp_path_factory):
     """The recipe search takes its rows from ``n_train``: any valid n_train completes (was: n_validation error)."""
-    from osa_lib.book import ae_runs
+    from osa_lib.book.ae_chapter import ae_runs
 
     style = drawn.pop("style")
     values = {**{p.name: p.default for p in P.CHAPTERS["ae_acrbm"].params}, **drawn,
@@ -185,7 +187,7 @@ def _valid(name: str, drawn: dict, style: str, results, lists: tuple[str, ...]) 
 
 def _render(table) -> str:
     """A table as the book shows it (``show_table`` returns a lazy Styler: render it)."""
-    from osa_lib.book.display import show_table
+    from osa_lib.book.page.display import show_table
     return show_table(table).to_html()
 
 
@@ -214,7 +216,8 @@ def run_derivations_chapter(v: dict, results) -> dict:
     and ``glue``/``display`` (the facts are computed and returned instead).
     """
     from osa_lib import ShallowACRBM
-    from osa_lib.book import derivation_runs as chapter, records
+    from osa_lib.book.derivations_chapter import derivation_runs as chapter
+    from osa_lib.book.provenance import records
     from osa_lib.clustering import codes, derivation_maths
     from osa_lib.data import load_clustering_data
 
@@ -229,7 +232,7 @@ def run_derivations_chapter(v: dict, results) -> dict:
                                  batch_size=settings_["ae_batch_size"], lr=settings_["ae_lr"], seed=seed)
     facts = dict(chapter.linear_ae_facts(ae))
     _render(ae["table"])
-    plt.close(plots.spectrum_plot(ae["spectra"]))
+    plt.close(derivation_figures.spectrum_plot(ae["spectra"]))
     acrbms = {k: ShallowACRBM(k, epochs=settings_["epochs"], random_state=seed, progress=False).fit(data.X_train)
               for k in v["cluster_sizes"]}
     acrbm = acrbms[K0]
@@ -244,18 +247,18 @@ def run_derivations_chapter(v: dict, results) -> dict:
     free_table = chapter.free_code_table(free)
     facts.update(chapter.free_code_facts(free_table))
     _render(free_table)
-    plt.close(plots.loss_curves({f"{loss}, {start}": run["history"] for (loss, start), run in free.items()}))
+    plt.close(derivation_figures.loss_curves({f"{loss}, {start}": run["history"] for (loss, start), run in free.items()}))
     eq15_model = ShallowACRBM(K0, epochs=settings_["epochs"], random_state=seed, progress=False,
                               loss="confidence").fit(data.X_train)
     readouts = chapter.eq15_readouts({chapter.EQ14: acrbm, chapter.EQ15: eq15_model}, data.X_test, data.y_test)
     facts.update(chapter.eq15_facts(readouts, K0))
     _render(chapter.readout_table(readouts))
-    plt.close(plots.cluster_size_bars({name: r["cluster_sizes"] for name, r in readouts.items()}))
+    plt.close(derivation_figures.cluster_size_bars({name: r["cluster_sizes"] for name, r in readouts.items()}))
     test_codes = {k: model.transform(data.X_test) for k, model in acrbms.items()}
     grams = chapter.gram_table(test_codes)
     _render(grams)
     for k in (v["cluster_sizes"][0], v["cluster_sizes"][-1]):
-        plt.close(plots.matrix_plot(codes.code_gram(test_codes[k]), title=f"K = {k}"))
+        plt.close(derivation_figures.matrix_plot(codes.code_gram(test_codes[k]), title=f"K = {k}"))
     run_exhibits = {"linear_ae": chapter.linear_ae_exhibit(ae), "forward": chapter.forward_exhibit(acrbm, v_batch),
                     "eq11": chapter.eq11_exhibit(eq11),
                     "free_codes": chapter.free_code_exhibit(free, free_table, settings_["free_steps"]),
@@ -264,7 +267,7 @@ def run_derivations_chapter(v: dict, results) -> dict:
     shown, _ = chapter.section_exhibit(records.read_exhibits(results, v["profile"], "mnist", "derivations")["data"],
                                        run_exhibits, "eq16")
     for k in sorted(int(k) for k in shown["grams"]):
-        plt.close(plots.matrix_plot(np.asarray(shown["grams"][str(k)]), title=f"K = {k}"))
+        plt.close(derivation_figures.matrix_plot(np.asarray(shown["grams"][str(k)]), title=f"K = {k}"))
     metrics = chapter.derivations_metrics(ae["table"], eq11, free_table, readouts, grams)
     facts.update(chapter.summary_facts(metrics))
     params = {**settings_, "n_clusters": K0, "cluster_sizes": list(v["cluster_sizes"]), "threads": v["threads"],
@@ -315,27 +318,30 @@ def run_loc_chapter(v: dict, results) -> dict:
     Left out: ``glue``/``display`` (the numbers are computed and returned instead) and the
     Oxford 102 availability cell (no parameter reaches it).
     """
-    from osa_lib.book import loc_figures as splots, loc_runs as lr
-    from osa_lib.book.display import metric_name, plural
-    from osa_lib.book.tables import TABLE2_SOURCES, table2_compact
+    from osa_lib.book.loc_chapter import loc_studies
+    from osa_lib.book.loc_chapter import loc_table2
+    from osa_lib.data import flowers
+    from osa_lib.book.loc_chapter import loc_figures as splots
+    from osa_lib.book.page.display import metric_name, plural
+    from osa_lib.book.page.tables import TABLE2_SOURCES, table2_compact
     from osa_lib.segmentation.analysis import image_energy
     from osa_lib.segmentation.loc import median_binarize
 
     profile, n_show = v["profile"], v["n_show"]
-    settings_ = lr.loc_settings(profile, seeds=v["seeds"], epochs=v["epochs"], study_epochs=v["study_epochs"],
+    settings_ = loc_table2.loc_settings(profile, seeds=v["seeds"], epochs=v["epochs"], study_epochs=v["study_epochs"],
                                 image_size=v["image_size"], rho=v["rho"], rho_values=v["rho_values"],
                                 n_train=v["n_train"], n_val=v["n_val"], n_test=v["n_test"])
-    numbers = dict(lr.chapter_numbers(lr.load_chapter_records(results, "paper", "flowers17")))
-    data = lr.load_segmentation_data(v["dataset"], v["data_dir"], image_size=settings_["image_size"],
+    numbers = dict(loc_studies.chapter_numbers(loc_studies.load_chapter_records(results, "paper", "flowers17")))
+    data = flowers.load_segmentation_data(v["dataset"], v["data_dir"], image_size=settings_["image_size"],
                                      n_train=settings_["n_train"], n_val=settings_["n_val"],
                                      n_test=settings_["n_test"], progress=False)
     show = np.linspace(0, len(data.X_val) - 1, min(n_show, len(data.X_val))).round().astype(int)
     show_test = np.linspace(0, len(data.X_test) - 1, min(n_show, len(data.X_test))).round().astype(int)
     energy = image_energy(data.X_train, "unit")
-    numbers.update(background=100 * lr.background_share(data), energy_above=100 * (energy > settings_["rho"]).mean())
-    variants = lr.open_question_variants(settings_)
-    V = {key: label for key, (label, _) in lr.OPEN_QUESTIONS.items()}
-    study = lr.study_variants(data, variants, seed=settings_["seeds"][0], profile=profile, results_dir=results,
+    numbers.update(background=100 * loc_table2.background_share(data), energy_above=100 * (energy > settings_["rho"]).mean())
+    variants = loc_studies.open_question_variants(settings_)
+    V = {key: label for key, (label, _) in loc_studies.OPEN_QUESTIONS.items()}
+    study = loc_studies.study_variants(data, variants, seed=settings_["seeds"][0], profile=profile, results_dir=results,
                               progress=False)
     study_table = study.outputs["table"]
     _render(study_table)
@@ -364,18 +370,18 @@ def run_loc_chapter(v: dict, results) -> dict:
                                      {n: study.outputs["model"][n].error_ for n in shown}))
     _render(study_table.loc[[V["border"], V["batch"]], cols])
     common = dict(profile=profile, results_dir=results, progress=False)
-    loc_run = lr.run_loc(data, seeds=settings_["seeds"], loc_params=lr.loc_kwargs(settings_, normalization="border"),
+    loc_run = loc_table2.run_loc(data, seeds=settings_["seeds"], loc_params=loc_table2.loc_kwargs(settings_, normalization="border"),
                          **common)
-    untrained_run = lr.run_loc_untrained(data, settings_, **common)
-    literal_run = lr.run_loc(data, seeds=settings_["seeds"], experiment="loc_literal",
-                             loc_params=lr.loc_kwargs(settings_, epochs=settings_["study_epochs"],
+    untrained_run = loc_table2.run_loc_untrained(data, settings_, **common)
+    literal_run = loc_table2.run_loc(data, seeds=settings_["seeds"], experiment="loc_literal",
+                             loc_params=loc_table2.loc_kwargs(settings_, epochs=settings_["study_epochs"],
                                                       normalization="unit"), **common)
-    base_runs = lr.run_baselines(data, settings_, loc_run=loc_run, **common)
+    base_runs = loc_table2.run_baselines(data, settings_, loc_run=loc_run, **common)
     runs = {"loc": loc_run, "loc_untrained": untrained_run, "loc_literal": literal_run, **base_runs}
-    this_run = lr.chapter_numbers({name: run.record for name, run in runs.items()})
+    this_run = loc_studies.chapter_numbers({name: run.record for name, run in runs.items()})
     numbers.update({f"r_{k}": value for k, value in this_run.items()})
     plural(this_run["loc_seeds"], "seed")
-    seed_table = lr.per_seed_table(runs).reset_index()
+    seed_table = loc_table2.per_seed_table(runs).reset_index()
     seed_table["metric"] = seed_table["metric"].map(metric_name)
     one_seed = sum(c.startswith("seed ") for c in seed_table.columns) == 1
     _render(seed_table.drop(columns=["mean", "std"] if one_seed else []))
@@ -389,8 +395,8 @@ def run_loc_chapter(v: dict, results) -> dict:
         "GrabCut": base_runs["grabcut"].outputs["masks"][0][t],
         "ground truth": splots.mask_with_band(data.M_test[t], data.I_test[t] if data.I_test is not None else None)},
         kinds={"LOC labels": "labels"}))
-    rho_run = lr.rho_study(data, settings_, rho_values=settings_["rho_values"], seed=settings_["seeds"][0],
-                           base=lr.loc_kwargs(settings_, epochs=settings_["study_epochs"], normalization="border"),
+    rho_run = loc_studies.rho_study(data, settings_, rho_values=settings_["rho_values"], seed=settings_["seeds"][0],
+                           base=loc_table2.loc_kwargs(settings_, epochs=settings_["study_epochs"], normalization="border"),
                            **common)
     rho_table = rho_run.outputs["table"][["hinge on, epoch 1 %", "steps with gradient", "clusters / image",
                                           "1 cluster %", "foreground %", "pixel_accuracy %", "iou %", "dice %"]]
@@ -398,7 +404,7 @@ def run_loc_chapter(v: dict, results) -> dict:
     plt.close(splots.cluster_histograms(rho_run.record["cluster_histograms"],
                                         extra={"flower share (%)": rho_table["foreground %"].to_numpy(),
                                                "IoU (%)": rho_table["iou %"].to_numpy()}))
-    limits = lr.limits_analysis(data, loc_run.outputs["masks"][0], base_runs["grabcut"].outputs["masks"][0])
+    limits = loc_table2.limits_analysis(data, loc_run.outputs["masks"][0], base_runs["grabcut"].outputs["masks"][0])
     numbers.update({f"r_limits_{key}": float(100 * limits[key] if key.startswith(("loc_", "low", "high"))
                                              else limits[key])
                     for key in ("loc_wins", "q_low", "q_high", "spearman_loc", "spearman_grabcut", "low_loc",
@@ -411,14 +417,14 @@ def run_loc_chapter(v: dict, results) -> dict:
         "GrabCut": base_runs["grabcut"].outputs["masks"][0][worst],
         "ground truth": splots.mask_with_band(data.M_test[worst], data.I_test[worst]
                                               if data.I_test is not None else None)}, kinds={"LOC labels": "labels"}))
-    median_rule = lr.median_rule_table(data, loc_run)
+    median_rule = loc_table2.median_rule_table(data, loc_run)
     numbers.update(r_median_many=float(median_rule["images with >= 3 clusters %"].mean()),
                    r_median_iou=float(median_rule["IoU % (median rule)"].mean()))
     _render(median_rule)
     # what the text would quote from these records (the committed paper records, here this run's own)
-    numbers.update(lr.chapter_numbers(lr.load_chapter_records(results, profile, v["dataset"])))
+    numbers.update(loc_studies.chapter_numbers(loc_studies.load_chapter_records(results, profile, v["dataset"])))
     distinct = sorted(set(settings_["rho_values"]))
-    assert list(rho_table.index) == [lr.rho_label(r, distinct) for r in distinct]
+    assert list(rho_table.index) == [loc_studies.rho_label(r, distinct) for r in distinct]
     assert rho_run.record["params"]["rho_values"] == distinct
     assert loc_run.record["seeds"] == list(settings_["seeds"])
     return numbers

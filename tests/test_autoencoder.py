@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from osa_lib.acrbm import n_parameters
-from osa_lib.clustering.ae_estimators import AEACRBM, AEKMeans
+from osa_lib.clustering.ae_acrbm import AEACRBM
+from osa_lib.clustering.ae_kmeans import AEKMeans
 from osa_lib.clustering.autoencoder import (TABLE3_SIZES, Autoencoder, build_autoencoder, parameter_counts,
                                            resolve_sizes, table3_sizes)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from osa_lib.book.ae_scoring import KMEANS_READINGS
-from osa_lib.book.records import read_record
+from osa_lib.book.ae_chapter.ae_scoring import KMEANS_READINGS
+from osa_lib.book.provenance.records import read_record
 
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "paper"
 RECORDS = sorted(p for p in RESULTS.glob("*/*.json") if p.name != "execution_times.json")

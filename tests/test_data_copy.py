@@ -1,5 +1,5 @@
-"""Which data copy produced a record (osa_lib.book.data_copy): both provenance shapes, and the build's own copy."""
-from osa_lib.book.data_copy import canonical_flags, copy_words, data_copy_sentence, same_copy
+"""Which data copy produced a record (osa_lib.book.provenance.data_copy): both provenance shapes, and the build's own copy."""
+from osa_lib.book.provenance.data_copy import canonical_flags, copy_words, data_copy_sentence, same_copy
 
 NEW = {"files": {"train-images-idx3-ubyte": {"sha256": "aa" * 32, "canonical": False},
                  "t10k-images-idx3-ubyte": {"sha256": "bb" * 32, "canonical": True}}}

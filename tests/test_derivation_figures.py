@@ -1,4 +1,4 @@
-"""osa_lib.book.derivation_figures: what each figure of the derivations chapter draws from the arrays it is given.
+"""osa_lib.book.derivations_chapter.derivation_figures: what each figure of the derivations chapter draws from the arrays it is given.
 
 (Legibility, the book's style on these figures, is checked in tests/test_figures.py.)
 """
@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from osa_lib.book import derivation_figures as df  # noqa: E402
+from osa_lib.book.derivations_chapter import derivation_figures as df  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

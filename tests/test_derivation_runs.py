@@ -1,12 +1,14 @@
-"""osa_lib.book.derivation_runs: the derivations chapter's settings, studies, glue facts and record, on tiny data."""
+"""osa_lib.book.derivations_chapter.derivation_runs: the derivations chapter's settings, studies, glue facts and record, on tiny data."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from osa_lib import ShallowACRBM
-from osa_lib.book import derivation_runs
-from osa_lib.book import profiles, records, report
+from osa_lib.book.derivations_chapter import derivation_runs
+from osa_lib.book.harness import profiles
+from osa_lib.book.provenance import records
+from osa_lib.book.summary import report
 from osa_lib.clustering import derivation_maths as maths
 
 #: The metric names the report and the summary page read from the derivations record.
@@ -129,7 +131,7 @@ def test_linear_ae_study_refuses_a_latent_size_that_reaches_the_rank_of_its_rows
     import numpy as np
     import pytest
 
-    from osa_lib.book.derivation_runs import linear_ae_study
+    from osa_lib.book.derivations_chapter.derivation_runs import linear_ae_study
 
     rng = np.random.default_rng(0)
     X = rng.random((12, 3)) @ rng.random((3, 20))            # 12 rows of rank 3

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from osa_lib.book import display as d
+from osa_lib.book.page import display as d
 
 
 def test_counts_are_integers():
@@ -75,12 +75,12 @@ def test_verdict_count_sentence_agrees_in_number():
 
 
 def test_compact_verdict_table():
-    from osa_lib.book import report
+    from osa_lib.book.summary import report
     df = pd.DataFrame([{"key": "t1-kmeans", "section": "table1", "claim": "Table 1: K-means (10 clusters)",
                         "paper": "57.32", "ours": "59.45 ± 0.01", "gap": "+2.13", "budget": "5 · 20 · 60,000",
                         "verdict": report.VERDICTS[0], "detail": "within tolerance", "evidence": "x",
                         "page": "notebooks/shallow_acrbm", "anchor": "shallow-table1"}])
-    from osa_lib.book.overview import verdict_table_html
+    from osa_lib.book.summary.overview import verdict_table_html
     html = verdict_table_html(df, compact=True)
     assert html.count("<th>") == 3 and 'title="within tolerance"' in html
     assert "<td>57.32</td><td>59.45 ± 0.01</td>" in html and '<tr class="osa-claim-row"><th colspan="3">' in html

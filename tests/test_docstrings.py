@@ -43,6 +43,6 @@ def test_no_citation_of_documents_outside_the_repository():
 
 
 def test_the_checks_see_what_they_look_for():
-    assert resolves("osa_lib.book.verdicts.row_verdict") and resolves("osa_lib.clustering")
+    assert resolves("osa_lib.book.judge.verdicts.row_verdict") and resolves("osa_lib.clustering")
     assert not resolves("osa_lib.autoencoder") and not resolves("osa_lib.analysis.diagonal_mass")
     assert ABSENT_DOCUMENTS.search("the record (SPEC §5)")

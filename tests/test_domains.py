@@ -1,10 +1,10 @@
-"""The extra domains (osa_lib.book.domains): pipelines on scikit-learn's own data sets, records, the judge's words."""
+"""The extra domains (osa_lib.book.domains_chapter.domains): pipelines on scikit-learn's own data sets, records, the judge's words."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from osa_lib.book import domains
+from osa_lib.book.domains_chapter import domains
 
 
 def test_domains_load_and_unknown_names_are_refused():

@@ -1,4 +1,4 @@
-"""The AE jobs through submitit (osa_lib.book.executors): the local executor on a tiny job, the Slurm set-up."""
+"""The AE jobs through submitit (osa_lib.book.ae_chapter.executors): the local executor on a tiny job, the Slurm set-up."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,8 +7,8 @@ import pytest
 
 submitit = pytest.importorskip("submitit")
 
-from osa_lib.book.ae_jobs import AEJob, read_job  # noqa: E402
-from osa_lib.book.executors import AEJobTask, make_executor, submit_jobs  # noqa: E402
+from osa_lib.book.ae_chapter.ae_jobs import AEJob, read_job  # noqa: E402
+from osa_lib.book.ae_chapter.executors import AEJobTask, make_executor, submit_jobs  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(epochs=2, eval_every=1, n_train=60, n_test=40, kmeans_n_init=2)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from osa_lib.book.exhibit_sources import SOURCE_CLASS, source_line
+from osa_lib.book.page.exhibit_sources import SOURCE_CLASS, source_line
 
 
 def _record(tmp_path, profile, dataset, experiment, **extra):

@@ -1,4 +1,4 @@
-"""osa_lib.book.figures: the book's figure style, Figures 5, 8 and 9, and the numbers their text quotes."""
+"""osa_lib.book.page.style and the shallow and derivation figures: the book's figure style, Figures 5, 8 and 9, and the numbers their text quotes."""
 from __future__ import annotations
 
 import matplotlib
@@ -10,13 +10,15 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from osa_lib.book import figures  # noqa: E402
+from osa_lib.book.derivations_chapter import derivation_figures
+from osa_lib.book.page import style
+from osa_lib.book.shallow_chapter import shallow_figures
 
 
 @pytest.fixture(autouse=True)
 def book_style():
     with plt.rc_context():
-        figures.use_book_style()
+        style.use_book_style()
         yield
     plt.close("all")
 
@@ -34,7 +36,7 @@ def text_sizes(fig) -> list[float]:
 
 
 def check_legible(fig):
-    assert fig.get_figwidth() <= figures.MAX_WIDTH + 1e-9
+    assert fig.get_figwidth() <= style.MAX_WIDTH + 1e-9
     sizes = text_sizes(fig)
     assert sizes and min(sizes) >= 9, f"text below 9 pt: {sorted(set(sizes))}"
 
@@ -46,7 +48,7 @@ def test_style_draws_at_least_150_dpi_on_white():
 
 def test_image_grid_uses_a_fixed_0_1_grey_scale():
     grey = np.full((3, 784), 0.5)       # a uniform mid-grey reconstruction must stay mid-grey
-    fig = figures.image_grid([np.eye(3, 784), grey], ["test images", "K = 10"], colorbar=True)
+    fig = shallow_figures.image_grid([np.eye(3, 784), grey], ["test images", "K = 10"], colorbar=True)
     images = [im for ax in fig.axes for im in ax.get_images()]
     assert len(images) == 6
     assert all(im.get_clim() == (0.0, 1.0) and im.get_cmap().name == "gray_r" for im in images)
@@ -55,7 +57,7 @@ def test_image_grid_uses_a_fixed_0_1_grey_scale():
 
 
 def test_image_grid_stays_within_the_column_when_wide():
-    fig = figures.image_grid([np.zeros((13, 784))] * 4, [f"K = 100, query {i}" for i in range(4)])
+    fig = shallow_figures.image_grid([np.zeros((13, 784))] * 4, [f"K = 100, query {i}" for i in range(4)])
     check_legible(fig)
 
 
@@ -63,7 +65,7 @@ def test_embedding_panels_one_panel_per_size_and_one_legend():
     rng = np.random.default_rng(0)
     labels = np.arange(40) % 10
     maps = {f"K = {k}": rng.normal(size=(40, 2)) for k in (10, 30, 100)}
-    fig = figures.embedding_panels(maps, labels, [f"class {i}" for i in range(10)])
+    fig = shallow_figures.embedding_panels(maps, labels, [f"class {i}" for i in range(10)])
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title() for ax in visible] == list(maps)
     assert len(fig.legends) == 1 and len(fig.legends[0].get_texts()) == 10
@@ -73,7 +75,7 @@ def test_embedding_panels_one_panel_per_size_and_one_legend():
 def test_distortion_plot_draws_three_series_in_percent():
     table = pd.DataFrame({"K": [10, 30], "trustworthiness": [0.9, 0.95], "knn_agreement_codes": [0.6, 0.8],
                           "knn_agreement_2d": [0.55, 0.78]})
-    fig = figures.distortion_plot(table)
+    fig = shallow_figures.distortion_plot(table)
     lines = fig.axes[0].get_lines()
     assert len(lines) == 3
     np.testing.assert_allclose(lines[0].get_ydata(), [90, 95])
@@ -81,7 +83,7 @@ def test_distortion_plot_draws_three_series_in_percent():
 
 
 def test_sweep_plot_reference_with_error_bars_and_a_faint_run():
-    fig = figures.sweep_plot(sweep_frame(), run=sweep_frame(acc=(30, 45, 60, 70, 75)), run_label="ci run",
+    fig = shallow_figures.sweep_plot(sweep_frame(), run=sweep_frame(acc=(30, 45, 60, 70, 75)), run_label="ci run",
                              paper_points={10: 61.44, 30: 76.95})
     ax = fig.axes[0]
     assert len(ax.containers) == 3                      # one error-bar container per read-out
@@ -93,31 +95,31 @@ def test_sweep_plot_reference_with_error_bars_and_a_faint_run():
 
 
 def test_sweep_plot_without_paper_points_promises_no_stars():
-    fig = figures.sweep_plot(sweep_frame())
+    fig = shallow_figures.sweep_plot(sweep_frame())
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert "paper, Table 1" not in labels
     with pytest.raises(ValueError):
-        figures.sweep_plot(None, run=None)
+        shallow_figures.sweep_plot(None, run=None)
 
 
 def test_sweep_facts_peak_and_range():
-    facts = figures.sweep_facts(sweep_frame())
+    facts = shallow_figures.sweep_facts(sweep_frame())
     assert facts["k_best"] == 100 and facts["acc_best"] == pytest.approx(79.2)
     assert facts["k_low"] == 5 and facts["k_high"] == 300 and facts["acc_high"] == pytest.approx(74.9)
     assert facts["best_range"] == "100" and not facts["rises_to_largest"]
-    near = figures.sweep_facts(sweep_frame(acc=(40, 55, 79.0, 79.2, 70)))
+    near = shallow_figures.sweep_facts(sweep_frame(acc=(40, 55, 79.0, 79.2, 70)))
     assert near["best_range"] == "30–100"
-    split = figures.sweep_facts(sweep_frame(acc=(40, 79.0, 70, 79.2, 70)))
+    split = shallow_figures.sweep_facts(sweep_frame(acc=(40, 79.0, 70, 79.2, 70)))
     assert split["best_range"] == "10, 100"
-    rising = figures.sweep_facts(sweep_frame(acc=(40, 50, 60, 70, 80)))
+    rising = shallow_figures.sweep_facts(sweep_frame(acc=(40, 50, 60, 70, 80)))
     assert rising["rises_to_largest"] and rising["best_range"] == "300"
 
 
 @pytest.mark.parametrize("draw", [
-    lambda: figures.matrix_plot(np.eye(4) + 0.01, title="D"),
-    lambda: figures.spectrum_plot({"a": np.ones(5), "b": np.linspace(0, 1, 5)}),
-    lambda: figures.cluster_size_bars({"eq 14": np.array([5, 5]), "eq 15": np.array([10, 0])}),
-    lambda: figures.loss_curves({"run": [1.0, 0.1, 0.01]}),
+    lambda: derivation_figures.matrix_plot(np.eye(4) + 0.01, title="D"),
+    lambda: derivation_figures.spectrum_plot({"a": np.ones(5), "b": np.linspace(0, 1, 5)}),
+    lambda: derivation_figures.cluster_size_bars({"eq 14": np.array([5, 5]), "eq 15": np.array([10, 0])}),
+    lambda: derivation_figures.loss_curves({"run": [1.0, 0.1, 0.01]}),
 ])
 def test_other_figures_are_legible(draw):
     check_legible(draw())
@@ -125,7 +127,7 @@ def test_other_figures_are_legible(draw):
 
 # --------------------------------------------------------------------------- trend words (shallow chapter)
 
-from osa_lib.book import shallow_figures as sf  # noqa: E402
+from osa_lib.book.shallow_chapter import shallow_figures as sf  # noqa: E402
 
 
 def sweep_record(acc, conf, usage, ks=(2, 10, 30, 100)):

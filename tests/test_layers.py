@@ -31,17 +31,43 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def book_import_graph() -> dict[str, set[str]]:
-    """``{module: book modules it imports}`` over ``osa_lib/book``, imports inside functions included."""
-    book = PACKAGE / "book"
-    names = {p.stem for p in book.glob("*.py")}
+    """``{module: book modules it imports}`` over ``osa_lib/book`` (modules by their own name, unique in the
+    library), imports inside functions included."""
+    modules = {p.stem: p for p in (PACKAGE / "book").rglob("*.py") if p.name != "__init__.py"}
     graph = {}
-    for path in book.glob("*.py"):
+    for name, path in modules.items():
         imported = set()
         for m in imported_modules(path):
-            parts = m.split(".")
-            imported.update(p for p in parts[2:3] if p in names)
-        graph[path.stem] = imported - {path.stem}
+            imported.update(part for part in m.split(".")[2:] if part in modules)
+        graph[name] = imported - {name}
     return graph
+
+
+#: The book's floors, bottom to top (``osa_lib/book/__init__.py``); the chapters share one floor.
+FLOORS = [("harness",), ("provenance",), ("judge",), ("page",),
+          ("shallow_chapter", "derivations_chapter", "ae_chapter", "loc_chapter", "domains_chapter"), ("summary",)]
+
+
+def book_package_of(module: str) -> str:
+    return next(p.parent.name for p in (PACKAGE / "book").rglob(f"{module}.py"))
+
+
+def test_every_book_module_sits_in_a_floor_package():
+    packages = {p.name for p in (PACKAGE / "book").iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert packages == {p for floor in FLOORS for p in floor}
+    assert sorted(p.name for p in (PACKAGE / "book").glob("*.py")) == ["__init__.py"]     # nothing loose
+
+
+def test_a_floor_imports_only_the_floors_below_and_no_chapter_another():
+    level = {package: i for i, floor in enumerate(FLOORS) for package in floor}
+    offenders = []
+    for module, imported in book_import_graph().items():
+        here = book_package_of(module)
+        for other in imported:
+            there = book_package_of(other)
+            if there != here and level[there] >= level[here]:
+                offenders.append(f"{here}.{module} imports {there}.{other}")
+    assert offenders == []
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -152,5 +178,5 @@ def test_no_import_takes_another_modules_name():
 
 def test_imported_modules_sees_imports(tmp_path):
     f = tmp_path / "m.py"
-    f.write_text("from osa_lib.book import records\nimport osa_lib.metrics\n")
-    assert {"osa_lib.book", "osa_lib.book.records", "osa_lib.metrics"} <= imported_modules(f)
+    f.write_text("from osa_lib.book.provenance import records\nimport osa_lib.metrics\n")
+    assert {"osa_lib.book.provenance", "osa_lib.book.provenance.records", "osa_lib.metrics"} <= imported_modules(f)

@@ -1,4 +1,4 @@
-"""osa_lib.book.loc_figures: every figure draws from small arrays, with fonts of at least 9 pt."""
+"""osa_lib.book.loc_chapter.loc_figures: every figure draws from small arrays, with fonts of at least 9 pt."""
 from __future__ import annotations
 
 import matplotlib
@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from osa_lib.book import loc_figures as f  # noqa: E402
+from osa_lib.book.loc_chapter import loc_figures as f  # noqa: E402
 
 
 def _font_sizes(fig) -> list[float]:
@@ -49,7 +49,7 @@ def test_training_and_study_figures_draw():
 
 
 def test_every_figure_fits_the_column_at_its_drawn_size():
-    from osa_lib.book.style import MAX_WIDTH
+    from osa_lib.book.page.style import MAX_WIDTH
 
     rng = np.random.default_rng(0)
     curves = {f"line {i}": list(rng.random(5)) for i in range(6)}

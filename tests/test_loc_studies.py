@@ -1,10 +1,10 @@
-"""osa_lib.book.loc_studies: the LOC chapter's study variants and the numbers its text quotes, read from tiny
+"""osa_lib.book.loc_chapter.loc_studies: the LOC chapter's study variants and the numbers its text quotes, read from tiny
 records made by the test (no images, no training)."""
 from __future__ import annotations
 
 import pytest
 
-from osa_lib.book import loc_studies as ls
+from osa_lib.book.loc_chapter import loc_studies as ls
 from osa_lib.data.flowers17 import FLOWERS17_OFFLINE_COPY
 
 SETTINGS = {"rho": 0.5, "epochs": 50, "study_epochs": 7, "batch_size": 16, "lr": 1e-3, "betas": [0.9, 0.999],

@@ -126,7 +126,7 @@ def test_a_figure_drawn_in_the_book_style_records_its_smallest_font(tmp_path):
     import matplotlib.pyplot as plt
     from PIL import Image
 
-    from osa_lib.book import style
+    from osa_lib.book.page import style
 
     with plt.rc_context(style.STYLE):
         fig, ax = plt.subplots(figsize=(4, 2))

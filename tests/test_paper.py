@@ -1,11 +1,11 @@
-"""osa_lib.book.paper: the paper's numbers come from paper_results.json, and every profile's paper budget is the paper's."""
+"""osa_lib.book.judge.paper: the paper's numbers come from paper_results.json, and every profile's paper budget is the paper's."""
 import json
 
 import pytest
 
-from osa_lib.book import paper
-from osa_lib.book.ae_jobs import AEJob
-from osa_lib.book.profiles import AE_PROFILES, CLUSTERING_PROFILES, DERIVATION_PROFILES, LOC_PROFILES
+from osa_lib.book.judge import paper
+from osa_lib.book.ae_chapter.ae_jobs import AEJob
+from osa_lib.book.harness.profiles import AE_PROFILES, CLUSTERING_PROFILES, DERIVATION_PROFILES, LOC_PROFILES
 
 FILE = json.loads(paper.PAPER_RESULTS.read_text())
 

@@ -1,10 +1,10 @@
-"""The parameter layer (osa_lib.book.parameters): one declaration per chapter parameter."""
+"""The parameter layer (osa_lib.book.harness.parameters): one declaration per chapter parameter."""
 from pathlib import Path
 
 import pytest
 
-from osa_lib.book import parameters as P
-from osa_lib.book.parameters import ParameterError, check_parameters
+from osa_lib.book.harness import parameters as P
+from osa_lib.book.harness.parameters import ParameterError, check_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,11 +28,11 @@ def test_the_parameters_cell_declares_exactly_the_layers_parameters(name):
 
 @pytest.mark.parametrize("name", sorted(P.CHAPTERS))
 def test_the_parameters_cell_is_generated_from_the_declarations(name):
-    """Declared once: ``python -m osa_lib.book.parameters`` rewrites the cells from the declarations."""
+    """Declared once: ``python -m osa_lib.book.harness.parameters`` rewrites the cells from the declarations."""
     import nbformat
     nb = nbformat.read(ROOT / P.CHAPTERS[name].notebook, as_version=4)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-    assert cell.source == P.parameters_cell(name), "run: python -m osa_lib.book.parameters"
+    assert cell.source == P.parameters_cell(name), "run: python -m osa_lib.book.harness.parameters"
 
 
 @pytest.mark.parametrize("name", sorted(P.CHAPTERS))
@@ -146,7 +146,7 @@ def test_describe_gives_every_parameter_with_both_profiles():
 @pytest.mark.parametrize("given, expected", [("[0, 1]", [0, 1]), ("0, 1", [0, 1]), ("0 1", [0, 1]), ("(0.5,)", [0.5]),
                                              ("- 3\n- 4", [3, 4]), (7, [7]), ((1, 2), [1, 2])])
 def test_as_sequence_reads_every_way_a_list_arrives(given, expected):
-    from osa_lib.book.parameter_types import as_sequence
+    from osa_lib.book.harness.parameter_types import as_sequence
 
     assert as_sequence(given) == expected
 
@@ -154,7 +154,9 @@ def test_as_sequence_reads_every_way_a_list_arrives(given, expected):
 @pytest.mark.parametrize("settings", ["shallow", "ae", "loc"])
 def test_every_chapters_settings_read_list_strings_through_the_one_rule(settings):
     """Library callers get the parameter layer's list rule too: no tuple of characters from "[0, 1]"."""
-    from osa_lib.book import ae_runs, loc_table2, shallow_runs
+    from osa_lib.book.ae_chapter import ae_runs
+    from osa_lib.book.loc_chapter import loc_table2
+    from osa_lib.book.shallow_chapter import shallow_runs
 
     make = {"shallow": shallow_runs.clustering_settings, "ae": ae_runs.ae_settings, "loc": loc_table2.loc_settings}
     assert make[settings]("ci", seeds="[0, 1]")["seeds"] == (0, 1)

@@ -1,4 +1,4 @@
-"""Result records (osa_lib.book.records) and the Table 1 comparison built from them."""
+"""Result records (osa_lib.book.provenance.records) and the Table 1 comparison built from them."""
 from __future__ import annotations
 
 import json
@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from osa_lib.book import records as records
-from osa_lib.book.records import NOT_RUN, REQUIRED_KEYS, load_record, make_record, read_record, record_path, summarize, summarize_runs, write_record
-from osa_lib.book.tables import TABLE1_ROWS, clustering_table, format_metric, paper_results
+from osa_lib.book.provenance import records as records
+from osa_lib.book.provenance.records import NOT_RUN, REQUIRED_KEYS, load_record, make_record, read_record, record_path, summarize, summarize_runs, write_record
+from osa_lib.book.page.tables import TABLE1_ROWS, clustering_table, format_metric, paper_results
 
 REPO = Path(records.__file__).resolve().parents[1]
 
@@ -279,7 +279,7 @@ def test_std_is_not_nan_for_equal_seeds():
 
 
 def test_a_dirty_paper_record_is_refused_in_the_repository_results_but_not_elsewhere(tmp_path):
-    from osa_lib.book import records as r
+    from osa_lib.book.provenance import records as r
 
     rec = {"experiment": "kmeans_refusal_probe", "dataset": "mnist", "profile": "paper", "params": {},
            "seeds": [0], "metrics": {}, "n_parameters": None, "wall_time_s": 0.0, "device": "cpu",

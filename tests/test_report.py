@@ -5,9 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from osa_lib.book import records, report, report_studies, tables
-from osa_lib.book import verdicts as v
-from osa_lib.book.paper import TABLE1_ROWS, paper_results
+from osa_lib.book.provenance import records
+from osa_lib.book.summary import report, report_studies
+from osa_lib.book.page import tables
+from osa_lib.book.judge import verdicts as v
+from osa_lib.book.judge.paper import TABLE1_ROWS, paper_results
 from osa_lib.runtime import limit_threads
 
 def write(tmp_path, experiment, per_seed, dataset="mnist", profile="paper", params=None, extra=None,
@@ -269,7 +271,7 @@ def test_the_headline_names_the_pairing_it_rests_on(tmp_path):
 
 
 def test_unfinished_seeds_as_words_not_a_repr():
-    from osa_lib.book.report import unfinished_text
+    from osa_lib.book.summary.report import unfinished_text
 
     rec = {"seeds": [0, 1], "unfinished": [{"seed": 2, "epochs_done": 250}, {"seed": 3, "epochs_done": 136}]}
     assert unfinished_text(rec) == "seeds 2 and 3 stopped at 250 and 136 epochs, seed 4 not started"

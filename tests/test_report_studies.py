@@ -1,13 +1,14 @@
-"""osa_lib.book.report_studies: the report's study claims from tiny records written by the test.
+"""osa_lib.book.summary.report_studies: the report's study claims from tiny records written by the test.
 
 (The verdict rules themselves are checked in tests/test_report.py and tests/test_verdicts.py; here: which
 record each claim reads, what it says when one is missing, and the numbers its row quotes.)
 """
 from __future__ import annotations
 
-from osa_lib.book import records, report_studies as rs
-from osa_lib.book import verdicts as v
-from osa_lib.book.records import NOT_RUN
+from osa_lib.book.provenance import records
+from osa_lib.book.summary import report_studies as rs
+from osa_lib.book.judge import verdicts as v
+from osa_lib.book.provenance.records import NOT_RUN
 
 
 def write(tmp_path, experiment, runs, *, dataset="mnist", profile="paper", params=None, extra=None):

@@ -19,7 +19,7 @@ def test_no_checkpoint_is_tracked():
 def test_execution_times_are_formatted_per_profile_with_the_hardware(tmp_path):
     import json
 
-    from osa_lib.book.run_times import format_duration, hardware, times_table
+    from osa_lib.book.harness.run_times import format_duration, hardware, times_table
 
     assert (format_duration(42.4), format_duration(318), format_duration(None)) == ("42 s", "5.3 min",
                                                                                      "not measured")

@@ -1,7 +1,7 @@
 """The reproducibility summary's numbers come from the records' wall times."""
 import json
 
-from osa_lib.book import reproducibility as rep
+from osa_lib.book.page import reproducibility as rep
 
 
 def _write(path, record):

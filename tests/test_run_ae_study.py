@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from osa_lib.book import ae_study
-from osa_lib.book.ae_jobs import READINGS, SECOND_SCREEN_READINGS, AEJob
-from osa_lib.book.ae_scoring import KMEANS_READINGS
+from osa_lib.book.ae_chapter import ae_study
+from osa_lib.book.ae_chapter.ae_jobs import READINGS, SECOND_SCREEN_READINGS, AEJob
+from osa_lib.book.ae_chapter.ae_scoring import KMEANS_READINGS
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "run_ae_study.py"
 

@@ -1,11 +1,11 @@
-"""Confusion matrices and the upper-body summary of the Fashion-MNIST chapter (osa_lib.book.shallow_confusion),
+"""Confusion matrices and the upper-body summary of the Fashion-MNIST chapter (osa_lib.book.shallow_chapter.shallow_confusion),
 on hand-made cluster × class tables."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from osa_lib.book import shallow_confusion as sc
+from osa_lib.book.shallow_chapter import shallow_confusion as sc
 
 # One seed, 3 clusters x 4 classes (classes 0 and 2 form the "group" below):
 #   cluster 0: mostly class 0, some of class 2   -> leads class 0

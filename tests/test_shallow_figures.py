@@ -1,4 +1,4 @@
-"""osa_lib.book.shallow_figures: what the shallow chapter's figures draw and the sweep read-outs they quote.
+"""osa_lib.book.shallow_chapter.shallow_figures: what the shallow chapter's figures draw and the sweep read-outs they quote.
 
 (The trend words, Figure 9's and Figure 8's sentences and the figures' legibility are also checked in
 tests/test_figures.py; this file covers the rest of the module's behaviour.)
@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from osa_lib.book import shallow_figures as sf  # noqa: E402
+from osa_lib.book.shallow_chapter import shallow_figures as sf  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

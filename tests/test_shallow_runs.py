@@ -1,15 +1,15 @@
-"""The shallow chapter's runners (osa_lib.book.shallow_runs) on tiny synthetic data: settings, records, sweep."""
+"""The shallow chapter's runners (osa_lib.book.shallow_chapter.shallow_runs) on tiny synthetic data: settings, records, sweep."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from osa_lib.book import shallow_runs as experiments
-from osa_lib.book.profiles import CLUSTERING_PROFILES
-from osa_lib.book.shallow_runs import (clustering_settings, run_kmeans, run_shallow_acrbm,
+from osa_lib.book.shallow_chapter import shallow_runs as experiments
+from osa_lib.book.harness.profiles import CLUSTERING_PROFILES
+from osa_lib.book.shallow_chapter.shallow_runs import (clustering_settings, run_kmeans, run_shallow_acrbm,
                                       sweep_n_clusters, sweep_table)
 from osa_lib.data import ClusteringData, load_clustering_data
-from osa_lib.book.records import REQUIRED_KEYS, RunResult, read_record
+from osa_lib.book.provenance.records import REQUIRED_KEYS, RunResult, read_record
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +177,7 @@ def test_shallow_sensitivity_scores_every_variant_on_validation(tiny, tmp_path):
 
 
 def test_kmeans_with_another_k_is_its_own_record_and_trivial_reconstructions_are_recorded(tmp_path, make_clusters):
-    from osa_lib.book.shallow_runs import run_kmeans, trivial_reconstructions
+    from osa_lib.book.shallow_chapter.shallow_runs import run_kmeans, trivial_reconstructions
     from osa_lib.data import ClusteringData
 
     X, y = make_clusters(90, n_features=16)
@@ -207,7 +207,7 @@ def test_a_run_keeps_its_confusion_counts_per_seed(tiny):
 
 
 def test_shallow_exhibits_keep_indices_and_model_outputs_small_and_round_trip(tiny, tmp_path):
-    from osa_lib.book import records
+    from osa_lib.book.provenance import records
 
     sweep = sweep_n_clusters(tiny, sizes=[10, 30], seeds=[0], profile="ci", epochs=1, progress=False)
     exhibits = experiments.shallow_exhibits(tiny, sweep.outputs["models_by_k"], tsne_points=60, seed=0)

@@ -5,7 +5,9 @@ matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 
-from osa_lib.book import overview, records, report, tables  # noqa: E402
+from osa_lib.book.summary import overview, report
+from osa_lib.book.provenance import records
+from osa_lib.book.page import tables  # noqa: E402
 from test_report import write  # noqa: E402  (one synthetic-record helper for both files)
 
 
@@ -90,7 +92,7 @@ def test_verdict_table_and_figure(tmp_path):
 
 
 def test_table1_shows_the_papers_selection_for_ae_kmeans():
-    from osa_lib.book.tables import table1_metric
+    from osa_lib.book.page.tables import table1_metric
 
     rec = {"metrics": {"accuracy_majority": {}, "accuracy_majority_best_of_inits": {}}}
     assert table1_metric(rec, "ae_kmeans") == "accuracy_majority_best_of_inits"

@@ -1,10 +1,12 @@
-"""osa_lib.book.verdicts: each rule gives each of its verdicts to the record that should get it, on both sides of
+"""osa_lib.book.judge.verdicts: each rule gives each of its verdicts to the record that should get it, on both sides of
 every threshold; budgets come from the paper's file."""
 import numpy as np
 import pytest
 
-from osa_lib.book import records, report, verdicts as v
-from osa_lib.book.paper import paper_accuracy, paper_epochs
+from osa_lib.book.provenance import records
+from osa_lib.book.summary import report
+from osa_lib.book.judge import verdicts as v
+from osa_lib.book.judge.paper import paper_accuracy, paper_epochs
 from test_report import write  # noqa: E402  (one synthetic-record helper)
 
 
@@ -122,7 +124,7 @@ def test_only_the_judge_compares_a_gap_with_a_threshold():
                 attrs = {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)}
                 if (names | attrs) & ({"gap", "se", "two_se", "within_noise", "diff", "difference"} | thresholds):
                     offenders.append(f"{path.name}:{node.lineno}")
-    assert not offenders, f"gaps or thresholds compared outside osa_lib.book.verdicts: {offenders}"
+    assert not offenders, f"gaps or thresholds compared outside osa_lib.book.judge.verdicts: {offenders}"
 
 
 @pytest.mark.parametrize("experiment", ["shallow_acrbm_10", "shallow_acrbm_30", "ae_acrbm_10", "ae_acrbm_30"])

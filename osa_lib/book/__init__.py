@@ -1,11 +1,17 @@
 """The harness that writes the book. Nothing in :mod:`osa_lib` outside this package imports it.
 
-* the paper and the verdicts: :mod:`~osa_lib.book.paper` (the paper's numbers, from
-  ``paper_results.json``), :mod:`~osa_lib.book.verdicts` (every claim, rule and threshold);
-* records and what is built from them: :mod:`~osa_lib.book.records`, :mod:`~osa_lib.book.tables`,
-  :mod:`~osa_lib.book.report` (+ :mod:`~osa_lib.book.report_studies`), :mod:`~osa_lib.book.overview`;
-* one runner module per chapter (``*_runs``, with ``ae_jobs`` / ``ae_recipes`` /
-  ``ae_scoring`` and ``loc_table2`` / ``loc_studies`` behind them), one figures module per
-  chapter (``*_figures``, all named by :mod:`~osa_lib.book.figures`), the style
-  (:mod:`~osa_lib.book.style`) and the profiles (:mod:`~osa_lib.book.profiles`).
+Floors, bottom to top; a floor imports only the floors below it (``tests/test_layers.py``):
+
+1. :mod:`~osa_lib.book.harness`: the notebooks' parameters (checked at the notebook's edge), every
+   chapter's settings per profile (:mod:`~osa_lib.book.harness.profiles`), run times;
+2. :mod:`~osa_lib.book.provenance`: the records layer (record, exhibit and job-file paths, writing and
+   reading, epochs ran, the preferred record) and which data copy made a record;
+3. :mod:`~osa_lib.book.judge`: the paper's numbers (``paper_results.json``) and every verdict rule;
+4. :mod:`~osa_lib.book.page`: formatting, tables built from records, the figure style, the source line
+   under an exhibit, the reproducibility summary;
+5. one package per chapter, side by side (none imports another):
+   :mod:`~osa_lib.book.shallow_chapter`, :mod:`~osa_lib.book.derivations_chapter`,
+   :mod:`~osa_lib.book.ae_chapter`, :mod:`~osa_lib.book.loc_chapter`, :mod:`~osa_lib.book.domains_chapter`;
+6. :mod:`~osa_lib.book.summary`: the pages over every chapter (the reproduction report, the landing
+   page's views).
 """

@@ -50,7 +50,7 @@ RECONSTRUCTION_LOSSES = ("mse", "bce")
 RECONSTRUCTION_REDUCTIONS = ("mean", "sum")
 #: Weight initialisations: PyTorch's defaults, or Glorot uniform with zero biases (Keras' defaults).
 INITS = ("pytorch", "glorot")
-logger = logging.getLogger("osa_lib.clustering.ae_estimators")
+logger = logging.getLogger(__name__)              # "osa_lib.clustering.ae_base"
 _CHUNK = 4096
 
 
@@ -196,7 +196,7 @@ class AEBase(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
 
         ``eval_set=(X_eval, y_eval)`` only *monitors* training: every ``eval_every``
         epochs the clustering accuracy on it is added to ``history_`` and logged (logger
-        ``osa_lib.clustering.ae_estimators``, level INFO). Labels never touch the weights.
+        ``osa_lib.clustering.ae_base``, level INFO). Labels never touch the weights.
 
         ``callbacks``: :class:`osa_lib.train.EpochCallback` objects run after every epoch; one
         that asks to stop ends ``fit`` early with ``complete_ = False`` (the checkpoint is saved,

@@ -24,7 +24,7 @@ class AEKMeans(AEBase):
     * :meth:`predict_all_inits` gives every start's labels, so that an evaluation
       with labels can reproduce the paper's protocol (keep the start with the best
       accuracy, which peeks at the labels; see
-      :mod:`osa_lib.book.ae_jobs`).
+      :mod:`osa_lib.book.ae_chapter.ae_jobs`).
 
     ``X``: rows of any real values, as for :class:`AEACRBM` (:mod:`~osa_lib.clustering.ae_base`);
     Table 3's sizes (100/100/100) for any ``n_clusters``.

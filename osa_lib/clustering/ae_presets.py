@@ -2,7 +2,7 @@
 
 :meth:`AEACRBM.from_reading(name, **overrides) <osa_lib.clustering.ae_acrbm.AEACRBM.from_reading>` and
 :meth:`AEKMeans.from_reading <osa_lib.clustering.ae_kmeans.AEKMeans.from_reading>` build them from the
-tables here, the one home of the protocol: the book's jobs (:mod:`osa_lib.book.ae_jobs`) build
+tables here, the one home of the protocol: the book's jobs (:mod:`osa_lib.book.ae_chapter.ae_jobs`) build
 every estimator they train from them, and a test checks each preset against the ``params`` kept
 in the committed job files of the runs that used it (``results/paper/mnist/ae_jobs/``).
 

@@ -1,0 +1,1 @@
+"""The derivations chapter (eq 7-16): runner and figures."""

@@ -1,0 +1,1 @@
+"""The other-domains chapter (scikit-learn's digits and wine)."""

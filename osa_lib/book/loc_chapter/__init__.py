@@ -1,0 +1,1 @@
+"""The LOC chapter: Table 2, the studies, figures."""

@@ -1,0 +1,79 @@
+"""The source line under a table or figure: which record made it, at which commit, on which data copy and machine.
+
+    source_line(results_dir, [("paper", "mnist", "kmeans"), ("paper", "mnist", "shallow_acrbm_10")])
+    -> '<p class="osa-source">Source: results/paper/mnist/kmeans.json, ... · commit 1a2b3c4d · MNIST: ...</p>'
+
+The record file is linked to the repository's copy at the record's commit when the build names a
+repository (``OSA_BOOK_REPOSITORY``, set by ``scripts/build_book.py`` from the same rule as the book's
+buttons); without one the file name is plain text (no invented address). A missing record reads
+"no record yet". The browser check (``scripts/check_pages.py``) looks for the ``osa-source`` class.
+"""
+from __future__ import annotations
+
+import html
+import os
+from typing import Iterable, Mapping, Sequence
+
+from osa_lib.book.provenance.data_copy import DATASET_NAMES, copy_words
+from osa_lib.book.provenance.records import load_record
+
+#: The class the browser check looks for under every exhibit of results.
+SOURCE_CLASS = "osa-source"
+#: Where the repository's URL comes from (``make book REPOSITORY=...``; CI: GitHub's own variables).
+REPOSITORY_ENV = "OSA_BOOK_REPOSITORY"
+
+
+def _machine(device: str) -> str:
+    """"cpu: x86_64 (AVX512), 1 torch threads" -> "CPU x86_64 (AVX512), 1 thread"."""
+    kind, _, rest = str(device or "").partition(":")
+    rest = rest.strip().replace("torch threads", "threads").replace("1 threads", "1 thread")
+    label = "GPU" if kind.strip().startswith("cuda") else kind.strip().upper() or "machine not recorded"
+    return f"{label} {rest}".strip()
+
+
+def _commit(record: Mapping) -> str:
+    commit = str(record.get("git_commit") or "")
+    return commit[:8] + (" (uncommitted changes)" if "dirty" in commit else "") if commit else "commit not recorded"
+
+
+def _file_link(relative: str, record: Mapping, repository: str | None) -> str:
+    commit = str(record.get("git_commit") or "").split("+")[0]
+    if repository and commit and "dirty" not in str(record.get("git_commit")):
+        href = f"{repository.rstrip('/')}/blob/{commit}/{relative}"
+        return f'<a href="{html.escape(href)}">{html.escape(relative)}</a>'
+    return f"<code>{html.escape(relative)}</code>"
+
+
+def source_line(results_dir, sources: Iterable[Sequence[str]], *, repository: str | None = None,
+                note: str | None = None) -> str:
+    """HTML paragraph naming the records behind one exhibit.
+
+    ``sources``: ``(profile, dataset, experiment)`` triples, one per record the exhibit reads.
+    ``repository``: the repository URL to link files to (default: ``$OSA_BOOK_REPOSITORY``, else none).
+    ``note``: a few words added at the end (e.g. "seeds 2-6; seeds 0-1 shown apart").
+    Each record gives its file, commit, data copy and machine; facts shared by every record are said once.
+    """
+    repository = repository if repository is not None else (os.environ.get(REPOSITORY_ENV) or None)
+    files, commits, copies, machines = [], [], [], []
+    for profile, dataset, experiment in sources:
+        relative = f"results/{profile}/{dataset}/{experiment}.json"
+        record = load_record(results_dir, profile, dataset, experiment)
+        if record is None:
+            files.append(f"<code>{html.escape(relative)}</code> (no record yet)")
+            continue
+        files.append(_file_link(relative, record, repository))
+        commits.append(html.escape(_commit(record)))
+        copies.append(f"{DATASET_NAMES.get(dataset, dataset)}: {copy_words(dataset, record.get('data'))}")
+        machines.append(_machine(record.get("device", "")))
+    if not files:
+        raise ValueError("source_line needs at least one (profile, dataset, experiment)")
+
+    def once(items):
+        return "; ".join(dict.fromkeys(items))
+
+    parts = ["Source: " + ", ".join(files)]
+    parts += [f"commit {once(commits)}"] if commits else []
+    parts += [html.escape(once(copies))] if copies else []
+    parts += [html.escape(once(machines))] if machines else []
+    parts += [html.escape(note)] if note else []
+    return f'<p class="{SOURCE_CLASS}">' + " · ".join(parts) + "</p>"

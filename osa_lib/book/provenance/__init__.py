@@ -1,0 +1,1 @@
+"""The records layer: record and job-file paths, writing and reading, which data copy made a record."""

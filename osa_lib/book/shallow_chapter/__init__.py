@@ -1,0 +1,1 @@
+"""The shallow ACRBM chapter (MNIST and Fashion-MNIST): runners, figures, confusion."""
