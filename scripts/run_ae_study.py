@@ -43,9 +43,7 @@ from osa_lib.book.provenance.records import write_record  # noqa: E402
 
 PHASES = ("screen", "k30", "full10", "kmeans", "full30", "printed30", "screen2", "kmeans_screen", "confirm10",
           "confirm30", "summed30", "detached10", "detached30", "kmeans_full", "kmeans_variants", "fashion")
-#: Seeds of a full-budget row of a screened reading: none of the screen's (0-1), so the screen's choice is
-#: confirmed on seeds it never saw (the screening seeds' 500-epoch results are kept and shown apart).
-FRESH_SEEDS = (2, 3, 4, 5, 6)
+FRESH_SEEDS = ae_study.FRESH_SEEDS
 #: K-means starts for the AE + K-means readings on all 60,000 codes (500 on 10,000 in the printed row).
 KMEANS_60K_STARTS = 50
 

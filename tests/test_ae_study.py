@@ -143,3 +143,29 @@ def test_the_claimed_gap_and_the_conclusion_come_from_the_paper_file_and_the_rec
     text = ae_study.conclusion_sentence(points, pairings)
     assert text.startswith("What a reader should conclude:") and "AE + K-means" in text
     assert ae_study.conclusion_sentence([], pairings) == "No AE record at Table 3's budget yet."
+
+
+def test_reading_jobs_reads_the_seeds_each_row_rests_on(tmp_path):
+    """The page asks for a reading's jobs; the chapter knows which seeds and which tag they live under."""
+    import json
+
+    from osa_lib.book.provenance.records import jobs_folder
+
+    def job(name, seed):
+        folder = jobs_folder(tmp_path, "paper", "mnist", name)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"seed{seed}.json").write_text(json.dumps({"seed": seed, "status": "done"}))
+
+    for seed in range(7):
+        job("ae_acrbm_10", seed)
+        job("ae_acrbm_10_sum", seed)
+    for seed in (0, 1):
+        job("ae_acrbm_10_sum_screen", seed)
+
+    def seeds(**kw):
+        return [s["seed"] for s in ae_study.reading_jobs(tmp_path, "mnist", "ae_acrbm_10", **kw)]
+
+    assert seeds() == [0, 1, 2, 3, 4]                                     # the printed protocol
+    assert seeds(reading="sum") == [2, 3, 4, 5, 6]                        # confirmed on fresh seeds
+    assert seeds(reading="sum", screen=True) == [0, 1]                    # the screen
+    assert seeds(reading="sum", seeds=(0, 1)) == [0, 1]                   # the screening seeds at 500 epochs

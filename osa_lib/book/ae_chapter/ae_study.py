@@ -36,6 +36,9 @@ SCREEN_EPOCHS = 100
 KMEANS_SCREEN_STARTS = 50
 SCREEN_SEEDS = (0, 1)
 FULL_SEEDS = (0, 1, 2, 3, 4)
+#: Seeds of a full-budget row of a screened reading: none of the screen's (0-1), so the screen's choice is
+#: confirmed on seeds it never saw (the screening seeds' 500-epoch results are kept and shown apart).
+FRESH_SEEDS = (2, 3, 4, 5, 6)
 #: Pixels of an MNIST / Fashion-MNIST image (28 x 28).
 PIXELS = 784
 #: What ranks the readings: a score that needs no test label.
@@ -71,6 +74,19 @@ def screening_jobs(experiment: str = "ae_acrbm_10", readings=tuple(READINGS), se
     jobs = [job for reading in readings
             for job in paper_jobs([experiment], seeds, epochs=epochs, reading=reading, tag=SCREEN_TAG, **job_kwargs)]
     return sorted(jobs, key=lambda j: list(seeds).index(j.seed))
+
+
+def reading_jobs(results_dir, dataset: str, row: str, reading: str = "printed", *, screen: bool = False,
+                 seeds=None) -> list[dict]:
+    """The paper-profile jobs of ``row`` under ``reading`` that exist (done or running), in seed order.
+
+    ``screen=True``: the screen's jobs (:data:`SCREEN_SEEDS` x :data:`SCREEN_EPOCHS`). Otherwise the
+    full-budget jobs at Table 3's 500 epochs: the printed protocol on :data:`FULL_SEEDS`, a screened
+    reading on the fresh seeds it is confirmed on (:data:`FRESH_SEEDS`). ``seeds`` overrides either.
+    """
+    if seeds is None:
+        seeds = SCREEN_SEEDS if screen else (FULL_SEEDS if reading == "printed" else FRESH_SEEDS)
+    return job_states(results_dir, "paper", dataset, row, seeds, reading=reading, tag=SCREEN_TAG if screen else "")
 
 
 def reading_results(results_dir, *, dataset: str = "mnist", experiment: str = "ae_acrbm_10",
