@@ -21,7 +21,7 @@ def test_one_record_names_file_commit_copy_and_machine(tmp_path):
     _record(tmp_path, "paper", "mnist", "kmeans")
     line = source_line(tmp_path, [("paper", "mnist", "kmeans")], repository="")
     assert line.startswith(f'<p class="{SOURCE_CLASS}">Source: <code>results/paper/mnist/kmeans.json</code>')
-    assert "commit 1a2b3c4d" in line and "MNIST: not recorded" in line and "CPU x86_64 (AVX512), 1 thread" in line
+    assert "commit 1a2b3c4d" in line and "MNIST: copy not recorded" in line and "CPU x86_64 (AVX512), 1 thread" in line
     assert "href" not in line                                               # no repository: no address
 
 
@@ -50,3 +50,14 @@ def test_the_repository_comes_from_the_build(tmp_path, monkeypatch):
     assert "https://github.com/o/r/blob/" in source_line(tmp_path, [("paper", "mnist", "kmeans")])
     monkeypatch.delenv("OSA_BOOK_REPOSITORY")
     assert "href" not in source_line(tmp_path, [("paper", "mnist", "kmeans")])
+
+
+def test_records_already_read_give_the_same_line_and_rows_not_run_are_left_out(tmp_path):
+    from osa_lib.book.page.exhibit_sources import records_source_line
+    from osa_lib.book.provenance.records import load_record
+
+    _record(tmp_path, "paper", "mnist", "kmeans")
+    rec = load_record(tmp_path, "paper", "mnist", "kmeans")
+    assert records_source_line([rec, None], repository="") == source_line(tmp_path, [("paper", "mnist", "kmeans")],
+                                                                           repository="")
+    assert records_source_line([None], note="seeds 2-6") == f'<p class="{SOURCE_CLASS}">Source: no record yet · seeds 2-6</p>'

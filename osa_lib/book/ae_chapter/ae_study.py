@@ -735,8 +735,26 @@ def both_sides(results_dir, *, dataset: str = "mnist", profile: str = "paper") -
             rec = load_record(results_dir, profile, dataset, job_name(experiment, reading))
             if _full_budget(rec):
                 out.append({"side": side, "label": labels.get(reading, reading), "seeds": len(rec["seeds"]),
-                            "interval": mean_interval(rec["metrics"]["accuracy_majority"])})
+                            "interval": mean_interval(rec["metrics"]["accuracy_majority"]), "record": rec})
     return out
+
+
+def screen_records(results_dir, dataset: str = "mnist", experiment: str = "ae_acrbm_10",
+                   readings=None) -> list[dict | None]:
+    """The screen's records (one per reading; None where a reading has none): what its tables read."""
+    if readings is None:
+        readings = KMEANS_SCREEN_READINGS if experiment == "ae_kmeans" else tuple(READING_LABELS)
+    return [load_record(results_dir, "paper", dataset, job_name(experiment, r, SCREEN_TAG)) for r in readings]
+
+
+def kmeans_variant_records(results_dir, dataset: str = "mnist") -> list[dict | None]:
+    """The records of :func:`kmeans_variants_table`'s rows."""
+    return [load_record(results_dir, "paper", dataset, job_name("ae_kmeans", r)) for r, _ in KMEANS_VARIANTS]
+
+
+def pairing_records(pairings: list[dict]) -> list[dict | None]:
+    """The records both sides of every pairing of :func:`ae_pairings` read."""
+    return [p[side] for p in pairings for side in ("acrbm_record", "kmeans_record")]
 
 
 def claimed_gap_text() -> str:

@@ -14,7 +14,7 @@ import html
 import os
 from typing import Iterable, Mapping, Sequence
 
-from osa_lib.book.provenance.data_copy import DATASET_NAMES, copy_words
+from osa_lib.book.provenance.data_copy import DATASET_NAMES, canonical_flags
 from osa_lib.book.provenance.records import load_record
 
 #: The class the browser check looks for under every exhibit of results.
@@ -26,9 +26,24 @@ REPOSITORY_ENV = "OSA_BOOK_REPOSITORY"
 def _machine(device: str) -> str:
     """"cpu: x86_64 (AVX512), 1 torch threads" -> "CPU x86_64 (AVX512), 1 thread"."""
     kind, _, rest = str(device or "").partition(":")
-    rest = rest.strip().replace("torch threads", "threads").replace("1 threads", "1 thread")
+    rest = rest.strip().replace("torch ", "").replace("1 threads", "1 thread")
     label = "GPU" if kind.strip().startswith("cuda") else kind.strip().upper() or "machine not recorded"
     return f"{label} {rest}".strip()
+
+
+def _copy(dataset: str, provenance, known) -> str:
+    """"MNIST: official files" / "MNIST: rebuilt train-images-idx3-ubyte" / "... copy not recorded"; an older
+    record's digests are recognised through the ``known`` provenances that carry flags (the data-copy
+    chapter text says why a file was rebuilt)."""
+    flags = canonical_flags(provenance, known)
+    name = DATASET_NAMES.get(dataset, dataset)
+    if not flags:
+        copy = provenance.get("copy") if isinstance(provenance, Mapping) else None
+        return f"{name}: {copy}" if copy else f"{name}: copy not recorded"
+    rebuilt = sorted(f for f, flag in flags.items() if flag is False)
+    if rebuilt:
+        return f"{name}: rebuilt {', '.join(rebuilt)}"
+    return f"{name}: official files" if all(flags.values()) else f"{name}: copy not identified"
 
 
 def _commit(record: Mapping) -> str:
@@ -48,30 +63,48 @@ def source_line(results_dir, sources: Iterable[Sequence[str]], *, repository: st
                 note: str | None = None) -> str:
     """HTML paragraph naming the records behind one exhibit.
 
-    ``sources``: ``(profile, dataset, experiment)`` triples, one per record the exhibit reads.
-    ``repository``: the repository URL to link files to (default: ``$OSA_BOOK_REPOSITORY``, else none).
-    ``note``: a few words added at the end (e.g. "seeds 2-6; seeds 0-1 shown apart").
+    ``sources``: ``(profile, dataset, experiment)`` triples, one per record the exhibit reads; a missing
+    record reads "no record yet". ``repository``: the URL to link files to (default:
+    ``$OSA_BOOK_REPOSITORY``, else none). ``note``: a few words added at the end (e.g. "seeds 2-6").
     Each record gives its file, commit, data copy and machine; facts shared by every record are said once.
     """
+    entries = []
+    for profile, dataset, experiment in sources:
+        entries.append((f"results/{profile}/{dataset}/{experiment}.json",
+                        load_record(results_dir, profile, dataset, experiment)))
+    if not entries:
+        raise ValueError("source_line needs at least one (profile, dataset, experiment)")
+    return _line(entries, repository, note)
+
+
+def records_source_line(records: Iterable[Mapping | None], *, repository: str | None = None,
+                        note: str | None = None) -> str:
+    """:func:`source_line` for records already read (each names its ``profile``, ``dataset`` and
+    ``experiment``); ``None`` entries (rows not run) are left out. No record at all: a line that says so."""
+    entries = [(f"results/{r['profile']}/{r['dataset']}/{r['experiment']}.json", r) for r in records if r is not None]
+    if not entries:
+        return f'<p class="{SOURCE_CLASS}">Source: no record yet' + (f" · {html.escape(note)}" if note else "") + "</p>"
+    return _line(entries, repository, note)
+
+
+def _line(entries, repository, note) -> str:
     repository = repository if repository is not None else (os.environ.get(REPOSITORY_ENV) or None)
     files, commits, copies, machines = [], [], [], []
-    for profile, dataset, experiment in sources:
-        relative = f"results/{profile}/{dataset}/{experiment}.json"
-        record = load_record(results_dir, profile, dataset, experiment)
+    known = [r.get("data") for _, r in entries if r is not None and isinstance(r.get("data"), Mapping)]
+    for relative, record in entries:
         if record is None:
             files.append(f"<code>{html.escape(relative)}</code> (no record yet)")
             continue
+        dataset = record.get("dataset", "")
         files.append(_file_link(relative, record, repository))
         commits.append(html.escape(_commit(record)))
-        copies.append(f"{DATASET_NAMES.get(dataset, dataset)}: {copy_words(dataset, record.get('data'))}")
+        copies.append(_copy(dataset, record.get("data"), known))
         machines.append(_machine(record.get("device", "")))
-    if not files:
-        raise ValueError("source_line needs at least one (profile, dataset, experiment)")
 
     def once(items):
         return "; ".join(dict.fromkeys(items))
 
-    parts = ["Source: " + ", ".join(files)]
+    parts = ["Source: " + ", ".join(dict.fromkeys(files))]
     parts += [f"commit {once(commits)}"] if commits else []
     parts += [html.escape(once(copies))] if copies else []
     parts += [html.escape(once(machines))] if machines else []
