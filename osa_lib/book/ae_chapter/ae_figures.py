@@ -6,6 +6,9 @@ from typing import Mapping
 
 import numpy as np
 import pandas as pd
+from osa_lib.book.ae_chapter.ae_recipes import recipe_label
+from osa_lib.book.judge.verdicts import summary_interval
+from osa_lib.book.page.style import MAX_WIDTH, missing_figure
 
 #: Table 1's AE rows and their labels.
 ROW_LABELS = {"ae_kmeans": "AE + K-means", "ae_acrbm_10": "AE + ACRBM (10)", "ae_acrbm_30": "AE + ACRBM (30)"}
@@ -18,7 +21,6 @@ def plot_accuracy_vs_epoch(curves: Mapping[str, object], paper: Mapping[str, flo
     """
     import matplotlib.pyplot as plt
 
-    from osa_lib.book.page.style import MAX_WIDTH
 
     # The whole figure fits the text column (MAX_WIDTH), so its 9-10 pt text reads at that size on the page.
     fig, axes = plt.subplots(1, len(curves), figsize=(MAX_WIDTH, 3.2), sharey=True, squeeze=False)
@@ -45,8 +47,6 @@ def plot_recipe_curves(record: dict, n_clusters: int = 10):
     """Validation accuracy (majority) against epochs for every recipe of ``n_clusters`` (mean over seeds)."""
     import matplotlib.pyplot as plt
 
-    from osa_lib.book.ae_chapter.ae_recipes import recipe_label
-    from osa_lib.book.page.style import MAX_WIDTH
 
     prefix = f"{n_clusters}/"
     n_lines = sum(k.startswith(prefix) for k in record["curves"])
@@ -73,8 +73,6 @@ def plot_readings(table: pd.DataFrame, *, kmeans_pct: float | None, paper_pct: f
 
     import matplotlib.pyplot as plt
 
-    from osa_lib.book.page.style import MAX_WIDTH
-    from osa_lib.book.judge.verdicts import summary_interval
 
     shown = table.sort_values("test_accuracy_mean", na_position="first")
     fig, ax = plt.subplots(figsize=(MAX_WIDTH, 0.34 * len(shown) + 1.8), layout="constrained")
@@ -102,7 +100,6 @@ def plot_why(curves: dict[str, pd.DataFrame]):
     """
     import matplotlib.pyplot as plt
 
-    from osa_lib.book.page.style import MAX_WIDTH
 
     fig, axes = plt.subplots(1, 3, figsize=(MAX_WIDTH, 3.4), layout="constrained")
     for (label, df), colour in zip(curves.items(), ("#c44e52", "#4c72b0", "#55a868", "#8172b2")):
@@ -139,7 +136,6 @@ def plot_cluster_portraits(states: dict[str, dict]):
 
     import textwrap
 
-    from osa_lib.book.page.style import MAX_WIDTH
 
     shown = {k: v for k, v in states.items() if v is not None and "cluster_means" in v}
     k = max((len(v["cluster_means"]) for v in shown.values()), default=1)
@@ -170,7 +166,6 @@ def plot_both_sides(points: list[dict], *, paper_acrbm: float | None, paper_kmea
     vertical lines. ``points``: :func:`osa_lib.book.ae_chapter.ae_study.both_sides`."""
     import matplotlib.pyplot as plt
 
-    from osa_lib.book.page.style import MAX_WIDTH, missing_figure
 
     if not points:
         return missing_figure("No AE record at Table 3's budget yet.")

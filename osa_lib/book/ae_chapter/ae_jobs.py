@@ -37,7 +37,7 @@ import numpy as np
 
 from osa_lib.book.ae_chapter.ae_scoring import (KMEANS_READINGS, chosen_kmeans_reading, cluster_portrait,  # noqa: F401
                                     kmeans_scores, reconstruction_mse)
-from osa_lib.book.provenance.records import jobs_folder
+from osa_lib.book.provenance.records import REPOSITORY_RESULTS, cpu_capability, device_description, git_commit, git_state, jobs_folder, library_versions, make_record, summarize
 from osa_lib.clustering.ae_acrbm import AEACRBM
 from osa_lib.clustering.ae_kmeans import AEKMeans
 from osa_lib.clustering.ae_presets import AE_KMEANS_READINGS, PRETRAIN_EPOCHS, reading_overrides  # noqa: F401
@@ -230,7 +230,6 @@ def run_job(job: AEJob, results_dir, *, data_dir=None, deadline: float | None = 
 
 
 def _run_job_locked(job: AEJob, results_dir, *, data_dir, deadline, chunk_minutes, threads) -> dict:
-    from osa_lib.book.provenance.records import REPOSITORY_RESULTS, git_state
 
     if (job.profile == "paper" and Path(results_dir).resolve().is_relative_to(REPOSITORY_RESULTS.resolve())
             and git_state()["dirty"]):
@@ -240,7 +239,6 @@ def _run_job_locked(job: AEJob, results_dir, *, data_dir, deadline, chunk_minute
                            f"(git worktree add), or use another results_dir")
     from osa_lib.data.mnist import flatten_images  # noqa: F401  (import check before the slow load)
     from osa_lib.data import load_clustering_data
-    from osa_lib.book.provenance.records import cpu_capability, device_description, git_commit, git_state, library_versions
     from osa_lib.runtime import limit_threads
 
     state = read_job(job, results_dir)
@@ -361,7 +359,6 @@ def gather_record(results_dir, profile: str, dataset: str, experiment: str, seed
     full-budget row rests on seeds its screen never saw; the screening seeds' results at the same budget
     go to ``shown_apart``: ``{"why", "seeds", "metrics"}``).
     """
-    from osa_lib.book.provenance.records import make_record, summarize
 
     states = job_states(results_dir, profile, dataset, experiment, seeds, reading=reading, tag=tag)
     done = [s for s in states if s["status"] == "done"]

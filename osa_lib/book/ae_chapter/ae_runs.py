@@ -20,11 +20,12 @@ from osa_lib.book.ae_chapter.ae_recipes import (RECIPES, SEARCH_PLAN, SEARCH_PLA
                                      recipe_label, recipe_table, recipe_table_for_page, run_recipe_search)
 from osa_lib.book.harness.profiles import AE_PROFILES, profile_settings
 from osa_lib.book.page.display import per_seed_for_page
-from osa_lib.book.provenance.records import (RunResult, epochs_per_seed, per_seed_frame, read_record, record_epochs, record_path,
-                                  write_record)
+from osa_lib.book.provenance.records import NOT_RUN, RunResult, epochs_per_seed, load_record, per_seed_frame, read_record, record_epochs, record_path, write_record
 from osa_lib.book.page.tables import short_device
 from osa_lib.book.judge.verdicts import row_verdict, table1_metric
 from osa_lib.clustering.autoencoder import TABLE3_SIZES, parameter_counts
+from osa_lib.book.ae_chapter.ae_study import verdict_against_kmeans
+from osa_lib.book.judge.paper import paper_results
 
 
 def ae_settings(profile: str, **overrides) -> dict:
@@ -37,7 +38,6 @@ def ae_settings(profile: str, **overrides) -> dict:
 
 def row_text(record: dict | None, metric: str = "accuracy_majority", planned_epochs: int | None = None) -> str:
     """``"61.23 ± 1.05 % (5 seeds, 500 of 500 epochs)"`` from a row's record; ``"not run yet"`` without one."""
-    from osa_lib.book.provenance.records import NOT_RUN
 
     if record is None:
         return NOT_RUN
@@ -76,7 +76,6 @@ def answer_sentence(paper_records: Mapping[str, dict | None], paper: Mapping[str
     sentence = "; ".join(parts) + "."
     if "ae_kmeans" in done and "ae_acrbm_10" in done:
         # The judge's words (osa_lib.book.judge.verdicts.gap_verdict): the printed rows, against the claimed gap.
-        from osa_lib.book.ae_chapter.ae_study import verdict_against_kmeans
 
         v = verdict_against_kmeans(done["ae_acrbm_10"], done["ae_kmeans"])
         km_best = mean("ae_kmeans", table1_metric(done["ae_kmeans"], "ae_kmeans"))
@@ -124,7 +123,6 @@ def ablation_table(results_dir, dataset: str = "mnist"):
     """Our recipe rows (labelled ablations, never Table 1's rows): accuracy, seeds, epochs, architecture."""
     import pandas as pd
 
-    from osa_lib.book.provenance.records import NOT_RUN, load_record
 
     rows = []
     for experiment, label in ABLATION_ROWS.items():
@@ -187,7 +185,6 @@ def parameter_table():
     """Parameter counts of each AE row: the paper's, the dense reading (ours) and the conv ablation."""
     import pandas as pd
 
-    from osa_lib.book.judge.paper import paper_results
 
     paper = paper_results()["table1"]["rows"]
     dense, conv = parameter_counts("dense"), parameter_counts("conv")
@@ -204,7 +201,6 @@ def parameter_gaps() -> dict[str, tuple[float, float]]:
     """Per architecture, the smallest and largest relative gap (percent) to Table 1's "+200K"-style counts."""
     import re
 
-    from osa_lib.book.judge.paper import paper_results
 
     paper = {name: float(re.sub(r"[^0-9.]", "", row["n_parameters"])) * 1000
              for name, row in paper_results()["table1"]["rows"].items() if name in TABLE3_SIZES}

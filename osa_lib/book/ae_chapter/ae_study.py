@@ -631,7 +631,6 @@ def pairings_html(pairings: list[dict]) -> str:
     which labels chose each side, across the table."""
     import html
 
-    from osa_lib.book.provenance.records import NOT_RUN, record_epochs
 
     def side(label, rec):
         return f"{label} ({len(rec['seeds'])} × {record_epochs(rec)})" if rec is not None else f"{label} ({NOT_RUN})"

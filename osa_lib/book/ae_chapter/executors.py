@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Sequence
+from osa_lib.book.ae_chapter.ae_jobs import read_job, run_job
 
 EXECUTORS = ("joblib", "local", "slurm")
 logger = logging.getLogger(__name__)
@@ -35,7 +36,6 @@ class AEJobTask(_Checkpointable):
     def __call__(self, job, results_dir: str, data_dir=None, chunk_minutes: float = 3.0, threads: int = 1):
         import os
 
-        from osa_lib.book.ae_chapter.ae_jobs import run_job
 
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
         if not logging.getLogger().handlers:
@@ -80,7 +80,6 @@ def submit_jobs(jobs: Sequence, results_dir, *, kind: str, folder=None, data_dir
     With ``wait`` (the local executor's default use), wait for them and raise the first
     failure. ``folder``: submitit's logs (default ``<results_dir>/submitit``).
     """
-    from osa_lib.book.ae_chapter.ae_jobs import read_job
 
     folder = Path(folder) if folder else Path(results_dir) / "submitit"
     executor = make_executor(kind, folder, partition=partition, time_minutes=time_minutes, threads=threads,

@@ -27,6 +27,7 @@ from osa_lib.book.harness.profiles import DOMAIN_PROFILES
 from osa_lib.clustering.ae_acrbm import AEACRBM
 from osa_lib.clustering.shallow import ShallowACRBM
 from osa_lib.metrics import clustering_scores
+from osa_lib.book.judge.verdicts import mean_interval, relation
 
 #: The data sets: name -> (loader, words).
 DOMAINS = {
@@ -91,7 +92,6 @@ def domain_table(records: dict[str, dict[str, dict]]):
     methods' relation to K-means on the same rows (:func:`osa_lib.book.judge.verdicts.relation`)."""
     import pandas as pd
 
-    from osa_lib.book.judge.verdicts import mean_interval, relation
 
     rows = []
     for name, recs in records.items():
@@ -108,7 +108,6 @@ def domain_table(records: dict[str, dict[str, dict]]):
 
 def answer_sentence(records: dict[str, dict[str, dict]]) -> str:
     """The page's answer in one sentence: per domain, where each ACRBM stands against K-means (accuracy)."""
-    from osa_lib.book.judge.verdicts import relation
 
     parts = []
     for name, recs in records.items():

@@ -46,7 +46,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy import stats
 
-from osa_lib.book.judge.paper import TABLE1_ROWS, paper_budget
+from osa_lib.book.judge.paper import TABLE1_ROWS, paper_accuracy, paper_budget
 from osa_lib.book.provenance.records import NOT_RUN, record_epochs
 
 REPRODUCED = "reproduced"
@@ -523,7 +523,6 @@ def beyond_noise(a, b) -> bool:
 def claimed_gap(a_experiment: str, b_experiment: str) -> float | None:
     """The gap (points) the paper's Table 1 claims between two of its rows, ``a − b``; None when either
     row has no number in the paper."""
-    from osa_lib.book.judge.paper import paper_accuracy
 
     a, b = paper_accuracy(a_experiment), paper_accuracy(b_experiment)
     return None if a is None or b is None else round(a - b, 2)

@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 
-from osa_lib.book.page.style import MAX_WIDTH
+from osa_lib.book.page.style import MAX_WIDTH, use_book_style
 
 #: ground truth drawn black (background), white (flower) and grey (the ignored trimap band)
 _MASK_CMAP = ListedColormap(["black", "white", "0.55"])
@@ -34,7 +34,6 @@ def sharp_inline_figures() -> None:
     """Inline figures as the book style shows them (:func:`osa_lib.book.page.style.use_book_style`): 2x PNGs
     shown at their nominal size, 200 pixels per displayed inch, fonts at their point size on the page,
     each PNG recording its smallest font size for the browser check."""
-    from osa_lib.book.page.style import use_book_style
 
     use_book_style()
 

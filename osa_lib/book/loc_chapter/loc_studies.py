@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from osa_lib.book.loc_chapter.loc_table2 import TABLE2_EXPERIMENTS, _listed, loc_kwargs, score_masks
 from osa_lib.book.harness.profiles import check_profile
-from osa_lib.book.provenance.records import RunResult, load_record, make_record
+from osa_lib.book.provenance.records import REPOSITORY_RESULTS, RunResult, load_record, make_record
 from osa_lib.data import DataNotFoundError
 from osa_lib.data.flowers import FLOWERS17_OFFLINE_COPY, SegmentationData, load_segmentation_data
 from osa_lib.metrics import SEGMENTATION_METRICS
@@ -171,7 +171,6 @@ def load_chapter_records(results_dir, profile: str = "paper", dataset: str = "fl
     """The chapter's records for ``profile`` and ``dataset``: name -> record, each from ``results_dir`` when it
     is there, else the repository's committed one (a run that writes its records elsewhere, e.g.
     ``-p results_dir /tmp/osa_results``, still shows the evidence of record)."""
-    from osa_lib.book.provenance.records import REPOSITORY_RESULTS
 
     names = (*TABLE2_EXPERIMENTS, "loc_open_questions", "loc_rho_study")
     found = {n: load_record(results_dir, profile, dataset, n) or load_record(REPOSITORY_RESULTS, profile, dataset, n)

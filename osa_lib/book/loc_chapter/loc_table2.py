@@ -20,6 +20,8 @@ from osa_lib.metrics import segmentation_scores, segmentation_scores_per_image
 from osa_lib.segmentation import baselines
 from osa_lib.segmentation.analysis import compare_by_contrast, energy_contrast, median_rule_cost
 from osa_lib.segmentation.loc import LOC, count_clusters, median_binarize
+from osa_lib.book.page.display import per_seed_for_page
+from osa_lib.book.page.tables import TABLE2_ROWS
 
 _TUPLES = ("seeds", "rho_values", "kernel_sizes", "strides", "filters", "betas")
 #: The experiments of Table 2 that this chapter writes (test split, every seed).
@@ -231,8 +233,6 @@ def records_per_seed_table(records: Mapping[str, Mapping], metrics=None) -> pd.D
     """Table 2's records (name -> record, committed or this run's) per seed, as a reader sees them: one
     row per (method, metric) in Table 2's row order, methods and metrics in words, each seed's value,
     mean and std in percent. ``metrics``: which, in that order (None = every metric of the records)."""
-    from osa_lib.book.page.display import per_seed_for_page
-    from osa_lib.book.page.tables import TABLE2_ROWS
 
     order = [name for name, _ in TABLE2_ROWS if name in records] + [n for n in records if n not in dict(TABLE2_ROWS)]
     frame = per_seed_frame({name: records[name] for name in order}, metrics)

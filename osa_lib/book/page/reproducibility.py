@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from osa_lib.book.page.display import plural
 
 #: Data-set names as the pages print them.
 DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "flowers17": "Oxford 17",
@@ -107,7 +108,6 @@ def duration(hours: float) -> str:
 
 def compute_sentence(results_dir) -> str:
     """"The committed paper-profile records took 7.9 hours ..." for the summary page."""
-    from osa_lib.book.page.display import plural
 
     facts = compute_summary(results_dir)
     parts = []

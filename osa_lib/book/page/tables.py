@@ -22,7 +22,7 @@ from typing import Iterable, Mapping
 
 from osa_lib.book.judge.paper import TABLE1_ROWS, paper_accuracy, paper_budget, paper_results
 from osa_lib.book.harness.profiles import check_profile
-from osa_lib.book.provenance.records import NOT_RUN, load_record, preferred_record, record_epochs
+from osa_lib.book.provenance.records import NOT_RUN, load_record, preferred_record, read_record, record_epochs
 from osa_lib.book.judge.verdicts import table1_metric
 
 
@@ -313,7 +313,6 @@ def provenance_table(results_dir, profile: str = "paper"):
     data copy and git commit (the book shows it once, on the summary page)."""
     import pandas as pd
 
-    from osa_lib.book.provenance.records import read_record
 
     rows = []
     for path in sorted(Path(results_dir, profile).glob("*/*.json")):

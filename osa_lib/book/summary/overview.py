@@ -17,6 +17,8 @@ from osa_lib.book.provenance.records import preferred_record
 from osa_lib.book.page.tables import METRICS
 from osa_lib.book.judge.verdicts import (COLOURS, NOT_RUN, VERDICTS, budget_shortfall, evidence_href, mean_interval,
                                    table1_metric, verdict_badge)
+from osa_lib.book.page.style import MAX_WIDTH, use_book_style
+from osa_lib.book.summary.report import reproduction_report
 
 #: Columns of the verdict table, as headers: under each claim (a row of its own, across the table), its
 #: numbers, then a line of what they rest on (:func:`budget_words`, the labels that chose them).
@@ -106,8 +108,6 @@ def paper_vs_ours_figure(results_dir, build_profile: str = "ci", report=None):
     build's ci run). Returns the Figure."""
     import matplotlib.pyplot as plt
 
-    from osa_lib.book.page.style import MAX_WIDTH, use_book_style
-    from osa_lib.book.summary.report import reproduction_report
 
     use_book_style()
     if report is None:
