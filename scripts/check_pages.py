@@ -50,6 +50,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import page_rules  # noqa: E402
 from book_config import GITHUB_LAUNCH, staged_config  # noqa: E402
+from osa_lib.book.judge.paper import PAPER_RESULTS  # noqa: E402  (the paper's numbers: never ci-only)
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "_build" / "html"
@@ -412,7 +413,7 @@ def main() -> None:
     problems, cache = [], {}
     # numbers only this build's ci run measured: none may stand outside a page's folded block
     run_numbers = page_rules.run_only_numbers(
-        ROOT / "results", reference_texts=((ROOT / "osa_lib" / "book" / "paper_results.json").read_text(),))
+        ROOT / "results", reference_texts=(PAPER_RESULTS.read_text(),))
     for rel in pages:
         problems += check_page(rel, *PAGES.get(rel, (False, False, False)), cache, run_numbers)
     if problems:

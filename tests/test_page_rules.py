@@ -192,6 +192,15 @@ def test_run_only_numbers_are_the_ci_measurements_no_paper_file_holds(tmp_path):
     assert page_rules.run_only_numbers(tmp_path / "nothing") == set()
 
 
+def test_a_paper_mean_excuses_both_roundings_a_page_may_print(tmp_path):
+    """A page recomputes 0.60555 from its seeds and may print 60.55 or 60.56: neither is a ci-only number."""
+    _write(tmp_path / "ci" / "mnist" / "a.json", {"metrics": {"m": {"mean": 0.60551, "std": 0.60564}}})
+    _write(tmp_path / "paper" / "mnist" / "b.json", {"metrics": {"m": {"mean": 0.60555}}})
+    numbers = page_rules.run_only_numbers(tmp_path)
+    assert "60.55" not in numbers and "60.56" not in numbers
+    assert "0.6055" not in numbers and "0.6056" not in numbers
+
+
 def test_a_ci_number_outside_the_folded_block_fails_the_page_inside_it_passes():
     numbers = {"53.71", "0.987"}
     html = ("<main><p>K-means reaches 61.44 % (paper profile); this run reads 53.71 %.</p>"
