@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from osa_lib.book.ae_chapter.ae_jobs import (EXPERIMENTS, KMEANS_AE_READINGS, READINGS, gather_record,  # noqa: E402
-                                  paper_jobs, read_job, run_jobs)
+                                             paper_jobs, read_job, run_jobs)
 from osa_lib.book.ae_chapter.executors import EXECUTORS, submit_jobs  # noqa: E402
 from osa_lib.book.provenance.records import write_record  # noqa: E402
 

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from osa_lib.book.ae_chapter import ae_study  # noqa: E402
 from osa_lib.book.ae_chapter.ae_jobs import (SECOND_SCREEN_READINGS, AEJob, complete_from_checkpoint,  # noqa: E402
-                                  gather_record, paper_jobs, run_jobs)
+                                             gather_record, paper_jobs, run_jobs)
 from osa_lib.book.provenance.records import write_record  # noqa: E402
 
 PHASES = ("screen", "k30", "full10", "kmeans", "full30", "printed30", "screen2", "kmeans_screen", "confirm10",

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from osa_lib.book.shallow_chapter.shallow_runs import clustering_settings, run_kmeans, trivial_reconstructions  # noqa: E402
+from osa_lib.book.shallow_chapter.shallow_runs import (clustering_settings, run_kmeans, trivial_reconstructions)  # noqa: E402
 from osa_lib.data import load_clustering_data  # noqa: E402
 from osa_lib.runtime import limit_threads  # noqa: E402
 

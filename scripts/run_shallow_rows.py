@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from osa_lib.book.provenance.records import exhibits_path, git_state, record_path, write_exhibits  # noqa: E402
 from osa_lib.book.shallow_chapter.shallow_runs import (clustering_settings, run_kmeans, run_shallow_acrbm,  # noqa: E402
-                                      shallow_exhibits, sweep_n_clusters)
+                                                       shallow_exhibits, sweep_n_clusters)
 from osa_lib.data import load_clustering_data  # noqa: E402
 from osa_lib.runtime import limit_threads  # noqa: E402
 

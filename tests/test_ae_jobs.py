@@ -6,7 +6,7 @@ import json
 import pytest
 
 from osa_lib.book.ae_chapter.ae_jobs import (AEJob, Deadline, complete_from_checkpoint, gather_record, paper_jobs, read_job,
-                                  run_job, run_jobs)
+                                             run_job, run_jobs)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from osa_lib.book.ae_chapter.ae_runs import (RECIPES, ae_settings, budget_sentence, budget_table, recipe_params, recipe_table, run_or_read,
-                                  stops_improving)
+                                             stops_improving)
 from osa_lib.book.provenance.records import RunResult
 
 

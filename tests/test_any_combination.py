@@ -75,8 +75,8 @@ def test_shallow_chapter_completes_for_any_valid_set(drawn, tmp_path_factory):
     from osa_lib.book.page import tables
     from osa_lib.book.provenance import records
     from osa_lib.book.shallow_chapter.shallow_runs import (distortion_frame, exhibit_reconstructions, exhibit_test_images, run_kmeans,
-                                          run_shallow_acrbm, sensitivity_table, shallow_exhibits, shallow_sensitivity,
-                                          sweep_n_clusters, sweep_table)
+                                                           run_shallow_acrbm, sensitivity_table, shallow_exhibits, shallow_sensitivity,
+                                                           sweep_n_clusters, sweep_table)
 
     results = tmp_path_factory.mktemp("results")
     style = drawn.pop("style")

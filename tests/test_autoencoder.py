@@ -9,7 +9,7 @@ from osa_lib.acrbm import n_parameters
 from osa_lib.clustering.ae_acrbm import AEACRBM
 from osa_lib.clustering.ae_kmeans import AEKMeans
 from osa_lib.clustering.autoencoder import (TABLE3_SIZES, Autoencoder, build_autoencoder, parameter_counts,
-                                           resolve_sizes, table3_sizes)
+                                            resolve_sizes, table3_sizes)
 
 
 def expected_count(n_head, enc, lat, dec, c1=16, c2=16, architecture="conv"):

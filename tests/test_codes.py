@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from osa_lib.clustering.codes import cluster_usage, code_gram, diagonal_mass, embed_2d, mean_confidence, nearest_neighbours
+from osa_lib.clustering.codes import (cluster_usage, code_gram, diagonal_mass, embed_2d, mean_confidence,
+                                      nearest_neighbours)
 
 H_HAND = np.array([[0.7, 0.2, 0.1],
                    [0.4, 0.6, 0.0],

@@ -220,3 +220,10 @@ def test_significant_digits_and_printed_forms():
     assert page_rules.printed_forms(0.6144) == {"61.4", "61.44", "0.614", "0.6144"}
     assert page_rules.printed_forms(0.0005) == set()                  # too few significant digits to tell apart
     assert page_rules.printed_forms(12.3456) == {"12.35", "12.346", "12.3456"}
+
+
+def test_interval_bounds_are_not_read_as_ci_numbers():
+    text = "strongest 59.78 [53.20, 66.37] %, gap −0.30 [−6.87, +6.28] points; this build 53.20"
+    problems = page_rules.run_number_problems("p", text, {"53.20", "66.37", "6.87", "59.78"})
+    assert len(problems) == 2                                  # 59.78 and the bare 53.20, never the bounds
+    assert all("59.78" in p or "this build 53.20" in p for p in problems)

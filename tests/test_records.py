@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from osa_lib.book.provenance import records as records
-from osa_lib.book.provenance.records import NOT_RUN, REQUIRED_KEYS, load_record, make_record, read_record, record_path, summarize, summarize_runs, write_record
+from osa_lib.book.provenance.records import (NOT_RUN, REQUIRED_KEYS, load_record, make_record, read_record,
+                                             record_path, summarize, summarize_runs, write_record)
 from osa_lib.book.page.tables import TABLE1_ROWS, clustering_table, format_metric, paper_results
 
 REPO = Path(records.__file__).resolve().parents[1]

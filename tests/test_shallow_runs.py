@@ -7,7 +7,7 @@ import pytest
 from osa_lib.book.shallow_chapter import shallow_runs as experiments
 from osa_lib.book.harness.profiles import CLUSTERING_PROFILES
 from osa_lib.book.shallow_chapter.shallow_runs import (clustering_settings, run_kmeans, run_shallow_acrbm,
-                                      sweep_n_clusters, sweep_table)
+                                                       sweep_n_clusters, sweep_table)
 from osa_lib.data import ClusteringData, load_clustering_data
 from osa_lib.book.provenance.records import REQUIRED_KEYS, RunResult, read_record
 

@@ -38,7 +38,7 @@ from tqdm import tqdm
 
 from osa_lib.clustering import ae_checkpoint, ae_presets
 from osa_lib.clustering.autoencoder import (Autoencoder, check_architecture, glorot_init, resolve_betas,  # noqa: F401
-                                          resolve_sizes)
+                                            resolve_sizes)
 from osa_lib.metrics import clustering_scores
 from osa_lib.train import fork_seed, n_parameters, run_epochs, seeded_generator, seeded_module
 from osa_lib.validation import check_float, check_int, validate_rows

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from osa_lib.data.root import (DATA_ENV, DataNotFoundError, default_data_dir, file_digests,  # noqa: F401
-                              resolve_data_dir)
+                               resolve_data_dir)
 from osa_lib.data.splits import subsample
 
 

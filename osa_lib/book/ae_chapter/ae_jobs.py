@@ -36,8 +36,9 @@ from pathlib import Path
 import numpy as np
 
 from osa_lib.book.ae_chapter.ae_scoring import (KMEANS_READINGS, chosen_kmeans_reading, cluster_portrait,  # noqa: F401
-                                    kmeans_scores, reconstruction_mse)
-from osa_lib.book.provenance.records import REPOSITORY_RESULTS, cpu_capability, device_description, git_commit, git_state, jobs_folder, library_versions, make_record, summarize
+                                                kmeans_scores, reconstruction_mse)
+from osa_lib.book.provenance.records import (REPOSITORY_RESULTS, cpu_capability, device_description, git_commit,
+                                             git_state, jobs_folder, library_versions, make_record, summarize)
 from osa_lib.clustering.ae_acrbm import AEACRBM
 from osa_lib.clustering.ae_kmeans import AEKMeans
 from osa_lib.clustering.ae_presets import AE_KMEANS_READINGS, PRETRAIN_EPOCHS, reading_overrides  # noqa: F401

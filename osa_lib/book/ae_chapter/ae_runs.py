@@ -15,12 +15,14 @@ from __future__ import annotations
 from typing import Callable, Mapping, Sequence
 
 from osa_lib.book.ae_chapter.ae_figures import ROW_LABELS, plot_accuracy_vs_epoch, plot_recipe_curves  # noqa: F401
-from osa_lib.book.ae_chapter.ae_jobs import EXPERIMENTS, KMEANS_READINGS, gather_record, job_states, paper_jobs, run_jobs
+from osa_lib.book.ae_chapter.ae_jobs import (EXPERIMENTS, KMEANS_READINGS, gather_record, job_states, paper_jobs,
+                                             run_jobs)
 from osa_lib.book.ae_chapter.ae_recipes import (RECIPES, SEARCH_PLAN, SEARCH_PLAN_ROUND2, best_recipe, recipe_params,  # noqa: F401
-                                     recipe_label, recipe_table, recipe_table_for_page, run_recipe_search)
+                                                recipe_label, recipe_table, recipe_table_for_page, run_recipe_search)
 from osa_lib.book.harness.profiles import AE_PROFILES, profile_settings
 from osa_lib.book.page.display import per_seed_for_page
-from osa_lib.book.provenance.records import NOT_RUN, RunResult, epochs_per_seed, load_record, per_seed_frame, read_record, record_epochs, record_path, write_record
+from osa_lib.book.provenance.records import (NOT_RUN, RunResult, epochs_per_seed, load_record, per_seed_frame,
+                                             read_record, record_epochs, record_path, write_record)
 from osa_lib.book.page.tables import short_device
 from osa_lib.book.judge.verdicts import row_verdict, table1_metric
 from osa_lib.clustering.autoencoder import TABLE3_SIZES, parameter_counts

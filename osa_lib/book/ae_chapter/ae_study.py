@@ -26,7 +26,7 @@ from osa_lib.book.ae_chapter.ae_scoring import KMEANS_READING_LABELS, chosen_kme
 from osa_lib.book.judge.paper import paper_accuracy
 from osa_lib.book.provenance.records import NOT_RUN, jobs_folder, load_record, read_job_files, record_epochs
 from osa_lib.book.judge.verdicts import (LABELS_NONE, LABELS_TEST, LABELS_TRAIN, at_budget, claimed_gap, gap_verdict,
-                                   mean_interval, summary_interval, verdict_badge)
+                                         mean_interval, summary_interval, verdict_badge)
 
 SCREEN_TAG = "screen"
 SCREEN_EPOCHS = 100

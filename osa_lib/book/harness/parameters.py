@@ -34,7 +34,7 @@ from typing import Mapping
 
 from osa_lib.book.harness.parameter_types import Chapter, Param, ParameterError, convert
 from osa_lib.book.harness.profiles import (AE_PROFILES, CLUSTERING_PROFILES, DERIVATION_PROFILES, DOMAIN_PROFILES,
-                                   LOC_PROFILES, PROFILES)
+                                           LOC_PROFILES, PROFILES)
 
 #: Sizes of the data each chapter can load (``None``: not known before loading).
 DATA_SIZES = {

@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+
+from osa_lib.book.harness.profiles import PROFILES
 from osa_lib.book.page.display import plural
+from osa_lib.book.provenance.records import record_paths
 
 #: Data-set names as the pages print them.
 DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "flowers17": "Oxford 17",
@@ -44,7 +47,7 @@ def compute_summary(results_dir) -> dict:
     for profile_dir in sorted(p for p in root.iterdir() if p.is_dir()) if root.exists() else []:
         facts = {"records": 0, "hours": 0.0, "unfinished_jobs": 0, "unfinished_hours": 0.0, "devices": set(),
                  "threads": set(), "datasets": {}}
-        for path in sorted(profile_dir.glob("*/*.json")):
+        for path in (record_paths(root, profile_dir.name) if profile_dir.name in PROFILES else []):
             r = _read(path)
             if not r or "wall_time_s" not in r:
                 continue

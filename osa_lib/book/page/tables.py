@@ -22,7 +22,8 @@ from typing import Iterable, Mapping
 
 from osa_lib.book.judge.paper import TABLE1_ROWS, paper_accuracy, paper_budget, paper_results
 from osa_lib.book.harness.profiles import check_profile
-from osa_lib.book.provenance.records import NOT_RUN, load_record, preferred_record, read_record, record_epochs
+from osa_lib.book.provenance.records import (NOT_RUN, load_record, preferred_record, read_record, record_epochs,
+                                             record_paths)
 from osa_lib.book.judge.verdicts import table1_metric
 
 
@@ -315,7 +316,7 @@ def provenance_table(results_dir, profile: str = "paper"):
 
 
     rows = []
-    for path in sorted(Path(results_dir, profile).glob("*/*.json")):
+    for path in record_paths(results_dir, profile):
         r = read_record(path)
         data = r.get("data")
         data_text = "—"

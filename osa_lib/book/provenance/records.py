@@ -168,6 +168,12 @@ def record_path(results_dir, profile: str, dataset: str, experiment: str) -> Pat
     return Path(results_dir) / check_profile(profile) / dataset / f"{experiment}.json"
 
 
+def record_paths(results_dir, profile: str) -> list[Path]:
+    """Every record file of ``profile`` (``<results_dir>/<profile>/<dataset>/<experiment>.json``), sorted;
+    exhibits and job files, one folder deeper, are not records."""
+    return sorted(Path(results_dir, check_profile(profile)).glob("*/*.json"))
+
+
 #: The repository's own results folder: paper-profile records written here are committed evidence.
 REPOSITORY_RESULTS = Path(__file__).resolve().parents[3] / "results"
 

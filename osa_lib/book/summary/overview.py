@@ -16,7 +16,7 @@ from osa_lib.book.judge.paper import TABLE1_ROWS
 from osa_lib.book.provenance.records import preferred_record
 from osa_lib.book.page.tables import METRICS
 from osa_lib.book.judge.verdicts import (COLOURS, NOT_RUN, VERDICTS, budget_shortfall, evidence_href, mean_interval,
-                                   table1_metric, verdict_badge)
+                                         table1_metric, verdict_badge)
 from osa_lib.book.page.style import MAX_WIDTH, use_book_style
 from osa_lib.book.summary.report import reproduction_report
 

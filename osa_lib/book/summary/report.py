@@ -20,12 +20,12 @@ from osa_lib.book.page.display import metric_name, plural_word
 from osa_lib.book.judge.paper import TABLE1_ROWS, paper_accuracy_text, paper_epochs, paper_results
 from osa_lib.book.provenance.records import NOT_RUN, jobs_folder, preferred_record, read_job_files
 from osa_lib.book.summary.report_studies import (eq15_reformulates_eq14, eq16_diagonal, larger_latent_better_reconstruction,
-                                         loc_claims, more_clusters_more_accuracy)
+                                                 loc_claims, more_clusters_more_accuracy)
 from osa_lib.book.page.tables import budget_text
 from osa_lib.book.judge.verdicts import (LABELS_NONE, LABELS_TEST, NOT_AT_BUDGET, PARAMETER_RATIO, VERDICTS,
-                                   budget_shortfall, claim_row, claimed_gap, evidence_path, gap_verdict,
-                                   labels_used, mean_interval, parameters_verdict, row_verdict, seeds_text,
-                                   table1_reading)
+                                         budget_shortfall, claim_row, claimed_gap, evidence_path, gap_verdict,
+                                         labels_used, mean_interval, parameters_verdict, row_verdict, seeds_text,
+                                         table1_reading)
 from osa_lib.book.ae_chapter.ae_study import HEADLINE_PAIRING, ae_pairings
 
 

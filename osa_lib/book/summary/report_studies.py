@@ -11,8 +11,8 @@ from osa_lib.book.judge.paper import paper_epochs, paper_results
 from osa_lib.book.provenance.records import NOT_RUN, preferred_record
 from osa_lib.book.page.tables import METRICS, budget_text
 from osa_lib.book.judge.verdicts import (EQ15_ACCURACY_GAP, EQ15_USAGE_GAP, EQ16_PARTLY, EQ16_REPRODUCED, NOT_AT_BUDGET,
-                                   RHO_PARTLY, RHO_REPRODUCED, at_budget, claim_row, eq15_verdict, eq16_verdict,
-                                   evidence_path, gap_verdict, loc_verdict, rho_verdict, trend_verdict)
+                                         RHO_PARTLY, RHO_REPRODUCED, at_budget, claim_row, eq15_verdict, eq16_verdict,
+                                         evidence_path, gap_verdict, loc_verdict, rho_verdict, trend_verdict)
 
 #: Table 2's metrics as the report names them: (metric, label).
 METRIC_NAMES = METRICS
