@@ -2,6 +2,7 @@
 readings study's (accuracy per reading, why the printed protocol fails, cluster portraits)."""
 from __future__ import annotations
 
+import textwrap
 from typing import Mapping
 
 import numpy as np
@@ -69,7 +70,6 @@ def plot_recipe_curves(record: dict, n_clusters: int = 10):
 def plot_readings(table: pd.DataFrame, *, kmeans_pct: float | None, paper_pct: float | None):
     """Test accuracy of every reading (mean and 95 % t interval over seeds), with AE + K-means (ours,
     label-free) and the paper as vertical lines; long reading names wrap."""
-    import textwrap
 
     import matplotlib.pyplot as plt
 
@@ -134,7 +134,6 @@ def plot_cluster_portraits(states: dict[str, dict]):
     """
     import matplotlib.pyplot as plt
 
-    import textwrap
 
 
     shown = {k: v for k, v in states.items() if v is not None and "cluster_means" in v}
@@ -170,7 +169,9 @@ def plot_both_sides(points: list[dict], *, paper_acrbm: float | None, paper_kmea
     if not points:
         return missing_figure("No AE record at Table 3's budget yet.")
     colours = {"AE + ACRBM (10)": "#4c72b0", "AE + K-means": "#dd8452"}
-    fig, ax = plt.subplots(figsize=(MAX_WIDTH, 0.34 * len(points) + 1.5), layout="constrained")
+    # Half an inch narrower than the column: the tick labels overhang the axes, and the saved figure must
+    # still fit the column so that its 9 pt text reads at least 9 pt on the page.
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH - 0.5, 0.34 * len(points) + 1.5), layout="constrained")
     y = np.arange(len(points))[::-1]
     for yi, p in zip(y, points):
         iv = p["interval"]
@@ -178,7 +179,8 @@ def plot_both_sides(points: list[dict], *, paper_acrbm: float | None, paper_kmea
                     color=colours[p["side"]], capsize=3, ms=5)
     short = lambda text: text.replace("ablation: decoder reads only the 10 ", "bottleneck, 10 ").replace(
         "K-means on all 60,000 training codes", "K-means on 60,000 codes").replace(" head units", "")
-    ax.set_yticks(y, [f"{short(p['label'])} ({p['seeds']})" for p in points], fontsize=9)
+    # Long reading names wrap onto two lines, so that the figure keeps the column's width (9 pt on the page).
+    ax.set_yticks(y, [textwrap.fill(f"{short(p['label'])} ({p['seeds']})", 34) for p in points], fontsize=9)
     for side, colour in colours.items():
         ax.plot([], [], "o", color=colour, label=f"ours: {side} (seeds)")
     for value, colour, text in ((paper_acrbm, colours["AE + ACRBM (10)"], "paper: AE + ACRBM (10)"),
