@@ -31,13 +31,14 @@ import papermill as pm
 
 sys.path.insert(0, str(ROOT := Path(__file__).resolve().parents[1]))
 from osa_lib.book.harness.run_times import hardware  # noqa: E402
+from osa_lib.book.provenance.records import REPOSITORY_RESULTS, profile_folder  # noqa: E402
 
 import book_config  # noqa: E402  (scripts/, this script's folder)
 
 BUILD = ROOT / "_build"
 SRC = BUILD / "src"
 TIMES = BUILD / "execution_times.json"
-PAPER_TIMES = ROOT / "results" / "paper" / "execution_times.json"
+PAPER_TIMES = profile_folder(REPOSITORY_RESULTS, "paper") / "execution_times.json"
 
 #: (name, source notebook, page written into the book, parameters, new title or None)
 NOTEBOOKS = [

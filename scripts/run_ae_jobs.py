@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from osa_lib.book.ae_chapter.ae_jobs import (EXPERIMENTS, KMEANS_AE_READINGS, READINGS, gather_record,  # noqa: E402
                                              paper_jobs, read_job, run_jobs)
 from osa_lib.book.ae_chapter.executors import EXECUTORS, submit_jobs  # noqa: E402
-from osa_lib.book.provenance.records import write_record  # noqa: E402
+from osa_lib.book.provenance.records import REPOSITORY_RESULTS, write_record  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -50,7 +50,7 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="threads per job")
     parser.add_argument("--budget-minutes", type=float, default=None, help="stop (checkpointed) after this long")
     parser.add_argument("--chunk-minutes", type=float, default=3.0, help="minutes between checkpoints")
-    parser.add_argument("--results-dir", default=str(ROOT / "results"))
+    parser.add_argument("--results-dir", default=str(REPOSITORY_RESULTS))
     parser.add_argument("--data-dir", default=None, help="data root (default: $OSA_DATA_DIR, else data/)")
     parser.add_argument("--status", action="store_true", help="print each job's state and exit")
     parser.add_argument("--gather-only", action="store_true", help="write the rows' records from finished seeds")

@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from osa_lib.book.ae_chapter import ae_study  # noqa: E402
 from osa_lib.book.ae_chapter.ae_jobs import (SECOND_SCREEN_READINGS, AEJob, complete_from_checkpoint,  # noqa: E402
                                              gather_record, paper_jobs, run_jobs)
-from osa_lib.book.provenance.records import write_record  # noqa: E402
+from osa_lib.book.provenance.records import REPOSITORY_RESULTS, write_record  # noqa: E402
 
 PHASES = ("screen", "k30", "full10", "kmeans", "full30", "printed30", "screen2", "kmeans_screen", "confirm10",
           "confirm30", "summed30", "detached10", "detached30", "kmeans_full", "kmeans_variants", "fashion")
@@ -113,7 +113,7 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--budget-minutes", type=float, default=None)
-    parser.add_argument("--results-dir", default=str(ROOT / "results"))
+    parser.add_argument("--results-dir", default=str(REPOSITORY_RESULTS))
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--status", action="store_true")
     parser.add_argument("--gather-only", action="store_true", help="write the phases' records, run nothing")

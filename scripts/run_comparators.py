@@ -21,13 +21,14 @@ sys.path.insert(0, str(ROOT))
 from osa_lib.book.shallow_chapter.shallow_runs import (clustering_settings, run_kmeans, trivial_reconstructions)  # noqa: E402
 from osa_lib.data import load_clustering_data  # noqa: E402
 from osa_lib.runtime import limit_threads  # noqa: E402
+from osa_lib.book.provenance.records import REPOSITORY_RESULTS  # noqa: E402
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", nargs="+", default=["mnist", "fashion_mnist"], choices=["mnist", "fashion_mnist"])
     parser.add_argument("--n-clusters", type=int, default=30)
-    parser.add_argument("--results-dir", default=str(ROOT / "results"))
+    parser.add_argument("--results-dir", default=str(REPOSITORY_RESULTS))
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)

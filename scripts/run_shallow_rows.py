@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from osa_lib.book.provenance.records import exhibits_path, git_state, record_path, write_exhibits  # noqa: E402
+from osa_lib.book.provenance.records import (REPOSITORY_RESULTS, exhibits_path, git_state, record_path,  # noqa: E402
+                                             write_exhibits)
 from osa_lib.book.shallow_chapter.shallow_runs import (clustering_settings, run_kmeans, run_shallow_acrbm,  # noqa: E402
                                                        shallow_exhibits, sweep_n_clusters)
 from osa_lib.data import load_clustering_data  # noqa: E402
@@ -40,7 +41,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="fashion_mnist", choices=["mnist", "fashion_mnist"])
     parser.add_argument("--rows", nargs="+", default=list(ROWS[:3]), choices=ROWS)
-    parser.add_argument("--results-dir", default=str(ROOT / "results"))
+    parser.add_argument("--results-dir", default=str(REPOSITORY_RESULTS))
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--allow-dirty", action="store_true", help="run from uncommitted code (the record says +dirty)")

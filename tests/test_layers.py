@@ -9,6 +9,7 @@ No import runs up a layer. Module names are unique, and no import takes another 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import osa_lib
@@ -44,7 +45,7 @@ def book_import_graph() -> dict[str, set[str]]:
 
 
 #: The book's floors, bottom to top (``osa_lib/book/__init__.py``); the chapters share one floor.
-FLOORS = [("harness",), ("provenance",), ("judge",), ("page",),
+FLOORS = [("provenance",), ("harness",), ("judge",), ("page",),
           ("shallow_chapter", "derivations_chapter", "ae_chapter", "loc_chapter", "domains_chapter"), ("summary",)]
 
 
@@ -103,8 +104,9 @@ def test_the_page_formatters_are_a_leaf():
 
 
 def test_the_notebook_parameters_reach_no_runner():
-    """Every chapter's profile table lives in ``profiles``: the parameters read it there, not in a runner."""
-    assert book_import_graph()["parameters"] <= {"parameter_types", "profiles"}
+    """Every chapter's profile table lives in ``profiles``: the parameters read it there, not in a runner;
+    where the records of a profile live they ask the records layer."""
+    assert book_import_graph()["parameters"] <= {"parameter_types", "profiles", "records"}
 
 
 def test_find_cycle_finds_a_circle():
@@ -180,3 +182,12 @@ def test_imported_modules_sees_imports(tmp_path):
     f = tmp_path / "m.py"
     f.write_text("from osa_lib.book.provenance import records\nimport osa_lib.metrics\n")
     assert {"osa_lib.book.provenance", "osa_lib.book.provenance.records", "osa_lib.metrics"} <= imported_modules(f)
+
+
+def test_only_the_records_layer_spells_where_a_record_lives():
+    """``results/<profile>/<dataset>/...`` is built in ``provenance/records.py`` only: other modules ask it."""
+    spelled = re.compile(r"""f["']results/\{|/\s*profile\s*/\s*dataset|["'][^"'\n]*ae_jobs[/"']|["']exhibits["']\s*/|"""
+                         r"""f["']seed\{[^}]*\}\.(json|pt|lock)""")
+    offenders = [str(p.relative_to(PACKAGE)) for p in (PACKAGE / "book").rglob("*.py")
+                 if p.name != "records.py" and spelled.search(p.read_text())]
+    assert offenders == []

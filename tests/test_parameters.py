@@ -5,6 +5,7 @@ import pytest
 
 from osa_lib.book.harness import parameters as P
 from osa_lib.book.harness.parameters import ParameterError, check_parameters
+from osa_lib.book.provenance.records import committed_records, records_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -126,7 +127,7 @@ def test_the_recipe_search_split_takes_the_clamped_sizes(make_clusters):
 def test_committed_records_are_not_overwritten():
     """results/paper/mnist holds committed records: a paper run there refuses and names -p results_dir."""
     results = ROOT / "results"
-    if not P.committed_records(results / "paper" / "mnist"):
+    if not committed_records(records_folder(results, "paper", "mnist")):
         pytest.skip("no git work tree with committed records")
     for name in ("shallow_acrbm", "ae_acrbm", "derivations"):
         with pytest.raises(ParameterError, match="-p results_dir") as err:

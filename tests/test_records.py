@@ -361,3 +361,41 @@ def test_tables_round_trip_through_exhibits_rounded():
     assert np.isnan(back.loc[("untied", "at init"), "usage"]) and back["n"].tolist() == [3, 4]
     plain = records.table_from_exhibit(records.table_exhibit(pd.DataFrame({"a": [0.5]}, index=pd.Index([10], name="K"))))
     assert plain.index.name == "K" and plain.loc[10, "a"] == 0.5
+
+
+def test_the_records_layer_names_every_path_of_a_record(tmp_path):
+    """One home for the layout: the data set's folder, a record, an exhibit, a job, and their repository names."""
+    folder = records.records_folder(tmp_path, "paper", "mnist")
+    assert folder == tmp_path / "paper" / "mnist"
+    assert records.record_path(tmp_path, "paper", "mnist", "kmeans") == folder / "kmeans.json"
+    assert records.exhibits_path(tmp_path, "paper", "mnist", "sweep") == folder / "exhibits" / "sweep.json"
+    assert records.jobs_folder(tmp_path, "paper", "mnist") == folder / "ae_jobs"
+    assert records.record_file_name("paper", "mnist", "kmeans") == "results/paper/mnist/kmeans.json"
+    assert records.job_file_name("paper", "mnist", "ae_kmeans", 3) == "results/paper/mnist/ae_jobs/ae_kmeans/seed3.json"
+    assert records.PROFILES == ("ci", "paper")
+    with pytest.raises(ValueError, match="unknown profile 'full'"):
+        records.records_folder(tmp_path, "full", "mnist")
+
+
+def test_committed_records_are_what_git_tracks(tmp_path):
+    folder = tmp_path / "paper" / "mnist"
+    folder.mkdir(parents=True)
+    (folder / "kmeans.json").write_text("{}")
+    assert records.committed_records(tmp_path / "absent") == []
+    assert records.committed_records(folder) == []                        # outside a git work tree: none ...
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (folder / "loose.json").write_text("{}")
+    subprocess.run(["git", "add", "paper/mnist/kmeans.json"], cwd=tmp_path, check=True)
+    assert records.committed_records(folder) == ["kmeans.json"]            # ... inside one, only tracked files
+
+
+def test_committed_records_without_git_count_every_record(tmp_path, monkeypatch):
+    folder = tmp_path / "paper" / "mnist"
+    folder.mkdir(parents=True)
+    (folder / "kmeans.json").write_text("{}")
+
+    def no_git(*args, **kwargs):
+        raise FileNotFoundError("git")
+    monkeypatch.setattr(records.subprocess, "run", no_git)
+    assert records.committed_records(folder) == []
+    assert records.committed_records(folder, without_git=True) == ["kmeans.json"]

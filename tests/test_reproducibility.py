@@ -2,9 +2,13 @@
 import json
 
 from osa_lib.book.page import reproducibility as rep
+from osa_lib.book.provenance.records import REQUIRED_KEYS
 
 
 def _write(path, record):
+    """A record file (every required key, with the given values) or, under ``ae_jobs/``, a job file."""
+    if "ae_jobs" not in path.parts:
+        record = {**{key: None for key in REQUIRED_KEYS}, **record}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record))
 
@@ -21,6 +25,7 @@ def test_compute_from_records_and_unfinished_jobs(tmp_path):
     _write(tmp_path / "paper" / "mnist" / "ae_jobs" / "ae_acrbm_30" / "seed0.json",
            {"dataset": "mnist", "status": "done", "train_time_s": 99999})   # counted in an aggregated record
     _write(tmp_path / "ci" / "mnist" / "kmeans.json", {"dataset": "mnist", "wall_time_s": 120, "device": "cpu: x86_64"})
+    (tmp_path / "ci" / "mnist" / "broken.json").write_text('{"dataset": "mn')      # unreadable: not counted
     facts = rep.compute_summary(tmp_path)
     assert facts["paper"]["records"] == 2
     assert facts["paper"]["hours"] == 2.0 and facts["paper"]["unfinished_jobs"] == 1

@@ -38,7 +38,8 @@ import numpy as np
 from osa_lib.book.ae_chapter.ae_scoring import (KMEANS_READINGS, chosen_kmeans_reading, cluster_portrait,  # noqa: F401
                                                 kmeans_scores, reconstruction_mse)
 from osa_lib.book.provenance.records import (REPOSITORY_RESULTS, cpu_capability, device_description, git_commit,
-                                             git_state, jobs_folder, library_versions, make_record, summarize)
+                                             git_state, job_file, jobs_folder, library_versions, make_record,
+                                             read_job_files, summarize)
 from osa_lib.clustering.ae_acrbm import AEACRBM
 from osa_lib.clustering.ae_kmeans import AEKMeans
 from osa_lib.clustering.ae_presets import AE_KMEANS_READINGS, PRETRAIN_EPOCHS, reading_overrides  # noqa: F401
@@ -111,14 +112,14 @@ class AEJob:
         return jobs_folder(results_dir, self.profile, self.dataset, self.name)
 
     def checkpoint_path(self, results_dir) -> Path:
-        return self.folder(results_dir) / f"seed{self.seed}.pt"
+        return job_file(results_dir, self.profile, self.dataset, self.name, self.seed, ".pt")
 
     def result_path(self, results_dir) -> Path:
-        return self.folder(results_dir) / f"seed{self.seed}.json"
+        return job_file(results_dir, self.profile, self.dataset, self.name, self.seed, ".json")
 
     def lock(self, results_dir) -> JobLock:
         """The lock a runner holds while it trains this job."""
-        return JobLock(self.folder(results_dir) / f"seed{self.seed}.lock")
+        return JobLock(job_file(results_dir, self.profile, self.dataset, self.name, self.seed, ".lock"))
 
     def estimator(self, checkpoint=None):
         """The unfitted estimator of this job: its reading's preset, with the row's clusters and the job's budget."""
@@ -151,14 +152,8 @@ def paper_jobs(experiments=EXPERIMENTS, seeds=(0, 1, 2, 3, 4), **job_kwargs) -> 
 
 def read_job(job: AEJob, results_dir) -> dict | None:
     """The job's progress file, or None when it never started; ValueError when it is unreadable."""
-    path = job.result_path(results_dir)
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"job file {path} is not valid JSON ({err}); delete it (and its .pt) to rerun the job") \
-            from err
+    states = read_job_files(job.folder(results_dir), [job.seed], strict=True)
+    return states[0] if states else None
 
 
 def _write_json(path: Path, payload: dict) -> None:
@@ -331,17 +326,8 @@ def _run_before_deadline(job, results_dir, data_dir, deadline, chunk_minutes, th
 def job_states(results_dir, profile: str, dataset: str, experiment: str, seeds=(0, 1, 2, 3, 4), *,
                reading: str = "printed", tag: str = "") -> list[dict]:
     """The progress files of ``experiment``'s jobs (under ``reading``) that exist, done or running, in seed order."""
-    folder = jobs_folder(results_dir, profile, dataset, job_name(experiment, reading, tag))
-    states = []
-    for seed in seeds:
-        path = folder / f"seed{int(seed)}.json"
-        if path.exists():
-            try:
-                states.append(json.loads(path.read_text()))
-            except json.JSONDecodeError as err:
-                raise ValueError(f"job file {path} is not valid JSON ({err}); delete it (and its .pt) to rerun "
-                                 f"the job") from err
-    return states
+    return read_job_files(jobs_folder(results_dir, profile, dataset, job_name(experiment, reading, tag)), seeds,
+                          strict=True)
 
 
 def gather_record(results_dir, profile: str, dataset: str, experiment: str, seeds=(0, 1, 2, 3, 4), *,

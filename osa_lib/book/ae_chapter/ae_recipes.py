@@ -12,8 +12,7 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
-from osa_lib.book.harness.profiles import check_profile
-from osa_lib.book.provenance.records import RunResult, make_record
+from osa_lib.book.provenance.records import check_profile, make_record, RunResult
 from osa_lib.clustering.ae_acrbm import AEACRBM
 from osa_lib.clustering.ae_kmeans import AEKMeans
 from osa_lib.clustering.autoencoder import TABLE3_BETA1

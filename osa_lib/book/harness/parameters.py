@@ -28,13 +28,13 @@ with these defaults, so ``papermill --help-notebook`` and this module agree.
 """
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Mapping
 
 from osa_lib.book.harness.parameter_types import Chapter, Param, ParameterError, convert
 from osa_lib.book.harness.profiles import (AE_PROFILES, CLUSTERING_PROFILES, DERIVATION_PROFILES, DOMAIN_PROFILES,
-                                           LOC_PROFILES, PROFILES)
+                                           LOC_PROFILES)
+from osa_lib.book.provenance.records import PROFILES, committed_records, records_folder
 
 #: Sizes of the data each chapter can load (``None``: not known before loading).
 DATA_SIZES = {
@@ -268,25 +268,9 @@ def profile_default(chapter_name: str, name: str, profile: str):
     return list(value) if isinstance(value, tuple) else value
 
 
-def committed_records(folder, *, without_git: bool = False) -> list[str]:
-    """Record files (``*.json``) under ``folder`` that git tracks (none outside a git work tree).
-
-    Where git itself is missing, every record there counts when ``without_git`` is true.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    try:
-        out = subprocess.run(["git", "ls-files", "--", "."], cwd=folder, capture_output=True, text=True,
-                             timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return sorted(str(f.relative_to(folder)) for f in folder.rglob("*.json")) if without_git else []
-    return sorted(f for f in out.stdout.split() if f.endswith(".json")) if out.returncode == 0 else []
-
-
 def check_results_dir(results_dir, profile: str, dataset: str, overwrite: bool = False) -> None:
     """Refuse a run that would write over committed records (``<results_dir>/<profile>/<dataset>/``)."""
-    folder = Path(results_dir) / profile / dataset
+    folder = records_folder(results_dir, profile, dataset)
     tracked = committed_records(folder, without_git=profile == "paper")
     if tracked and not overwrite:
         shown = ", ".join(tracked[:3]) + (f" and {len(tracked) - 3} more" if len(tracked) > 3 else "")

@@ -9,15 +9,7 @@ from __future__ import annotations
 from typing import Iterable, Mapping
 
 from osa_lib.book.harness.parameter_types import as_sequence
-
-PROFILES = ("ci", "paper")
-
-
-def check_profile(profile: str) -> str:
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; use one of {PROFILES}")
-    return profile
-
+from osa_lib.book.provenance.records import check_profile
 
 def profile_settings(profiles: Mapping[str, Mapping], profile: str, overrides: Mapping,
                      sequences: Iterable[str] = ()) -> dict:

@@ -12,7 +12,7 @@ import platform
 from pathlib import Path
 from typing import Mapping
 
-from osa_lib.book.harness.profiles import PROFILES
+from osa_lib.book.provenance.records import PROFILES
 
 
 def hardware() -> str:

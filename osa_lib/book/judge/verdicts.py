@@ -47,7 +47,7 @@ import numpy as np
 from scipy import stats
 
 from osa_lib.book.judge.paper import TABLE1_ROWS, paper_accuracy, paper_budget
-from osa_lib.book.provenance.records import NOT_RUN, record_epochs
+from osa_lib.book.provenance.records import NOT_RUN, record_epochs, record_file_name
 
 REPRODUCED = "reproduced"
 PARTLY = "partly reproduced"
@@ -200,7 +200,7 @@ def claim_row(key: str, verdict: str, detail: str, *, evidence: str = "—", pap
 
 def evidence_path(profile, dataset, experiment) -> str:
     """The repository path of the record a claim reads."""
-    return f"results/{profile}/{dataset}/{experiment}.json"
+    return record_file_name(profile, dataset, experiment)
 
 
 def evidence_href(row: Mapping, from_page: str = "book/report") -> str:

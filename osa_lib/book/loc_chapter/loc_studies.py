@@ -14,8 +14,7 @@ from scipy.stats import spearmanr
 from tqdm import tqdm
 
 from osa_lib.book.loc_chapter.loc_table2 import TABLE2_EXPERIMENTS, _listed, loc_kwargs, score_masks
-from osa_lib.book.harness.profiles import check_profile
-from osa_lib.book.provenance.records import REPOSITORY_RESULTS, RunResult, load_record, make_record
+from osa_lib.book.provenance.records import check_profile, load_record, make_record, REPOSITORY_RESULTS, RunResult
 from osa_lib.data import DataNotFoundError
 from osa_lib.data.flowers import FLOWERS17_OFFLINE_COPY, SegmentationData, load_segmentation_data
 from osa_lib.metrics import SEGMENTATION_METRICS

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from osa_lib.book.harness.profiles import LOC_PROFILES, check_profile, profile_settings
-from osa_lib.book.provenance.records import RunResult, make_record, per_seed_frame
+from osa_lib.book.harness.profiles import LOC_PROFILES, profile_settings
+from osa_lib.book.provenance.records import check_profile, make_record, per_seed_frame, RunResult
 from osa_lib.data.flowers import SegmentationData
 from osa_lib.metrics import segmentation_scores, segmentation_scores_per_image
 from osa_lib.segmentation import baselines

@@ -15,7 +15,7 @@ import os
 from typing import Iterable, Mapping, Sequence
 
 from osa_lib.book.provenance.data_copy import DATASET_NAMES, canonical_flags
-from osa_lib.book.provenance.records import load_record
+from osa_lib.book.provenance.records import load_record, record_file_name
 
 #: The class the browser check looks for under every exhibit of results.
 SOURCE_CLASS = "osa-source"
@@ -70,7 +70,7 @@ def source_line(results_dir, sources: Iterable[Sequence[str]], *, repository: st
     """
     entries = []
     for profile, dataset, experiment in sources:
-        entries.append((f"results/{profile}/{dataset}/{experiment}.json",
+        entries.append((record_file_name(profile, dataset, experiment),
                         load_record(results_dir, profile, dataset, experiment)))
     if not entries:
         raise ValueError("source_line needs at least one (profile, dataset, experiment)")
@@ -81,7 +81,7 @@ def records_source_line(records: Iterable[Mapping | None], *, repository: str | 
                         note: str | None = None) -> str:
     """:func:`source_line` for records already read (each names its ``profile``, ``dataset`` and
     ``experiment``); ``None`` entries (rows not run) are left out. No record at all: a line that says so."""
-    entries = [(f"results/{r['profile']}/{r['dataset']}/{r['experiment']}.json", r) for r in records if r is not None]
+    entries = [(record_file_name(r["profile"], r["dataset"], r["experiment"]), r) for r in records if r is not None]
     if not entries:
         return f'<p class="{SOURCE_CLASS}">Source: no record yet' + (f" · {html.escape(note)}" if note else "") + "</p>"
     return _line(entries, repository, note)

@@ -9,24 +9,14 @@ Compute is the wall time the records store: ``wall_time_s`` of every record unde
 """
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
-from osa_lib.book.harness.profiles import PROFILES
 from osa_lib.book.page.display import plural
-from osa_lib.book.provenance.records import record_paths
+from osa_lib.book.provenance.records import PROFILES, read_all_job_files, read_record, record_paths
 
 #: Data-set names as the pages print them.
 DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "flowers17": "Oxford 17",
                  "flowers102": "Oxford 102"}
-
-
-def _read(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
 
 
 def short_device(device: str) -> str:
@@ -43,13 +33,15 @@ def compute_summary(results_dir) -> dict:
     ``unfinished_hours``, ``devices`` (sorted short names), ``threads`` (sorted torch-thread counts) and
     per data set ``datasets`` -> {"records", "hours", "data_files"} (files whose checksums a record stores)."""
     out = {}
-    root = Path(results_dir)
-    for profile_dir in sorted(p for p in root.iterdir() if p.is_dir()) if root.exists() else []:
+    for profile in PROFILES:
         facts = {"records": 0, "hours": 0.0, "unfinished_jobs": 0, "unfinished_hours": 0.0, "devices": set(),
                  "threads": set(), "datasets": {}}
-        for path in (record_paths(root, profile_dir.name) if profile_dir.name in PROFILES else []):
-            r = _read(path)
-            if not r or "wall_time_s" not in r:
+        for path in record_paths(results_dir, profile):
+            try:
+                r = read_record(path)
+            except (OSError, ValueError):
+                continue
+            if "wall_time_s" not in r:
                 continue
             ds = facts["datasets"].setdefault(r.get("dataset", path.parent.name),
                                               {"records": 0, "hours": 0.0, "data_files": 0})
@@ -68,21 +60,19 @@ def compute_summary(results_dir) -> dict:
             m = re.search(r"(\d+) torch thread", str(r.get("device")))
             if m:
                 facts["threads"].add(int(m.group(1)))
-        for path in sorted(profile_dir.glob("*/ae_jobs/*/*.json")):
-            j = _read(path)
-            if not j or j.get("status") == "done":
+        for j in read_all_job_files(results_dir, profile):
+            if j.get("status") == "done":
                 continue
             hours = float(j.get("train_time_s") or 0) / 3600
             facts["unfinished_jobs"] += 1
             facts["unfinished_hours"] += hours
             facts["hours"] += hours
-            ds = facts["datasets"].setdefault(j.get("dataset", path.parents[2].name),
-                                              {"records": 0, "hours": 0.0, "data_files": 0})
+            ds = facts["datasets"].setdefault(j["dataset"], {"records": 0, "hours": 0.0, "data_files": 0})
             ds["hours"] += hours
         if facts["records"]:
             facts["devices"] = sorted(facts["devices"])
             facts["threads"] = sorted(facts["threads"])
-            out[profile_dir.name] = facts
+            out[profile] = facts
     return out
 
 

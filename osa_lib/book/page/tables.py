@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from osa_lib.book.judge.paper import TABLE1_ROWS, paper_accuracy, paper_budget, paper_results
-from osa_lib.book.harness.profiles import check_profile
-from osa_lib.book.provenance.records import (NOT_RUN, load_record, preferred_record, read_record, record_epochs,
-                                             record_paths)
+from osa_lib.book.provenance.records import (NOT_RUN, check_profile, load_record, preferred_record, read_record,
+                                             record_epochs, record_paths)
 from osa_lib.book.judge.verdicts import table1_metric
 
 

@@ -20,11 +20,20 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from osa_lib.concurrency import write_text_atomically
-from osa_lib.book.harness.profiles import check_profile
 
 REQUIRED_KEYS = ("experiment", "dataset", "profile", "params", "seeds", "metrics", "n_parameters",
                  "wall_time_s", "device", "versions", "git_commit", "created")
 NOT_RUN = "not run yet"
+
+#: The profiles a record can come from: ``ci`` (this build's small run) and ``paper`` (the paper's budget,
+#: committed evidence). Records of each live under ``<results_dir>/<profile>/``.
+PROFILES = ("ci", "paper")
+
+
+def check_profile(profile: str) -> str:
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; use one of {PROFILES}")
+    return profile
 
 
 def summarize(per_seed: Sequence[float]) -> dict:
@@ -164,14 +173,48 @@ def make_record(*, experiment: str, dataset: str, profile: str, params: Mapping,
     return record
 
 
+def profile_folder(results_dir, profile: str) -> Path:
+    """``<results_dir>/<profile>``: every record of one profile, a folder per data set (and, for the paper
+    profile, the execution times of the last paper build, ``execution_times.json``)."""
+    return Path(results_dir) / check_profile(profile)
+
+
+def records_folder(results_dir, profile: str, dataset: str) -> Path:
+    """``<results_dir>/<profile>/<dataset>``: a data set's records of one profile (and, one folder deeper,
+    its exhibits and job files)."""
+    return profile_folder(results_dir, profile) / dataset
+
+
 def record_path(results_dir, profile: str, dataset: str, experiment: str) -> Path:
-    return Path(results_dir) / check_profile(profile) / dataset / f"{experiment}.json"
+    return records_folder(results_dir, profile, dataset) / f"{experiment}.json"
+
+
+def record_file_name(profile: str, dataset: str, experiment: str) -> str:
+    """The record's path inside the repository (``results/<profile>/<dataset>/<experiment>.json``), as a
+    source line names and links it."""
+    return record_path("results", profile, dataset, experiment).as_posix()
+
+
+def committed_records(folder, *, without_git: bool = False) -> list[str]:
+    """Record files (``*.json``) under ``folder`` that git tracks (none outside a git work tree).
+
+    Where git itself is missing, every record there counts when ``without_git`` is true.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    try:
+        out = subprocess.run(["git", "ls-files", "--", "."], cwd=folder, capture_output=True, text=True,
+                             timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return sorted(str(f.relative_to(folder)) for f in folder.rglob("*.json")) if without_git else []
+    return sorted(f for f in out.stdout.split() if f.endswith(".json")) if out.returncode == 0 else []
 
 
 def record_paths(results_dir, profile: str) -> list[Path]:
     """Every record file of ``profile`` (``<results_dir>/<profile>/<dataset>/<experiment>.json``), sorted;
     exhibits and job files, one folder deeper, are not records."""
-    return sorted(Path(results_dir, check_profile(profile)).glob("*/*.json"))
+    return sorted(profile_folder(results_dir, profile).glob("*/*.json"))
 
 
 #: The repository's own results folder: paper-profile records written here are committed evidence.
@@ -264,22 +307,56 @@ JOBS_FOLDER = "ae_jobs"
 
 def jobs_folder(results_dir, profile: str, dataset: str, name: str | None = None) -> Path:
     """``<results_dir>/<profile>/<dataset>/ae_jobs[/<name>]``: where resumable jobs keep their files."""
-    folder = Path(results_dir) / profile / dataset / JOBS_FOLDER
+    folder = records_folder(results_dir, profile, dataset) / JOBS_FOLDER
     return folder / name if name else folder
 
 
-def read_job_files(folder, seeds: Sequence[int] | None = None) -> list[dict]:
-    """The ``seed<N>.json`` progress files in ``folder`` (all, or ``seeds`` in that order), parsed;
-    a missing, half-written or unreadable file is left out."""
+def job_file(results_dir, profile: str, dataset: str, name: str, seed: int, suffix: str = ".json") -> Path:
+    """One seed's file of a resumable job: ``seed<N>.json`` (progress), ``.pt`` (checkpoint) or ``.lock``."""
+    if suffix not in (".json", ".pt", ".lock"):
+        raise ValueError(f"unknown job file suffix {suffix!r}; use '.json', '.pt' or '.lock'")
+    return jobs_folder(results_dir, profile, dataset, name) / f"seed{int(seed)}{suffix}"
+
+
+def job_file_name(profile: str, dataset: str, name: str, seed: int) -> str:
+    """A job's progress file inside the repository (``results/<profile>/<dataset>/ae_jobs/<name>/seed<N>.json``)."""
+    return job_file("results", profile, dataset, name, seed).as_posix()
+
+
+def _seed_of(path: Path) -> int:
+    return int(path.stem[4:]) if path.stem[4:].isdigit() else -1
+
+
+def read_job_files(folder, seeds: Sequence[int] | None = None, *, strict: bool = False) -> list[dict]:
+    """The ``seed<N>.json`` progress files in ``folder`` (all, or ``seeds`` in that order), parsed.
+
+    A missing file is left out; so is a half-written or unreadable one, unless ``strict``: then it raises
+    ValueError saying how to rerun the job.
+    """
     folder = Path(folder)
-    paths = (sorted(folder.glob("seed*.json"), key=lambda p: int(p.stem[4:]) if p.stem[4:].isdigit() else -1)
-             if seeds is None else [folder / f"seed{int(s)}.json" for s in seeds])
+    paths = (sorted(folder.glob("seed*.json"), key=_seed_of) if seeds is None
+             else [folder / f"seed{int(s)}.json" for s in seeds])
     states = []
     for path in paths:
         try:
             states.append(json.loads(path.read_text()))
-        except (OSError, json.JSONDecodeError):
+        except OSError:
             continue
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            if strict:
+                raise ValueError(f"job file {path} is not valid JSON ({err}); delete it (and its .pt) to rerun "
+                                 f"the job") from err
+    return states
+
+
+def read_all_job_files(results_dir, profile: str) -> list[dict]:
+    """Every readable job progress file of ``profile``, each with its ``dataset`` (from its folder when the
+    file does not name one), by data set, job and seed."""
+    states = []
+    for dataset_folder in sorted(p for p in profile_folder(results_dir, profile).glob("*") if p.is_dir()):
+        jobs = jobs_folder(results_dir, profile, dataset_folder.name)
+        for folder in sorted(p for p in jobs.glob("*") if p.is_dir()):
+            states += [{"dataset": dataset_folder.name, **state} for state in read_job_files(folder)]
     return states
 
 
@@ -302,7 +379,7 @@ EXHIBITS_MAX_BYTES = 2_000_000
 def exhibits_path(results_dir, profile: str, dataset: str, name: str) -> Path:
     """``<results_dir>/<profile>/<dataset>/exhibits/<name>.json``: beside the records, in a folder of its own
     (record readers glob ``<dataset>/*.json`` and must not take exhibits for records)."""
-    return Path(results_dir) / check_profile(profile) / dataset / "exhibits" / f"{name}.json"
+    return records_folder(results_dir, profile, dataset) / "exhibits" / f"{name}.json"
 
 
 def write_exhibits(name: str, data: Mapping, results_dir, profile: str, dataset: str) -> Path:

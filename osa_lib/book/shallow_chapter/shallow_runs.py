@@ -16,8 +16,8 @@ from osa_lib.clustering import codes
 from osa_lib.data import ClusteringData, train_validation_split
 from osa_lib.clustering.shallow import ShallowACRBM
 from osa_lib.metrics import clustering_scores, contingency, trivial_reconstruction_mse
-from osa_lib.book.provenance.records import RunResult, make_record
-from osa_lib.book.harness.profiles import CLUSTERING_PROFILES, check_profile, profile_settings
+from osa_lib.book.provenance.records import check_profile, make_record, RunResult
+from osa_lib.book.harness.profiles import CLUSTERING_PROFILES, profile_settings
 
 
 def clustering_settings(profile: str, **overrides) -> dict:

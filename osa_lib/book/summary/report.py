@@ -10,7 +10,6 @@ comparisons are here; the studies' claims in :mod:`osa_lib.book.summary.report_s
 """
 from __future__ import annotations
 
-import json
 from typing import Callable, Mapping
 
 import numpy as np
@@ -18,7 +17,7 @@ import numpy as np
 from osa_lib.book.ae_chapter.ae_scoring import KMEANS_READING_LABELS
 from osa_lib.book.page.display import metric_name, plural_word
 from osa_lib.book.judge.paper import TABLE1_ROWS, paper_accuracy_text, paper_epochs, paper_results
-from osa_lib.book.provenance.records import NOT_RUN, jobs_folder, preferred_record, read_job_files
+from osa_lib.book.provenance.records import NOT_RUN, job_file_name, jobs_folder, preferred_record, read_job_files
 from osa_lib.book.summary.report_studies import (eq15_reformulates_eq14, eq16_diagonal, larger_latent_better_reconstruction,
                                                  loc_claims, more_clusters_more_accuracy)
 from osa_lib.book.page.tables import budget_text
@@ -207,13 +206,9 @@ def _n_parameters(results_dir, build_profile, experiment) -> tuple[int | None, s
     rec, profile = preferred_record(results_dir, "mnist", experiment, build_profile)
     if rec is not None and rec.get("n_parameters"):
         return int(rec["n_parameters"]), evidence_path(profile, "mnist", experiment)
-    for path in sorted(jobs_folder(results_dir, "paper", "mnist", experiment).glob("seed*.json")):
-        try:
-            n = json.loads(path.read_text()).get("n_parameters")
-        except (OSError, json.JSONDecodeError):
-            continue
-        if n:
-            return int(n), f"results/{path.relative_to(results_dir).as_posix()}"
+    for job in read_job_files(jobs_folder(results_dir, "paper", "mnist", experiment)):
+        if job.get("n_parameters"):
+            return int(job["n_parameters"]), job_file_name("paper", "mnist", experiment, job["seed"])
     return None, "—"
 
 
