@@ -101,6 +101,15 @@ def test_hyperparameters_are_checked_in_fit_before_the_data():
         PlainAE().fit(X, eval_set=(X, y[:3]))
 
 
+def test_check_params_applies_fits_rules_without_fitting():
+    """A job runner asks the estimator to check its parameters before the job queues: the same rules as fit."""
+    estimator = PlainAE(epochs=3)
+    assert estimator.check_params() is estimator and not hasattr(estimator, "module_")
+    for params, match in (({"epochs": 0}, "epochs"), ({"init": "he"}, "init must be one of")):
+        with pytest.raises(ValueError, match=match):
+            PlainAE(**params).check_params()
+
+
 def test_the_reconstruction_term_is_the_mean_or_the_per_image_sum():
     recon, x = torch.full((2, 4), 0.5), torch.tensor([[0.0, 0.0, 1.0, 1.0], [0.5, 0.5, 0.5, 0.5]])
     assert PlainAE()._reconstruction_loss(recon, x).item() == pytest.approx(0.125)

@@ -26,7 +26,9 @@ def test_job_validation():
     with pytest.raises(ValueError, match="unknown architecture"):
         AEJob("ae_acrbm_10", 0, architecture="mlp")
     with pytest.raises(ValueError, match="epochs must be"):
-        AEJob("ae_acrbm_10", 0, epochs=0)
+        AEJob("ae_acrbm_10", 0, epochs=0)                     # the estimator's own rule, before the job queues
+    with pytest.raises(ValueError, match="kmeans_n_init must be"):
+        AEJob("ae_kmeans", 0, kmeans_n_init=0)
 
 
 def test_paper_jobs_give_every_row_its_first_seed_early():

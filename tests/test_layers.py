@@ -191,3 +191,38 @@ def test_only_the_records_layer_spells_where_a_record_lives():
     offenders = [str(p.relative_to(PACKAGE)) for p in (PACKAGE / "book").rglob("*.py")
                  if p.name != "records.py" and spelled.search(p.read_text())]
     assert offenders == []
+
+
+def test_the_book_leaves_the_estimators_parameters_to_the_estimators():
+    """A parameter is checked at the notebook's edge (``harness/parameters``) and by the estimator that takes
+    it (``fit``, or ``check_params`` before a job queues), not again by a runner or job in between."""
+    from osa_lib.clustering.ae_acrbm import AEACRBM
+    from osa_lib.clustering.ae_kmeans import AEKMeans
+    from osa_lib.clustering.shallow import ShallowACRBM
+    from osa_lib.segmentation.loc import LOC
+
+    estimator_params = set()
+    for cls in (AEACRBM, AEKMeans, ShallowACRBM, LOC):
+        estimator_params |= set(cls().get_params())
+    assert rechecked_parameters(PACKAGE / "book", estimator_params) == set()
+
+
+def rechecked_parameters(folder: Path, names: set) -> set:
+    """(module, parameter) for each of ``names`` a module outside the harness checks with ``check_int`` or
+    ``check_float``, by name or in a loop over a tuple of names."""
+    one = re.compile(r"""check_(?:int|float)\(\s*[^,]+,\s*["'](\w+)["']""")
+    loop = re.compile(r"""for \w+ in \(([^)]*)\):\s*\n\s*check_(?:int|float)\(""")
+    found = set()
+    for path in folder.rglob("*.py"):
+        if "harness" in path.parts:
+            continue
+        text = path.read_text()
+        listed = one.findall(text) + [n for group in loop.findall(text) for n in re.findall(r"\w+", group)]
+        found |= {(str(path.relative_to(folder)), n) for n in listed if n in names}
+    return found
+
+
+def test_rechecked_parameters_finds_a_check_by_name_and_in_a_loop(tmp_path):
+    (tmp_path / "job.py").write_text('check_int(self.epochs, "epochs")\n'
+                                     'for name in ("eval_every", "seed"):\n    check_int(getattr(self, name), name)\n')
+    assert rechecked_parameters(tmp_path, {"epochs", "eval_every"}) == {("job.py", "epochs"), ("job.py", "eval_every")}

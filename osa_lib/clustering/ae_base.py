@@ -260,10 +260,19 @@ class AEBase(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
             self._optimizer.load_state_dict(warm._optimizer.state_dict())
         return self._train(X, eval_set, generator, device, ())
 
-    def _prepare(self, X, eval_set):
-        """Validate the hyperparameters, ``X`` (which sets ``n_features_in_``) and ``eval_set``."""
+    def check_params(self):
+        """Check every hyperparameter, as :meth:`fit` does first, without fitting; return ``self``.
+
+        Raises ValueError (or TypeError) naming the parameter. A job runner calls it to refuse a bad job
+        before it queues; nothing else needs to re-check what the estimator checks.
+        """
         self._validate_common()
         self._validate_extra()
+        return self
+
+    def _prepare(self, X, eval_set):
+        """Validate the hyperparameters, ``X`` (which sets ``n_features_in_``) and ``eval_set``."""
+        self.check_params()
         return self._check_X(X, reset=True), self._check_eval_set(eval_set)
 
     def _check_eval_set(self, eval_set):

@@ -44,7 +44,7 @@ from osa_lib.clustering.ae_acrbm import AEACRBM
 from osa_lib.clustering.ae_kmeans import AEKMeans
 from osa_lib.clustering.ae_presets import AE_KMEANS_READINGS, PRETRAIN_EPOCHS, reading_overrides  # noqa: F401
 from osa_lib.clustering.ae_presets import ACRBM_READINGS as READINGS
-from osa_lib.clustering.autoencoder import TABLE3_SIZES, check_architecture
+from osa_lib.clustering.autoencoder import TABLE3_SIZES
 from osa_lib.concurrency import JobLock, describe_holder, write_text_atomically
 from osa_lib.metrics import cluster_accuracy, clustering_scores
 from osa_lib.train import EpochCallback
@@ -100,9 +100,9 @@ class AEJob:
         if self.experiment not in EXPERIMENTS:
             raise ValueError(f"unknown experiment {self.experiment!r}; use one of {EXPERIMENTS}")
         reading_params(self.experiment, self.reading)
-        check_architecture(self.architecture)
-        for name in ("epochs", "eval_every", "kmeans_n_init"):
-            check_int(getattr(self, name), name)
+        # The budget (epochs, eval_every, kmeans_n_init) and architecture are the estimator's parameters:
+        # it checks them, here before the job queues, rather than a second copy of its rules.
+        self.estimator().check_params()
 
     @property
     def name(self) -> str:
