@@ -288,3 +288,22 @@ def test_the_second_domain_gets_its_own_verdict_from_its_own_records(tmp_path):
     assert report.shallow_beats_kmeans(tmp_path)["verdict"] == report.NOT_RUN     # MNIST records are apart
     write(tmp_path, "kmeans", [0.605, 0.615, 0.625], dataset="fashion_mnist")     # -0.5 points: inside noise
     assert report.shallow_beats_kmeans_fashion(tmp_path)["verdict"] == v.NO_DIFFERENCE
+
+
+def test_the_second_domain_judges_the_ae_rows_as_printed_and_says_when_they_are_short_of_budget(tmp_path):
+    """AE + ACRBM (10) against AE + K-means on Fashion-MNIST: the direction alone (no paper number), and
+    "not at the paper's budget" while either row ran fewer than Table 3's 500 epochs."""
+    check = report.ae_acrbm_beats_ae_kmeans_fashion
+    assert check(tmp_path)["verdict"] == report.NOT_RUN
+    short = {"epochs": 50, "n_train": 60000}
+    write(tmp_path, "ae_acrbm_10", [0.45, 0.46, 0.47], dataset="fashion_mnist", params=short)
+    write(tmp_path, "ae_kmeans", [0.55, 0.56, 0.57], dataset="fashion_mnist", params=short)
+    row = check(tmp_path)
+    assert row["verdict"] == v.NOT_AT_BUDGET and "50 of the paper's 500 epochs" in row["detail"]
+    assert row["budget"] == "3 · 50 of 500 · 60k; 3 · 50 of 500 · 60k"
+    assert row["gap"].startswith("-10.00")
+    full = {"epochs": 500, "n_train": 60000}
+    write(tmp_path, "ae_acrbm_10", [0.45, 0.46, 0.47], dataset="fashion_mnist", params=full)
+    write(tmp_path, "ae_kmeans", [0.55, 0.56, 0.57], dataset="fashion_mnist", params=full)
+    assert check(tmp_path)["verdict"] == v.REVERSED
+    assert report.ae_acrbm_beats_ae_kmeans(tmp_path)["verdict"] == report.NOT_RUN     # MNIST records are apart

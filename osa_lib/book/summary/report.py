@@ -128,7 +128,7 @@ def _comparison(key: str, results_dir, build_profile, a: str, b: str, dataset: s
                      judged.text(what + " (points)") + (f"; trained {shortfall}" if shortfall else ""),
                      evidence=f"{evidence_path(pa, dataset, a)}, {evidence_path(pb, dataset, b)}",
                      paper=paper_text, ours=f"{_pct(ma)} vs {_pct(mb)}", gap=judged.interval.signed_text(),
-                     budget=f"{budget_text(ra, paper_epochs(a))}; {budget_text(rb)}", labels=labels)
+                     budget=f"{budget_text(ra, paper_epochs(a))}; {budget_text(rb, paper_epochs(b))}", labels=labels)
 
 
 def shallow_beats_kmeans(results_dir, build_profile="ci", dataset: str = "mnist") -> dict:
@@ -157,6 +157,15 @@ def shallow30_beats_kmeans30(results_dir, build_profile="ci") -> dict:
 def shallow_beats_kmeans_fashion(results_dir, build_profile="ci") -> dict:
     """The paper's multi-domain claim on the second domain: :func:`shallow_beats_kmeans` on Fashion-MNIST."""
     return shallow_beats_kmeans(results_dir, build_profile, dataset="fashion_mnist")
+
+
+def ae_acrbm_beats_ae_kmeans_fashion(results_dir, build_profile="ci") -> dict:
+    """The headline on the second domain: AE + ACRBM (10) against AE + K-means (its label-free start) on
+    Fashion-MNIST, both as printed. The paper prints no Fashion-MNIST number, so the direction alone is judged;
+    a row trained below Table 3's 500 epochs reads "not at the paper's budget"."""
+    return _comparison("ae-beats-kmeans-fashion-mnist", results_dir, build_profile, "ae_acrbm_10", "ae_kmeans",
+                       "fashion_mnist", "AE + ACRBM above AE + K-means (no number)", None,
+                       "AE + ACRBM − AE + K-means")
 
 
 def ae_acrbm_beats_ae_kmeans(results_dir, build_profile="ci") -> dict:
@@ -235,7 +244,7 @@ def fewer_parameters(results_dir, build_profile="ci") -> dict:
 #: Every claim checker after Table 1's rows, in the order of the report (the claims themselves:
 #: :data:`osa_lib.book.judge.verdicts.CLAIMS`).
 CHECKERS: tuple[Callable, ...] = (shallow_beats_kmeans, shallow30_beats_kmeans30, shallow_beats_kmeans_fashion,
-                                  ae_acrbm_beats_ae_kmeans,
+                                  ae_acrbm_beats_ae_kmeans, ae_acrbm_beats_ae_kmeans_fashion,
                                 fewer_parameters,
                                 more_clusters_more_accuracy, larger_latent_better_reconstruction,
                                 eq15_reformulates_eq14, eq16_diagonal)
