@@ -399,3 +399,17 @@ def test_committed_records_without_git_count_every_record(tmp_path, monkeypatch)
     monkeypatch.setattr(records.subprocess, "run", no_git)
     assert records.committed_records(folder) == []
     assert records.committed_records(folder, without_git=True) == ["kmeans.json"]
+
+
+def test_iter_job_files_reads_every_job_of_a_profile_one_at_a_time(tmp_path):
+    for dataset, name, seed in (("mnist", "ae_kmeans", 1), ("mnist", "ae_kmeans", 0), ("fashion_mnist", "x", 2)):
+        path = records.job_file(tmp_path, "paper", dataset, name, seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"seed": seed}))
+    records.job_file(tmp_path, "paper", "mnist", "ae_kmeans", 2).write_text('{"se')     # half-written: left out
+    states = records.iter_job_files(tmp_path, "paper")
+    assert iter(states) is states                                                 # a generator, not a list
+    assert [(s["dataset"], s["seed"]) for s in states] == [("fashion_mnist", 2), ("mnist", 0), ("mnist", 1)]
+    assert list(records.iter_job_files(tmp_path, "ci")) == []
+    with pytest.raises(ValueError, match="suffix"):
+        records.job_file(tmp_path, "paper", "mnist", "ae_kmeans", 0, ".txt")

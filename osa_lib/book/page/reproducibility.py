@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from osa_lib.book.page.display import plural
-from osa_lib.book.provenance.records import PROFILES, read_all_job_files, read_record, record_paths
+from osa_lib.book.provenance.records import PROFILES, iter_job_files, read_record, record_paths
 
 #: Data-set names as the pages print them.
 DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "flowers17": "Oxford 17",
@@ -60,7 +60,7 @@ def compute_summary(results_dir) -> dict:
             m = re.search(r"(\d+) torch thread", str(r.get("device")))
             if m:
                 facts["threads"].add(int(m.group(1)))
-        for j in read_all_job_files(results_dir, profile):
+        for j in iter_job_files(results_dir, profile):
             if j.get("status") == "done":
                 continue
             hours = float(j.get("train_time_s") or 0) / 3600

@@ -15,7 +15,7 @@ import platform
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -349,15 +349,16 @@ def read_job_files(folder, seeds: Sequence[int] | None = None, *, strict: bool =
     return states
 
 
-def read_all_job_files(results_dir, profile: str) -> list[dict]:
-    """Every readable job progress file of ``profile``, each with its ``dataset`` (from its folder when the
-    file does not name one), by data set, job and seed."""
-    states = []
+def iter_job_files(results_dir, profile: str) -> Iterator[dict]:
+    """Every readable job progress file of ``profile``, one at a time (a file holds a training curve; all of
+    them at once would be tens of MB), each with its ``dataset`` (from its folder when the file names none),
+    by data set, job and seed."""
     for dataset_folder in sorted(p for p in profile_folder(results_dir, profile).glob("*") if p.is_dir()):
         jobs = jobs_folder(results_dir, profile, dataset_folder.name)
         for folder in sorted(p for p in jobs.glob("*") if p.is_dir()):
-            states += [{"dataset": dataset_folder.name, **state} for state in read_job_files(folder)]
-    return states
+            for path in sorted(folder.glob("seed*.json"), key=_seed_of):
+                for state in read_job_files(folder, [_seed_of(path)]):
+                    yield {"dataset": dataset_folder.name, **state}
 
 
 def preferred_record(results_dir, dataset: str, experiment: str, build_profile: str = "ci"):
