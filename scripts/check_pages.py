@@ -29,7 +29,18 @@ expected; it fails on
   the smallest text and the most lines a cell takes;
 - a number of this build's ``ci`` run (its records' metrics and its exhibits' facts, as the pages print them,
   that no ``paper``-profile file or the paper's own numbers hold) anywhere on the page outside its folded
-  "This build's run" block (page_rules.run_only_numbers, run_number_problems).
+  "This build's run" block (page_rules.run_only_numbers, run_number_problems);
+- a table or figure of results without its source line (page_rules.source_line_problems, issue 24): every
+  output block that holds a ``<table>`` or an ``<img>`` -- a code cell's outputs (``.cell_output``), a glued
+  figure (``<figure>``) or a glued output (``div.output``) -- must hold an element of class ``osa-source``
+  (osa_lib/book/page/exhibit_sources.py) or be followed by one, before any other such block, in the same
+  section, folded block or tab (a glued figure is followed by its glued line). One line covers the exhibits of
+  one cell's outputs, never two blocks. What is not a result is marked and needs no line: a wrapper of class
+  ``osa-not-results`` (``exhibit_sources.not_results``; a glued figure's ``:figclass: osa-not-results``) or a
+  code cell tagged ``not-results`` (rendered as the class ``tag_not-results``): parameter and protocol tables,
+  the paper's or the literature's own numbers alone, data availability, diagrams. Tables typed in a page's
+  Markdown (departures from the paper, readings) and pictures placed by a Markdown directive are not outputs
+  and need none: the pages glue every measured number, they type none.
 Exits non-zero listing every failed check. Uses Debian's chromium.
 """
 from __future__ import annotations
@@ -365,6 +376,7 @@ def check_page(rel: str, want_table: bool, want_math: bool, want_images: bool, c
     problems += page_rules.text_problems(rel, text + " " + outputs, html=str(main))
     problems += page_rules.table_problems(rel, tables)
     problems += page_rules.run_number_problems(rel, page_rules.text_outside_folds(str(main)), run_numbers)
+    problems += page_rules.source_line_problems(rel, str(main))
     problems += page_rules.layout_problems(rel, m, landing=rel == LANDING)
     readable, reading = reader_problems(rel, page, m)
     problems += readable

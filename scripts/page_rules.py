@@ -285,3 +285,106 @@ def run_number_problems(rel: str, text: str, run_numbers: set[str]) -> list[str]
             problems.append(f"{rel}: a number of this build's ci run outside its folded block: "
                             f"{_quote(text, match)!r}")
     return list(dict.fromkeys(problems))
+
+
+# --------------------------------------------------------------------------- a source line under every exhibit
+# Issue 24, item 5: each table and figure of results carries a source line (osa_lib/book/page/exhibit_sources.py)
+# naming the record it was drawn from. An exhibit of results is a table or image that a notebook *outputs*: in a
+# code cell's outputs, a glued output or a glued figure. A table typed in a page's Markdown is prose (the pages
+# type no measured number: they glue them), and pictures placed by a Markdown directive are drawings, not runs.
+
+#: The class of the source line (osa_lib.book.page.exhibit_sources.SOURCE_CLASS).
+SOURCE_CLASS = "osa-source"
+#: What marks a table or figure that is not a result (a parameter or protocol table, the paper's own numbers, the
+#: departures from the paper): a wrapper with this class, or a code cell tagged ``not-results`` (Jupyter Book
+#: renders a cell tag as the class ``tag_<tag>``).
+NOT_RESULTS_CLASSES = ("osa-not-results", "tag_not-results")
+#: Where a table or figure of results is output: a code cell's output area, a glued figure, a glued output.
+OUTPUT_UNITS = ("cell_output", "figure", "output")
+#: The blocks a source line must share with its exhibit: a section, a folded block, a tab.
+SOURCE_SCOPES = ("section", "details", "sd-tab-content")
+
+
+def _classes(node) -> list[str]:
+    return node.get("class") or [] if hasattr(node, "get") else []
+
+
+def _output_unit(node):
+    """The outermost output block holding ``node``: a code cell's outputs, else a glued figure, else a glued
+    output; None for a table or picture of the page's Markdown."""
+    cell = node.find_parent(class_="cell_output")
+    if cell is not None:
+        return cell
+    figure = node.find_parent("figure")
+    if figure is not None:
+        return figure
+    return node.find_parent("div", class_="output")
+
+
+def _scope(node):
+    """The innermost section, folded block or tab holding ``node``."""
+    for parent in node.parents:
+        if parent.name in ("section", "details") or "sd-tab-content" in _classes(parent):
+            return parent
+    return None
+
+
+def _exhibit_name(unit) -> str:
+    caption = unit.find("figcaption")
+    text = caption.get_text(" ", strip=True) if caption else ""
+    if not text:
+        table = unit.find("table")
+        head = table.find("tr") if table is not None else None
+        text = ("table with columns " + " | ".join(c.get_text(" ", strip=True) for c in head.find_all(["th", "td"]))
+                if head is not None else "a figure")
+    heading = None
+    for parent in unit.parents:
+        if parent.name == "section":
+            heading = parent.find(["h1", "h2", "h3", "h4"])
+            break
+    where = f" in {heading.get_text(' ', strip=True).rstrip('#').strip()!r}" if heading is not None else ""
+    return f"{' '.join(text.split())[:70]!r}{where}"
+
+
+def source_line_problems(rel: str, html: str) -> list[str]:
+    """A table or figure of results without its source line.
+
+    Every output block holding a ``<table>`` or an ``<img>`` (a code cell's outputs, a glued figure, a glued
+    output; see :data:`OUTPUT_UNITS`) passes when it holds an element of class :data:`SOURCE_CLASS`, or when the
+    next output block or source line after it in the page is a source line in the same section, folded block or
+    tab (:data:`SOURCE_SCOPES`): a glued figure is followed by its glued line. So a line covers the exhibits of one
+    cell's outputs, or the one exhibit just above it, never two blocks apart. A block inside an element of a class
+    of :data:`NOT_RESULTS_CLASSES` is not a result and needs no line; tables and pictures of the page's Markdown
+    are not outputs and need none either.
+    """
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    units = []
+    for node in soup.find_all(["table", "img"]):
+        if any(c in NOT_RESULTS_CLASSES for p in node.parents for c in _classes(p)):
+            continue                          # marked inside its output block, or the block itself, or its cell
+        unit = _output_unit(node)
+        if unit is not None and not any(unit is u for u in units):
+            units.append(unit)
+    if not units:
+        return []
+    # the page's output blocks and source lines, in document order (a line inside a block belongs to it); tags are
+    # compared by identity, since BeautifulSoup finds two tags of the same markup equal (a line repeated on a page)
+    events = []
+    for node in soup.find_all(True):
+        if any(node is u for u in units):
+            events.append(("exhibit", node))
+        elif SOURCE_CLASS in _classes(node) and not any(p is u for p in node.parents for u in units):
+            events.append(("source", node))
+    problems = []
+    for i, (kind, node) in enumerate(events):
+        if kind != "exhibit" or node.find(class_=SOURCE_CLASS) is not None:
+            continue
+        following = next((e for e in events[i + 1:]
+                          if not (e[0] == "exhibit" and any(p is node for p in e[1].parents))), None)
+        if following is not None and following[0] == "source" and _scope(following[1]) is _scope(node):
+            continue
+        problems.append(f"{rel}: a table or figure of results without a source line "
+                        f"(class {SOURCE_CLASS!r} in its output or just below it): {_exhibit_name(node)}")
+    return problems

@@ -61,3 +61,39 @@ def test_records_already_read_give_the_same_line_and_rows_not_run_are_left_out(t
     assert records_source_line([rec, None], repository="") == source_line(tmp_path, [("paper", "mnist", "kmeans")],
                                                                            repository="")
     assert records_source_line([None], note="seeds 2-6") == f'<p class="{SOURCE_CLASS}">Source: no record yet · seeds 2-6</p>'
+
+
+def test_an_exhibits_file_is_named_after_its_record_and_linked_at_its_commit(tmp_path):
+    _record(tmp_path, "paper", "mnist", "derivations")
+    line = source_line(tmp_path, [("paper", "mnist", "derivations")], exhibits=[("paper", "mnist", "derivations")],
+                       repository="https://github.com/o/r")
+    record_at = line.index("results/paper/mnist/derivations.json")
+    exhibits_at = line.index("results/paper/mnist/exhibits/derivations.json")
+    assert record_at < exhibits_at
+    assert 'href="https://github.com/o/r/blob/1a2b3c4d5e6f/results/paper/mnist/exhibits/derivations.json"' in line
+
+
+def test_files_lines_name_repository_paths_never_the_machines_and_not_results_wraps(tmp_path):
+    from pathlib import Path
+
+    from osa_lib.book.page.exhibit_sources import NOT_RESULTS_CLASS, files_source_line, not_results
+
+    inside = Path(__file__).resolve().parents[1] / "results" / "paper"
+    line = files_source_line([inside, tmp_path / "execution_times.json"], note="each build")
+    assert line == (f'<p class="{SOURCE_CLASS}">Source: <code>results/paper</code>, '
+                    "<code>execution_times.json</code> · each build</p>")
+    assert not_results("<table></table>") == f'<div class="{NOT_RESULTS_CLASS}"><table></table></div>'
+
+
+def test_a_verdict_tables_line_names_the_records_its_claims_read(tmp_path):
+    import pandas as pd
+
+    from osa_lib.book.summary.overview import verdict_source_line
+
+    _record(tmp_path, "paper", "mnist", "kmeans")
+    _record(tmp_path, "paper", "mnist", "shallow_acrbm_10")
+    report = pd.DataFrame({"key": ["a", "b"], "evidence": [
+        "results/paper/mnist/shallow_acrbm_10.json, results/paper/mnist/kmeans.json", "results/paper/mnist/kmeans.json"]})
+    line = verdict_source_line(tmp_path, report, ["a", "b"])
+    assert line.count("results/paper/mnist/kmeans.json") == 1 and "shallow_acrbm_10.json" in line
+    assert verdict_source_line(tmp_path, report, ["b"]).count(".json") == 2     # the record and the paper's file

@@ -227,3 +227,58 @@ def test_interval_bounds_are_not_read_as_ci_numbers():
     problems = page_rules.run_number_problems("p", text, {"53.20", "66.37", "6.87", "59.78"})
     assert len(problems) == 2                                  # 59.78 and the bare 53.20, never the bounds
     assert all("59.78" in p or "this build 53.20" in p for p in problems)
+
+
+# --------------------------------------------------------------------------- source lines (issue 24, item 5)
+
+def _page(body: str) -> str:
+    return f"<main><section><h2>Table 1</h2>{body}</section></main>"
+
+
+TABLE = "<div class='cell_output'><div class='output text_html'><table><tr><th>method</th></tr></table>{}</div></div>"
+SOURCE = "<p class='osa-source'>Source: results/paper/mnist/kmeans.json</p>"
+FIGURE = "<figure class='align-default{}'><img src='a.png'><figcaption>Fig. 1 accuracy</figcaption></figure>"
+GLUED_SOURCE = f"<div class='output text_html'>{SOURCE}</div>"
+
+
+def test_a_table_of_results_with_its_source_line_passes_without_one_fails():
+    assert page_rules.source_line_problems("p", _page(TABLE.format(SOURCE))) == []
+    problems = page_rules.source_line_problems("notebooks/shallow_acrbm.html", _page(TABLE.format("")))
+    assert len(problems) == 1 and "without a source line" in problems[0] and "method" in problems[0]
+    assert "'Table 1'" in problems[0]                                     # names the section
+
+
+def test_a_marked_non_results_table_or_figure_passes():
+    marked = "<div class='osa-not-results'>" + TABLE.format("") + "</div>"
+    tagged = "<div class='cell tag_not-results'>" + TABLE.format("") + "</div>"
+    assert page_rules.source_line_problems("p", _page(marked + tagged + FIGURE.format(" osa-not-results"))) == []
+    glued = "<div class='output text_html'><div class='osa-not-results'><table><tr><td>67.2</td></tr></table></div></div>"
+    assert page_rules.source_line_problems("p", _page(glued)) == []            # the wrapper inside a glued output
+
+
+def test_a_glued_figure_takes_the_glued_line_just_below_it_and_only_one_exhibit_per_line():
+    assert page_rules.source_line_problems("p", _page(FIGURE.format("") + "<p>text</p>" + GLUED_SOURCE)) == []
+    # a line covers the block just above it, not the one before that
+    problems = page_rules.source_line_problems("p", _page(FIGURE.format("") + TABLE.format(SOURCE)))
+    assert len(problems) == 1 and "Fig. 1 accuracy" in problems[0]
+    # nor one in another section or folded block
+    other = _page(FIGURE.format("")) + f"<section><h2>Next</h2>{GLUED_SOURCE}</section>"
+    assert len(page_rules.source_line_problems("p", other)) == 1
+    folded = _page(f"<details><summary>This build's run</summary>{FIGURE.format('')}</details>{GLUED_SOURCE}")
+    assert len(page_rules.source_line_problems("p", folded)) == 1
+    inside = _page(f"<details><summary>This build's run</summary>{FIGURE.format('')}{GLUED_SOURCE}</details>")
+    assert page_rules.source_line_problems("p", inside) == []
+
+
+def test_one_line_covers_every_exhibit_of_one_cells_outputs_and_markdown_tables_need_none():
+    cell = ("<div class='cell_output'><div class='output text_html'><table><tr><td>1</td></tr></table></div>"
+            f"<figure><img src='b.png'></figure><div class='output text_html'>{SOURCE}</div></div>")
+    markdown = "<div class='pst-scrollable-table-container'><table><tr><td>choice</td></tr></table></div>"
+    assert page_rules.source_line_problems("p", _page(cell + markdown + "<img src='logo.svg'>")) == []
+
+
+def test_a_line_repeated_on_the_page_counts_where_it_stands():
+    """The same source line under a table (in its cell) and under the figure that follows: both pass, though
+    BeautifulSoup finds the two tags equal."""
+    page = _page(TABLE.format(SOURCE) + FIGURE.format("") + GLUED_SOURCE)
+    assert page_rules.source_line_problems("p", page) == []

@@ -316,3 +316,14 @@ def section_exhibit(paper_exhibits: Mapping | None, run_exhibits: Mapping, secti
     if paper_exhibits and section in paper_exhibits:
         return paper_exhibits[section], True
     return run_exhibits[section], False
+
+
+def exhibit_source_line(results_dir, profile: str, from_paper: bool) -> str:
+    """The source line under a section's table or figure: the paper-profile ``derivations`` record and its exhibits
+    file when the section shows them (:func:`section_exhibit`), else this run's, whose record and exhibits the page
+    writes at its end (a record left by an earlier run of that profile is named until then)."""
+    from osa_lib.book.page.exhibit_sources import source_line
+
+    shown = "paper" if from_paper else profile
+    return source_line(results_dir, [(shown, "mnist", "derivations")], exhibits=[(shown, "mnist", "derivations")],
+                       note=None if from_paper else "this run: written at the end of the page")

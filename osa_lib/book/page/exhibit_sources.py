@@ -6,7 +6,11 @@
 The record file is linked to the repository's copy at the record's commit when the build names a
 repository (``OSA_BOOK_REPOSITORY``, set by ``scripts/build_book.py`` from the same rule as the book's
 buttons); without one the file name is plain text (no invented address). A missing record reads
-"no record yet". The browser check (``scripts/check_pages.py``) looks for the ``osa-source`` class.
+"no record yet". Exhibits drawn from an exhibits file (``results/<profile>/<dataset>/exhibits/<name>.json``,
+:func:`osa_lib.book.provenance.records.read_exhibits`) name it after the record that wrote it (``exhibits=``).
+A table or figure that is no result (parameters, protocol, the paper's own numbers, a diagram) is wrapped in
+:func:`not_results` (or its code cell is tagged ``not-results``) instead. The browser check
+(``scripts/check_pages.py``, ``page_rules.source_line_problems``) looks for these classes.
 """
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ from osa_lib.book.provenance.records import load_record, record_file_name
 
 #: The class the browser check looks for under every exhibit of results.
 SOURCE_CLASS = "osa-source"
+#: The class of a wrapper around a table or figure that is not a result (no source line needed).
+NOT_RESULTS_CLASS = "osa-not-results"
 #: Where the repository's URL comes from (``make book REPOSITORY=...``; CI: GitHub's own variables).
 REPOSITORY_ENV = "OSA_BOOK_REPOSITORY"
 
@@ -59,13 +65,20 @@ def _file_link(relative: str, record: Mapping, repository: str | None) -> str:
     return f"<code>{html.escape(relative)}</code>"
 
 
+def exhibits_file(profile: str, dataset: str, name: str) -> str:
+    """The repository path of an exhibits file (as ``records.exhibits_path`` names it under ``results/``)."""
+    return f"results/{profile}/{dataset}/exhibits/{name}.json"
+
+
 def source_line(results_dir, sources: Iterable[Sequence[str]], *, repository: str | None = None,
-                note: str | None = None) -> str:
+                note: str | None = None, exhibits: Iterable[Sequence[str]] = ()) -> str:
     """HTML paragraph naming the records behind one exhibit.
 
     ``sources``: ``(profile, dataset, experiment)`` triples, one per record the exhibit reads; a missing
     record reads "no record yet". ``repository``: the URL to link files to (default:
     ``$OSA_BOOK_REPOSITORY``, else none). ``note``: a few words added at the end (e.g. "seeds 2-6").
+    ``exhibits``: ``(profile, dataset, name)`` of exhibits files the exhibit draws, named after the records
+    (linked at the commit of the record of the same profile and data set).
     Each record gives its file, commit, data copy and machine; facts shared by every record are said once.
     """
     entries = []
@@ -74,20 +87,44 @@ def source_line(results_dir, sources: Iterable[Sequence[str]], *, repository: st
                         load_record(results_dir, profile, dataset, experiment)))
     if not entries:
         raise ValueError("source_line needs at least one (profile, dataset, experiment)")
-    return _line(entries, repository, note)
+    return _line(entries, repository, note, exhibits)
 
 
 def records_source_line(records: Iterable[Mapping | None], *, repository: str | None = None,
-                        note: str | None = None) -> str:
+                        note: str | None = None, exhibits: Iterable[Sequence[str]] = ()) -> str:
     """:func:`source_line` for records already read (each names its ``profile``, ``dataset`` and
     ``experiment``); ``None`` entries (rows not run) are left out. No record at all: a line that says so."""
     entries = [(record_file_name(r["profile"], r["dataset"], r["experiment"]), r) for r in records if r is not None]
     if not entries:
         return f'<p class="{SOURCE_CLASS}">Source: no record yet' + (f" · {html.escape(note)}" if note else "") + "</p>"
-    return _line(entries, repository, note)
+    return _line(entries, repository, note, exhibits)
 
 
-def _line(entries, repository, note) -> str:
+def files_source_line(files: Iterable[str], *, note: str | None = None) -> str:
+    """The source line of an exhibit read from files that are no records (e.g. execution-time files): each
+    named by its path inside the repository when it lies there (relative paths as a notebook gives them,
+    ``../results/...``), else by its file name, never by a path of the build machine."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    names = []
+    for f in files:
+        path = Path(f).resolve()
+        names.append(path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name)
+    parts = ["Source: " + ", ".join(f"<code>{html.escape(n)}</code>" for n in dict.fromkeys(names))]
+    parts += [html.escape(note)] if note else []
+    return f'<p class="{SOURCE_CLASS}">' + " · ".join(parts) + "</p>"
+
+
+def not_results(table_or_html) -> str:
+    """HTML of a table or figure that is not a result (a parameter or protocol table, the paper's or the
+    literature's own numbers), wrapped so that the browser check asks no source line of it. Takes HTML text
+    or anything with ``_repr_html_`` (a pandas Styler or DataFrame)."""
+    inner = table_or_html if isinstance(table_or_html, str) else table_or_html._repr_html_()
+    return f'<div class="{NOT_RESULTS_CLASS}">{inner}</div>'
+
+
+def _line(entries, repository, note, exhibits=()) -> str:
     repository = repository if repository is not None else (os.environ.get(REPOSITORY_ENV) or None)
     files, commits, copies, machines = [], [], [], []
     known = [r.get("data") for _, r in entries if r is not None and isinstance(r.get("data"), Mapping)]
@@ -103,6 +140,13 @@ def _line(entries, repository, note) -> str:
 
     def once(items):
         return "; ".join(dict.fromkeys(items))
+
+    for profile, dataset, name in exhibits:
+        record = next((r for rel, r in entries if r is not None and rel.startswith(f"results/{profile}/{dataset}/")),
+                      None)
+        relative = exhibits_file(profile, dataset, name)
+        files.append(_file_link(relative, record, repository) if record is not None
+                     else f"<code>{html.escape(relative)}</code>")
 
     parts = ["Source: " + ", ".join(dict.fromkeys(files))]
     parts += [f"commit {once(commits)}"] if commits else []

@@ -121,3 +121,11 @@ def compute_sentence(results_dir) -> str:
         return "No records yet."
     sentence = "; ".join(parts)
     return sentence[0].upper() + sentence[1:] + "."
+
+
+def compute_source(results_dir) -> str:
+    """The source line under :func:`compute_table`: the records' folders it sums, per profile."""
+    from osa_lib.book.page.exhibit_sources import files_source_line
+
+    return files_source_line([Path(results_dir) / profile for profile in compute_summary(results_dir)],
+                             note="the wall time and data checksums of every record")

@@ -335,3 +335,43 @@ def provenance_table(results_dir, profile: str = "paper"):
                      "flag": "written from uncommitted changes (diff not kept): not yet rerun from a clean commit"
                              if dirty else ""})
     return pd.DataFrame(rows, columns=["record", "budget", "minutes", "device", "data (sha256)", "commit", "flag"])
+
+
+# --------------------------------------------------------------------------- source lines (issue 24, item 5)
+
+def table1_source(results_dir, dataset: str = "mnist", *, build_profile: str = "ci",
+                  rows: Iterable[tuple[str, str, int]] = TABLE1_ROWS) -> str:
+    """The source line under :func:`table1_compact`: each row's record as the table reads it (the
+    paper-profile record, else this build's)."""
+    from osa_lib.book.page.exhibit_sources import records_source_line
+
+    return records_source_line(preferred_record(results_dir, dataset, e, build_profile)[0] for e, _, _ in rows)
+
+
+def table1_details_source(results_dir, dataset: str = "mnist", *, build_profile: str = "ci",
+                          rows: Iterable[tuple[str, str, int]] = TABLE1_ROWS) -> str:
+    """The source line under :func:`table1_details`: the rows' paper-profile records and this build's."""
+    from osa_lib.book.page.exhibit_sources import records_source_line
+
+    rows = list(rows)
+    return records_source_line([load_record(results_dir, p, dataset, e) for p in ("paper", build_profile)
+                                for e, _, _ in rows])
+
+
+def table2_source(results_dir, source: str = "flowers17", *, build_profile: str = "ci", rows=None) -> str:
+    """The source line under :func:`table2_compact` for one data source: the records of its rows (the paper's
+    own two rows come from the reference file, ``paper_results.json``)."""
+    from osa_lib.book.page.exhibit_sources import records_source_line
+
+    profile, dataset, _, _ = TABLE2_SOURCES[source]
+    profile = profile or build_profile
+    return records_source_line([load_record(results_dir, profile, dataset, e)
+                                for e, _ in (rows if rows is not None else TABLE2_ROWS)],
+                               note="paper rows: osa_lib/book/judge/paper_results.json")
+
+
+def provenance_source(results_dir, profile: str = "paper") -> str:
+    """The source line under :func:`provenance_table`: the folder of the records it lists, one row each."""
+    from osa_lib.book.page.exhibit_sources import files_source_line
+
+    return files_source_line([Path(results_dir) / profile], note="one row per record file, each naming its commit")

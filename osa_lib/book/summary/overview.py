@@ -150,3 +150,37 @@ def paper_vs_ours_figure(results_dir, build_profile: str = "ci", report=None):
 def verdict_legend_html() -> str:
     """The verdicts as coloured labels, in order."""
     return " ".join(verdict_badge(v) for v in VERDICTS)
+
+
+# --------------------------------------------------------------------------- source lines (issue 24, item 5)
+
+def _evidence_triples(report, keys: Sequence[str] | None = None) -> list[tuple[str, str, str]]:
+    """``(profile, dataset, experiment)`` of every record the claims of ``keys`` (all claims: None) read, from
+    their ``evidence`` column (``results/<profile>/<dataset>/<experiment>.json, ...``), in order, once each."""
+    rows = report if keys is None else report[report["key"].isin(list(keys))]
+    triples = []
+    for evidence in rows["evidence"]:
+        for path in str(evidence).split(","):
+            parts = path.strip().removeprefix("results/").removesuffix(".json").split("/")
+            if len(parts) == 3 and (triple := tuple(parts)) not in triples:
+                triples.append(triple)
+    return triples
+
+
+def verdict_source_line(results_dir, report, keys: Sequence[str] | None = None) -> str:
+    """The source line under :func:`verdict_table_html`: the records its claims (``keys``; all: None) read."""
+    from osa_lib.book.page.exhibit_sources import source_line
+
+    triples = _evidence_triples(report, keys)
+    if not triples:
+        return '<p class="osa-source">Source: no record yet</p>'
+    return source_line(results_dir, triples, note="the paper's numbers: osa_lib/book/judge/paper_results.json")
+
+
+def paper_vs_ours_source(results_dir, build_profile: str = "ci") -> str:
+    """The source line under :func:`paper_vs_ours_figure`: the record behind each of its dots."""
+    from osa_lib.book.page.exhibit_sources import records_source_line
+
+    recs = [preferred_record(results_dir, "mnist", e, build_profile)[0] for e, _, _ in TABLE1_ROWS]
+    recs += [preferred_record(results_dir, "flowers17", e, build_profile)[0] for e in ("kmeans_segmentation", "loc")]
+    return records_source_line(recs, note="the paper's numbers: osa_lib/book/judge/paper_results.json")
