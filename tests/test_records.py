@@ -372,6 +372,7 @@ def test_the_records_layer_names_every_path_of_a_record(tmp_path):
     assert records.jobs_folder(tmp_path, "paper", "mnist") == folder / "ae_jobs"
     assert records.record_file_name("paper", "mnist", "kmeans") == "results/paper/mnist/kmeans.json"
     assert records.job_file_name("paper", "mnist", "ae_kmeans", 3) == "results/paper/mnist/ae_jobs/ae_kmeans/seed3.json"
+    assert records.exhibits_file_name("paper", "mnist", "sweep") == "results/paper/mnist/exhibits/sweep.json"
     assert records.PROFILES == ("ci", "paper")
     with pytest.raises(ValueError, match="unknown profile 'full'"):
         records.records_folder(tmp_path, "full", "mnist")

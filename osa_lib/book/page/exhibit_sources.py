@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import html
 import os
+from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from osa_lib.book.provenance.data_copy import DATASET_NAMES, canonical_flags
-from osa_lib.book.provenance.records import load_record, record_file_name
+from osa_lib.book.provenance.records import REPOSITORY_RESULTS, exhibits_file_name, load_record, record_file_name
 
 #: The class the browser check looks for under every exhibit of results.
 SOURCE_CLASS = "osa-source"
@@ -65,11 +66,6 @@ def _file_link(relative: str, record: Mapping, repository: str | None) -> str:
     return f"<code>{html.escape(relative)}</code>"
 
 
-def exhibits_file(profile: str, dataset: str, name: str) -> str:
-    """The repository path of an exhibits file (as ``records.exhibits_path`` names it under ``results/``)."""
-    return f"results/{profile}/{dataset}/exhibits/{name}.json"
-
-
 def source_line(results_dir, sources: Iterable[Sequence[str]], *, repository: str | None = None,
                 note: str | None = None, exhibits: Iterable[Sequence[str]] = ()) -> str:
     """HTML paragraph naming the records behind one exhibit.
@@ -104,9 +100,7 @@ def files_source_line(files: Iterable[str], *, note: str | None = None) -> str:
     """The source line of an exhibit read from files that are no records (e.g. execution-time files): each
     named by its path inside the repository when it lies there (relative paths as a notebook gives them,
     ``../results/...``), else by its file name, never by a path of the build machine."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[3]
+    root = REPOSITORY_RESULTS.parent.resolve()
     names = []
     for f in files:
         path = Path(f).resolve()
@@ -142,9 +136,9 @@ def _line(entries, repository, note, exhibits=()) -> str:
         return "; ".join(dict.fromkeys(items))
 
     for profile, dataset, name in exhibits:
-        record = next((r for rel, r in entries if r is not None and rel.startswith(f"results/{profile}/{dataset}/")),
-                      None)
-        relative = exhibits_file(profile, dataset, name)
+        record = next((r for _, r in entries
+                       if r is not None and (r.get("profile"), r.get("dataset")) == (profile, dataset)), None)
+        relative = exhibits_file_name(profile, dataset, name)
         files.append(_file_link(relative, record, repository) if record is not None
                      else f"<code>{html.escape(relative)}</code>")
 

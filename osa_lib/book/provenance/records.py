@@ -383,6 +383,12 @@ def exhibits_path(results_dir, profile: str, dataset: str, name: str) -> Path:
     return records_folder(results_dir, profile, dataset) / "exhibits" / f"{name}.json"
 
 
+def exhibits_file_name(profile: str, dataset: str, name: str) -> str:
+    """An exhibits file inside the repository (``results/<profile>/<dataset>/exhibits/<name>.json``), as a
+    source line names and links it."""
+    return exhibits_path("results", profile, dataset, name).as_posix()
+
+
 def write_exhibits(name: str, data: Mapping, results_dir, profile: str, dataset: str) -> Path:
     """Write the small data a chapter's tables and figures need (``data``: JSON-able) beside its records.
 
