@@ -186,7 +186,7 @@ def test_imported_modules_sees_imports(tmp_path):
 
 def test_only_the_records_layer_spells_where_a_record_lives():
     """``results/<profile>/<dataset>/...`` is built in ``provenance/records.py`` only: other modules ask it."""
-    spelled = re.compile(r"""f["']results/\{|/\s*profile\s*/\s*dataset|["'][^"'\n]*ae_jobs[/"']|["']exhibits["']\s*/|"""
+    spelled = re.compile(r"""f["']results/\{|/\s*profile\s*/\s*dataset|results_dir\)\s*/\s*profile\b|["'][^"'\n]*ae_jobs[/"']|["']exhibits["']\s*/|"""
                          r"""f["']seed\{[^}]*\}\.(json|pt|lock)""")
     offenders = [str(p.relative_to(PACKAGE)) for p in (PACKAGE / "book").rglob("*.py")
                  if p.name != "records.py" and spelled.search(p.read_text())]
@@ -226,3 +226,14 @@ def test_rechecked_parameters_finds_a_check_by_name_and_in_a_loop(tmp_path):
     (tmp_path / "job.py").write_text('check_int(self.epochs, "epochs")\n'
                                      'for name in ("eval_every", "seed"):\n    check_int(getattr(self, name), name)\n')
     assert rechecked_parameters(tmp_path, {"epochs", "eval_every"}) == {("job.py", "epochs"), ("job.py", "eval_every")}
+
+
+def test_no_book_module_imports_the_book_inside_a_function():
+    """Imports of the book sit at the top of each module, where the layering test and a reader see them."""
+    lazy = []
+    for path in (PACKAGE / "book").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lazy += [(str(path.relative_to(PACKAGE)), node.name) for sub in ast.walk(node)
+                         if isinstance(sub, ast.ImportFrom) and (sub.module or "").startswith("osa_lib.book")]
+    assert lazy == []

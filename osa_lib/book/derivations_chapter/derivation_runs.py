@@ -15,6 +15,7 @@ from osa_lib.book.provenance.records import make_record, table_exhibit
 from osa_lib.clustering import derivation_maths as maths
 from osa_lib.clustering import linear_ae
 from osa_lib.train import seeded_generator
+from osa_lib.book.page.exhibit_sources import source_line
 
 
 #: The data clippings at which eq 11 is compared with the data (the logit of 0 or 1 is infinite).
@@ -322,7 +323,6 @@ def exhibit_source_line(results_dir, profile: str, from_paper: bool) -> str:
     """The source line under a section's table or figure: the paper-profile ``derivations`` record and its exhibits
     file when the section shows them (:func:`section_exhibit`), else this run's, whose record and exhibits the page
     writes at its end (a record left by an earlier run of that profile is named until then)."""
-    from osa_lib.book.page.exhibit_sources import source_line
 
     shown = "paper" if from_paper else profile
     return source_line(results_dir, [(shown, "mnist", "derivations")], exhibits=[(shown, "mnist", "derivations")],

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 
 from osa_lib.book.page.display import plural
-from osa_lib.book.provenance.records import PROFILES, iter_job_files, read_record, record_paths
+from osa_lib.book.provenance.records import PROFILES, iter_job_files, profile_folder, read_record, record_paths
+from osa_lib.book.page.exhibit_sources import files_source_line
 
 #: Data-set names as the pages print them.
 DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "flowers17": "Oxford 17",
@@ -101,7 +102,6 @@ def duration(hours: float) -> str:
 
 def compute_sentence(results_dir) -> str:
     """"The committed paper-profile records took 7.9 hours ..." for the summary page."""
-
     facts = compute_summary(results_dir)
     parts = []
     for profile in ("paper", "ci"):
@@ -125,7 +125,5 @@ def compute_sentence(results_dir) -> str:
 
 def compute_source(results_dir) -> str:
     """The source line under :func:`compute_table`: the records' folders it sums, per profile."""
-    from osa_lib.book.page.exhibit_sources import files_source_line
-
-    return files_source_line([Path(results_dir) / profile for profile in compute_summary(results_dir)],
+    return files_source_line([profile_folder(results_dir, profile) for profile in compute_summary(results_dir)],
                              note="the wall time and data checksums of every record")

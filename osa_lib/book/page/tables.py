@@ -22,8 +22,9 @@ from typing import Iterable, Mapping
 
 from osa_lib.book.judge.paper import TABLE1_ROWS, paper_accuracy, paper_budget, paper_results
 from osa_lib.book.provenance.records import (NOT_RUN, check_profile, load_record, preferred_record, read_record,
-                                             record_epochs, record_paths)
+                                             profile_folder, record_epochs, record_paths)
 from osa_lib.book.judge.verdicts import table1_metric
+from osa_lib.book.page.exhibit_sources import files_source_line, records_source_line
 
 
 def _thousands(n: int) -> str:
@@ -343,16 +344,12 @@ def table1_source(results_dir, dataset: str = "mnist", *, build_profile: str = "
                   rows: Iterable[tuple[str, str, int]] = TABLE1_ROWS) -> str:
     """The source line under :func:`table1_compact`: each row's record as the table reads it (the
     paper-profile record, else this build's)."""
-    from osa_lib.book.page.exhibit_sources import records_source_line
-
     return records_source_line(preferred_record(results_dir, dataset, e, build_profile)[0] for e, _, _ in rows)
 
 
 def table1_details_source(results_dir, dataset: str = "mnist", *, build_profile: str = "ci",
                           rows: Iterable[tuple[str, str, int]] = TABLE1_ROWS) -> str:
     """The source line under :func:`table1_details`: the rows' paper-profile records and this build's."""
-    from osa_lib.book.page.exhibit_sources import records_source_line
-
     rows = list(rows)
     return records_source_line([load_record(results_dir, p, dataset, e) for p in ("paper", build_profile)
                                 for e, _, _ in rows])
@@ -361,8 +358,6 @@ def table1_details_source(results_dir, dataset: str = "mnist", *, build_profile:
 def table2_source(results_dir, source: str = "flowers17", *, build_profile: str = "ci", rows=None) -> str:
     """The source line under :func:`table2_compact` for one data source: the records of its rows (the paper's
     own two rows come from the reference file, ``paper_results.json``)."""
-    from osa_lib.book.page.exhibit_sources import records_source_line
-
     profile, dataset, _, _ = TABLE2_SOURCES[source]
     profile = profile or build_profile
     return records_source_line([load_record(results_dir, profile, dataset, e)
@@ -372,6 +367,4 @@ def table2_source(results_dir, source: str = "flowers17", *, build_profile: str 
 
 def provenance_source(results_dir, profile: str = "paper") -> str:
     """The source line under :func:`provenance_table`: the folder of the records it lists, one row each."""
-    from osa_lib.book.page.exhibit_sources import files_source_line
-
-    return files_source_line([Path(results_dir) / profile], note="one row per record file, each naming its commit")
+    return files_source_line([profile_folder(results_dir, profile)], note="one row per record file, each naming its commit")

@@ -19,6 +19,7 @@ from osa_lib.book.judge.verdicts import (COLOURS, NOT_RUN, VERDICTS, budget_shor
                                          table1_metric, verdict_badge)
 from osa_lib.book.page.style import MAX_WIDTH, use_book_style
 from osa_lib.book.summary.report import reproduction_report
+from osa_lib.book.page.exhibit_sources import records_source_line, source_line
 
 #: Columns of the verdict table, as headers: under each claim (a row of its own, across the table), its
 #: numbers, then a line of what they rest on (:func:`budget_words`, the labels that chose them).
@@ -169,7 +170,6 @@ def _evidence_triples(report, keys: Sequence[str] | None = None) -> list[tuple[s
 
 def verdict_source_line(results_dir, report, keys: Sequence[str] | None = None) -> str:
     """The source line under :func:`verdict_table_html`: the records its claims (``keys``; all: None) read."""
-    from osa_lib.book.page.exhibit_sources import source_line
 
     triples = _evidence_triples(report, keys)
     if not triples:
@@ -179,8 +179,6 @@ def verdict_source_line(results_dir, report, keys: Sequence[str] | None = None) 
 
 def paper_vs_ours_source(results_dir, build_profile: str = "ci") -> str:
     """The source line under :func:`paper_vs_ours_figure`: the record behind each of its dots."""
-    from osa_lib.book.page.exhibit_sources import records_source_line
-
     recs = [preferred_record(results_dir, "mnist", e, build_profile)[0] for e, _, _ in TABLE1_ROWS]
     recs += [preferred_record(results_dir, "flowers17", e, build_profile)[0] for e in ("kmeans_segmentation", "loc")]
     return records_source_line(recs, note="the paper's numbers: osa_lib/book/judge/paper_results.json")
