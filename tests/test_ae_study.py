@@ -169,3 +169,31 @@ def test_reading_jobs_reads_the_seeds_each_row_rests_on(tmp_path):
     assert seeds(reading="sum") == [2, 3, 4, 5, 6]                        # confirmed on fresh seeds
     assert seeds(reading="sum", screen=True) == [0, 1]                    # the screen
     assert seeds(reading="sum", seeds=(0, 1)) == [0, 1]                   # the screening seeds at 500 epochs
+
+
+def test_the_best_epoch_bound_reads_every_monitored_epoch_and_names_its_records(tmp_path):
+    import json
+
+    from osa_lib.book.provenance import records
+
+    def job(name, seed, reading, curve):
+        path = records.job_file(tmp_path, "paper", "mnist", name, seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"seed": seed, "reading": reading, "epochs_done": 100,
+                                    "curve": [{"epoch": e, "eval_accuracy_majority": a} for e, a in curve]}))
+
+    job("ae_acrbm_10_sum_screen", 0, "sum", [(10, 0.40), (20, 0.55), (30, 0.50)])
+    job("ae_acrbm_10_sum_screen", 1, "sum", [(10, 0.45), (20, 0.52)])
+    job("ae_kmeans", 0, "printed", [(10, 0.60)])
+    bounds = ae_study.best_epoch_bounds(tmp_path)
+    row = bounds.set_index("job").loc["ae_acrbm_10_sum_screen"]
+    assert row["test %, best epoch"] == pytest.approx(55.0) and row["seed, epoch"] == "(0, 20)"
+    assert row["seeds × epochs"] == "2 × 100" and row["row"] == "AE + ACRBM (10)"
+    assert row["points below paper"] == pytest.approx(86.80 - 55.0)
+    records.write_record(records.make_record(
+        experiment="ae_kmeans", dataset="mnist", profile="paper", params={"epochs": 500}, seeds=[0],
+        runs=[{"accuracy_majority": 0.6}], n_parameters=1, wall_time_s=1.0, device="cpu"), tmp_path)
+    line = ae_study.bounds_source_line(tmp_path, bounds)
+    assert "results/paper/mnist/ae_kmeans.json" in line and "a peek at the test labels" in line
+    assert "ae_acrbm_10_sum_screen" not in line          # not gathered into a record: no file to name
+    assert ae_study.best_epoch_bounds(tmp_path / "none").empty

@@ -50,3 +50,12 @@ def test_every_notebook_has_a_parameters_cell_and_no_outputs():
         code = [c for c in nb["cells"] if c["cell_type"] == "code"]
         assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), \
             f"{path.name} is committed with outputs"
+
+
+def test_every_cell_has_a_unique_id():
+    """nbformat 4.5 cells carry an id (a cell without one warns on every read, and a later nbformat refuses it)."""
+    for path in list((ROOT / "notebooks").glob("*.ipynb")) + list((ROOT / "book").glob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        ids = [c.get("id") for c in nb["cells"]]
+        assert None not in ids, f"{path.name}: cells {[i for i, x in enumerate(ids) if x is None]} have no id"
+        assert len(set(ids)) == len(ids), f"{path.name}: repeated cell ids"

@@ -24,6 +24,7 @@ import pandas as pd
 from osa_lib.book.ae_chapter.ae_jobs import EXPERIMENTS, READINGS, AEJob, job_name, job_states, paper_jobs
 from osa_lib.book.ae_chapter.ae_scoring import KMEANS_READING_LABELS, chosen_kmeans_reading
 from osa_lib.book.judge.paper import paper_accuracy
+from osa_lib.book.page.exhibit_sources import records_source_line
 from osa_lib.book.provenance.records import NOT_RUN, jobs_folder, load_record, read_job_files, record_epochs
 from osa_lib.book.judge.verdicts import (LABELS_NONE, LABELS_TEST, LABELS_TRAIN, at_budget, claimed_gap, gap_verdict,
                                          mean_interval, summary_interval, verdict_badge)
@@ -685,7 +686,8 @@ def best_epoch_bounds(results_dir, *, dataset: str = "mnist", profile: str = "pa
         best, seed, epoch = max(points)
         paper = paper_accuracy(experiment, dataset)
         labels = KMEANS_AE_READING_LABELS if experiment == "ae_kmeans" else READING_LABELS
-        rows.append({"row": {"ae_kmeans": "AE + K-means", "ae_acrbm_10": "AE + ACRBM (10)",
+        rows.append({"job": path.name,
+                     "row": {"ae_kmeans": "AE + K-means", "ae_acrbm_10": "AE + ACRBM (10)",
                              "ae_acrbm_30": "AE + ACRBM (30)"}[experiment],
                      "reading": labels.get(reading, reading),   # screen or full budget: seeds × epochs tell
                      "seeds × epochs": f"{len(states)} × {max(s['epochs_done'] for s in states)}",
@@ -693,6 +695,14 @@ def best_epoch_bounds(results_dir, *, dataset: str = "mnist", profile: str = "pa
                      "paper %": paper if paper is not None else float("nan"),
                      "points below paper": (paper - best) if paper is not None else float("nan")})
     return pd.DataFrame(rows)
+
+
+def bounds_source_line(results_dir, bounds: pd.DataFrame, *, dataset: str = "mnist", profile: str = "paper") -> str:
+    """The source line under the best-epoch bound: the record each row's jobs were gathered into (its job files
+    hold the monitored test curves), or "no record yet" for jobs not gathered."""
+    names = list(bounds["job"]) if not bounds.empty else []
+    return records_source_line([load_record(results_dir, profile, dataset, name) for name in names],
+                               note="the monitored test curves of each record's job files (a peek at the test labels)")
 
 
 def bounds_table_for_page(bounds: pd.DataFrame) -> pd.DataFrame:
