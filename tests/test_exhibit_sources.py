@@ -97,3 +97,20 @@ def test_a_verdict_tables_line_names_the_records_its_claims_read(tmp_path):
     line = verdict_source_line(tmp_path, report, ["a", "b"])
     assert line.count("results/paper/mnist/kmeans.json") == 1 and "shallow_acrbm_10.json" in line
     assert verdict_source_line(tmp_path, report, ["b"]).count(".json") == 2     # the record and the paper's file
+
+
+def test_an_older_records_digests_are_identified_through_the_repositorys_newer_records(tmp_path, monkeypatch):
+    """A record that stores only digest prefixes reads "copy not identified" alone; a committed record of the
+    same data set whose files carry canonical flags identifies it (and a different digest stays unidentified)."""
+    from osa_lib.book.page import exhibit_sources
+
+    repository = tmp_path / "repository_results"
+    monkeypatch.setattr(exhibit_sources, "REPOSITORY_RESULTS", repository)
+    old = {"sha256": {"train-images-idx3-ubyte": "c59f468a2f672dc8"}}
+    _record(tmp_path, "paper", "fashion_mnist", "ae_kmeans", data=old)
+    assert "Fashion-MNIST: copy not identified" in source_line(tmp_path, [("paper", "fashion_mnist", "ae_kmeans")])
+    newer = {"files": {"train-images-idx3-ubyte": {"sha256": "c59f468a2f672dc8" + "0" * 48, "canonical": True}}}
+    _record(repository, "paper", "fashion_mnist", "kmeans", data=newer)
+    assert "Fashion-MNIST: official files" in source_line(tmp_path, [("paper", "fashion_mnist", "ae_kmeans")])
+    _record(tmp_path, "paper", "fashion_mnist", "other", data={"sha256": {"train-images-idx3-ubyte": "ffff"}})
+    assert "copy not identified" in source_line(tmp_path, [("paper", "fashion_mnist", "other")])

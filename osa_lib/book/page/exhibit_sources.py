@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from osa_lib.book.provenance.data_copy import DATASET_NAMES, canonical_flags
-from osa_lib.book.provenance.records import REPOSITORY_RESULTS, exhibits_file_name, load_record, record_file_name
+from osa_lib.book.provenance.records import (REPOSITORY_RESULTS, dataset_records, exhibits_file_name, load_record,
+                                             record_file_name)
 
 #: The class the browser check looks for under every exhibit of results.
 SOURCE_CLASS = "osa-source"
@@ -51,6 +52,19 @@ def _copy(dataset: str, provenance, known) -> str:
     if rebuilt:
         return f"{name}: rebuilt {', '.join(rebuilt)}"
     return f"{name}: official files" if all(flags.values()) else f"{name}: copy not identified"
+
+
+def _unidentified(record: Mapping, known) -> bool:
+    """True when a record's data files have no canonical flag of their own or in ``known``."""
+    flags = canonical_flags(record.get("data"), known)
+    return bool(flags) and any(flag is None for flag in flags.values())
+
+
+def _committed_provenances(datasets) -> list[Mapping]:
+    """The data provenances of the repository's paper-profile records of ``datasets``: an older record stores
+    only digests, and a newer record of the same data set tells whether those digests are the official files."""
+    return [r["data"] for d in sorted(filter(None, datasets)) for r in dataset_records(REPOSITORY_RESULTS, "paper", d)
+            if isinstance(r.get("data"), Mapping) and "files" in r["data"]]
 
 
 def _commit(record: Mapping) -> str:
@@ -122,6 +136,8 @@ def _line(entries, repository, note, exhibits=()) -> str:
     repository = repository if repository is not None else (os.environ.get(REPOSITORY_ENV) or None)
     files, commits, copies, machines = [], [], [], []
     known = [r.get("data") for _, r in entries if r is not None and isinstance(r.get("data"), Mapping)]
+    known += _committed_provenances({r.get("dataset") for _, r in entries if r is not None}
+                                    if any(_unidentified(r, known) for _, r in entries if r is not None) else ())
     for relative, record in entries:
         if record is None:
             files.append(f"<code>{html.escape(relative)}</code> (no record yet)")

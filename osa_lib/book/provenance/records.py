@@ -189,6 +189,17 @@ def record_path(results_dir, profile: str, dataset: str, experiment: str) -> Pat
     return records_folder(results_dir, profile, dataset) / f"{experiment}.json"
 
 
+def dataset_records(results_dir, profile: str, dataset: str) -> list[dict]:
+    """Every readable record of one profile and data set (exhibits and job files, a folder deeper, are none)."""
+    out = []
+    for path in sorted(records_folder(results_dir, profile, dataset).glob("*.json")):
+        try:
+            out.append(read_record(path))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
 def record_file_name(profile: str, dataset: str, experiment: str) -> str:
     """The record's path inside the repository (``results/<profile>/<dataset>/<experiment>.json``), as a
     source line names and links it."""
