@@ -197,3 +197,24 @@ def test_the_best_epoch_bound_reads_every_monitored_epoch_and_names_its_records(
     assert "results/paper/mnist/ae_kmeans.json" in line and "a peek at the test labels" in line
     assert "ae_acrbm_10_sum_screen" not in line          # not gathered into a record: no file to name
     assert ae_study.best_epoch_bounds(tmp_path / "none").empty
+
+
+def test_the_headline_sentence_names_its_pairing_and_sets_an_ablation_variant_beside_it():
+    from osa_lib.book.judge.verdicts import gap_verdict
+
+    def pairing(name, acrbm, kmeans, k_reading):
+        judged = gap_verdict({"per_seed": acrbm}, {"per_seed": kmeans}, 7.24)
+        return {"pairing": name, "kmeans_reading": k_reading, "kmeans": k_reading, "verdict": judged.verdict,
+                "judgement": judged, "note": ""}
+
+    same, low = [0.60, 0.61, 0.62], [0.50, 0.51, 0.52]
+    pairings = [pairing(ae_study.HEADLINE_PAIRING, same, same, "glorot"),
+                pairing(ae_study.VARIANT_PAIRING, low, same, "bottleneck_linear"),
+                pairing("printed against printed", low, same, "printed")]
+    text = ae_study.headline_pairing_sentence(pairings)
+    assert "rests on the pairing strongest against strongest" in text and "no detectable difference" in text
+    assert "changes the model" in text and "reads reversed" in text
+    assert "The other pairings: printed against printed: reversed." in text         # the variant is not repeated
+    pairings[1]["kmeans_reading"] = "glorot"                                       # a reading, not an ablation
+    assert "changes the model" not in ae_study.headline_pairing_sentence(pairings)
+    assert "no records yet" in ae_study.headline_pairing_sentence(pairings[1:])
