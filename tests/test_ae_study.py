@@ -218,3 +218,24 @@ def test_the_headline_sentence_names_its_pairing_and_sets_an_ablation_variant_be
     pairings[1]["kmeans_reading"] = "glorot"                                       # a reading, not an ablation
     assert "changes the model" not in ae_study.headline_pairing_sentence(pairings)
     assert "no records yet" in ae_study.headline_pairing_sentence(pairings[1:])
+
+
+def test_the_full_budget_table_lists_every_reading_at_500_epochs_with_the_screening_seeds_apart(tmp_path):
+    from osa_lib.book.provenance import records
+
+    def write(name, per_seed, epochs, seeds, extra=None):
+        rec = records.make_record(experiment=name, dataset="mnist", profile="paper", params={"epochs": epochs},
+                                  seeds=seeds, runs=[{"accuracy_majority": a, "train_accuracy_majority": a}
+                                                     for a in per_seed], n_parameters=1, wall_time_s=1.0,
+                                  device="cpu", extra=extra)
+        records.write_record(rec, tmp_path)
+
+    write("ae_acrbm_30_detached_input", [0.75, 0.76], 500, [2, 3], {"seeds_planned": [2, 3, 4, 5, 6],
+          "shown_apart": {"seeds": [0, 1], "metrics": {"accuracy_majority": {"mean": 0.70}}}})
+    write("ae_acrbm_10_sum", [0.60, 0.61], 100, [2, 3])                          # a screen's budget: left out
+    table, recs = ae_study.full_budget_readings(tmp_path)
+    assert list(table["row"]) == ["AE + ACRBM (30)"] and len(recs) == 1
+    row = table.iloc[0]
+    assert row["seeds"] == "2, 3 (of 5)" and row["test %"].startswith("75.50 [")
+    assert row["screening seeds apart"] == "70.00 (seeds 0, 1)" and row["paper %"] == pytest.approx(92.86)
+    assert ae_study.full_budget_readings(tmp_path / "none")[0].empty

@@ -759,6 +759,35 @@ def both_sides(results_dir, *, dataset: str = "mnist", profile: str = "paper") -
     return out
 
 
+def full_budget_readings(results_dir, *, dataset: str = "mnist", profile: str = "paper") -> tuple[pd.DataFrame, list]:
+    """Every AE + ACRBM reading of either row at Table 3's budget (500 epochs), and the records it reads.
+
+    Columns: ``row``, ``reading``, ``seeds`` (those finished, of those planned), ``test %`` (label-free, with
+    its 95 % t interval), ``train %``, ``screening seeds apart`` (their 500-epoch test accuracy, kept out of
+    the row because they chose the reading) and ``paper %``.
+    """
+    rows, recs = [], []
+    for experiment, row in (("ae_acrbm_10", "AE + ACRBM (10)"), ("ae_acrbm_30", "AE + ACRBM (30)")):
+        for reading, label in READING_LABELS.items():
+            rec = load_record(results_dir, profile, dataset, job_name(experiment, reading))
+            if not _full_budget(rec):
+                continue
+            acc, train = rec["metrics"]["accuracy_majority"], rec["metrics"].get("train_accuracy_majority")
+            apart = (rec.get("shown_apart") or {}).get("metrics", {}).get("accuracy_majority")
+            planned = rec.get("seeds_planned") or rec["seeds"]
+            rows.append({"row": row, "reading": label,
+                         "seeds": ", ".join(map(str, rec["seeds"]))
+                         + (f" (of {len(planned)})" if len(planned) > len(rec["seeds"]) else ""),
+                         "test %": _pm(100 * acc["mean"], 100 * acc["std"], len(acc["per_seed"])),
+                         "train %": 100 * train["mean"] if train else float("nan"),
+                         "screening seeds apart": (f"{100 * apart['mean']:.2f} (seeds "
+                                                   f"{', '.join(map(str, rec['shown_apart']['seeds']))})"
+                                                   if apart else "—"),
+                         "paper %": paper_accuracy(experiment, dataset)})
+            recs.append(rec)
+    return pd.DataFrame(rows), recs
+
+
 def screen_records(results_dir, dataset: str = "mnist", experiment: str = "ae_acrbm_10",
                    readings=None) -> list[dict | None]:
     """The screen's records (one per reading; None where a reading has none): what its tables read."""
