@@ -73,6 +73,29 @@ def test_a_job_file_of_another_configuration_is_refused(tmp_path, data_root, tin
         read_job(job, tmp_path)
 
 
+def test_run_jobs_refuses_a_finished_file_of_another_budget_before_running_anything(tmp_path, data_root,
+                                                                                    tiny_job_kwargs):
+    """A finished 2-epoch file must not count as the 3-epoch job done (the Fashion-MNIST rows' 50-epoch files
+    sat where their 500-epoch jobs go)."""
+    short = AEJob("ae_acrbm_10", 0, **tiny_job_kwargs)
+    assert run_job(short, tmp_path, data_dir=data_root)["status"] == "done"
+    longer = [AEJob("ae_acrbm_10", seed, **{**tiny_job_kwargs, "epochs": 3}) for seed in (1, 0)]
+    with pytest.raises(ValueError, match=r"(?s)1 job file\(s\) belong to another job configuration.*seed0.json: "
+                                         r"epochs 2 in the file, 3 asked"):
+        run_jobs(longer, tmp_path, data_dir=data_root, n_workers=1)
+    assert read_job(longer[0], tmp_path) is None                        # nothing ran
+    assert longer[1].differences(read_job(short, tmp_path)["job"]) == {"epochs": (2, 3)}
+
+
+def test_gather_refuses_seeds_of_different_configurations(tmp_path, data_root, tiny_job_kwargs):
+    run_job(AEJob("ae_acrbm_10", 0, **tiny_job_kwargs), tmp_path, data_dir=data_root)
+    other = AEJob("ae_acrbm_10", 1, **{**tiny_job_kwargs, "epochs": 3})
+    run_job(other, tmp_path, data_dir=data_root)
+    with pytest.raises(ValueError, match=r"describe 2 job configurations.*seeds \[0\].*seeds \[1\]"):
+        gather_record(tmp_path, "paper", "mnist", "ae_acrbm_10", seeds=(0, 1))
+    assert gather_record(tmp_path, "paper", "mnist", "ae_acrbm_10", seeds=(1,))["epochs_per_seed"] == [3]
+
+
 def test_ae_kmeans_job_scores_every_reading_and_run_jobs_uses_processes(tmp_path, data_root,
                                                                          tiny_job_kwargs, monkeypatch):
     from osa_lib.book.ae_chapter import ae_jobs

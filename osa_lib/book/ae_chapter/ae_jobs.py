@@ -30,7 +30,7 @@ import json
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -129,10 +129,24 @@ class AEJob:
                                 epochs=self.epochs, random_state=self.seed, device=self.device, progress=False,
                                 checkpoint=checkpoint, eval_every=self.eval_every, checkpoint_every=10**9, **budget)
 
+    def differences(self, stored: dict) -> dict:
+        """``{field: (stored value, this job's value)}`` where a job file's ``job`` entry differs from this job
+        (fields added after the file was written count at their defaults)."""
+        stored = stored_job_fields(stored)
+        return {name: (stored[name], value) for name, value in asdict(self).items() if stored[name] != value}
+
     def matches(self, stored: dict) -> bool:
         """True when a job file's ``job`` entry describes this job (fields added later count at their defaults)."""
-        defaults = {f.name: f.default for f in fields(self)}
-        return all(stored.get(name, defaults[name]) == value for name, value in asdict(self).items())
+        return not self.differences(stored)
+
+
+def stored_job_fields(stored: dict) -> dict:
+    """A job file's ``job`` entry with the fields added after it was written filled in at their defaults."""
+    return {f.name: stored.get(f.name, None if f.default is MISSING else f.default) for f in fields(AEJob)}
+
+
+def _describe_differences(differences: dict) -> str:
+    return ", ".join(f"{name} {old!r} in the file, {new!r} asked" for name, (old, new) in differences.items())
 
 
 #: Measured seconds per epoch of each row on one CPU thread (benchmarks/bench_autoencoder.py), for ordering.
@@ -238,9 +252,7 @@ def _run_job_locked(job: AEJob, results_dir, *, data_dir, deadline, chunk_minute
     from osa_lib.runtime import limit_threads
 
     state = read_job(job, results_dir)
-    if state is not None and not job.matches(state.get("job", {})):
-        raise ValueError(f"job file {job.result_path(results_dir)} belongs to another job configuration "
-                         f"({state.get('job')}); delete it and its .pt, or use another results_dir")
+    _refuse_other_configurations([job], [state], results_dir)
     if state is not None and state["status"] == "done":
         return state
     limit_threads(threads)
@@ -304,13 +316,26 @@ def run_jobs(jobs, results_dir, *, data_dir=None, n_workers: int = 2, budget_min
 
     check_int(n_workers, "n_workers")
     deadline = None if budget_minutes is None else time.time() + 60 * float(budget_minutes)
-    pending = [job for job in jobs if (read_job(job, results_dir) or {}).get("status") != "done"]
+    states = [read_job(job, results_dir) for job in jobs]
+    # Refused before anything runs: a finished file of another configuration (another budget, say) would
+    # otherwise count as this job done.
+    _refuse_other_configurations(jobs, states, results_dir)
+    pending = [job for job, state in zip(jobs, states) if (state or {}).get("status") != "done"]
     logger.info("%d of %d jobs to run, %d workers", len(pending), len(jobs), n_workers)
     # Processes, not threads: each job sets its own thread limits and owns its torch state.
     Parallel(n_jobs=n_workers, backend="loky")(
         delayed(_run_before_deadline)(job, str(results_dir), data_dir, deadline, chunk_minutes, threads, log)
         for job in pending)
     return [read_job(job, results_dir) for job in jobs]
+
+
+def _refuse_other_configurations(jobs, states, results_dir) -> None:
+    """ValueError naming every job whose file (``states``, None = no file) describes another job configuration."""
+    foreign = [f"{job.result_path(results_dir)}: {_describe_differences(job.differences(state.get('job', {})))}"
+               for job, state in zip(jobs, states) if state is not None and not job.matches(state.get("job", {}))]
+    if foreign:
+        raise ValueError(f"{len(foreign)} job file(s) belong to another job configuration; move them (and their "
+                         "checkpoints) aside, or use another results_dir:\n  " + "\n  ".join(foreign))
 
 
 def _run_before_deadline(job, results_dir, data_dir, deadline, chunk_minutes, threads, log):
@@ -351,6 +376,10 @@ def gather_record(results_dir, profile: str, dataset: str, experiment: str, seed
     done = [s for s in states if s["status"] == "done"]
     if not done:
         return None
+    apart = [s for s in job_states(results_dir, profile, dataset, experiment, shown_apart, reading=reading, tag=tag)
+             if s["status"] == "done"]
+    _refuse_mixed_configurations(done + apart, jobs_folder(results_dir, profile, dataset,
+                                                           job_name(experiment, reading, tag)))
     first = done[0]
     params = dict(first["params"])
     params.pop("random_state", None)
@@ -388,8 +417,6 @@ def gather_record(results_dir, profile: str, dataset: str, experiment: str, seed
         partial = sorted({m for s in done for m in s["metrics"]} - set(common))
         if partial:
             extra["metrics_not_in_every_seed"] = partial
-    apart = [s for s in job_states(results_dir, profile, dataset, experiment, shown_apart, reading=reading, tag=tag)
-             if s["status"] == "done"]
     if apart:
         source = (lambda s: s["readings"][params["kmeans_reading"]]) if experiment == "ae_kmeans" else \
             (lambda s: s["metrics"])
@@ -406,3 +433,18 @@ def gather_record(results_dir, profile: str, dataset: str, experiment: str, seed
                          extra=extra)
     record["device"] = first["device"]
     return record
+
+
+def _refuse_mixed_configurations(states: list[dict], folder) -> None:
+    """ValueError when finished job files of one row differ in anything but their seed (a record rests on one
+    configuration: 50-epoch seeds beside 500-epoch ones would be averaged as one row)."""
+    configs = {}
+    for state in states:
+        config = stored_job_fields(state.get("job", {}))
+        config.pop("seed")
+        configs.setdefault(json.dumps(config, sort_keys=True), []).append(state["seed"])
+    if len(configs) > 1:
+        described = "; ".join(f"seeds {seeds}: {config}" for config, seeds in configs.items())
+        raise ValueError(f"the finished job files in {folder} describe {len(configs)} job configurations "
+                         f"({described}); a record rests on one: move the other files aside")
+
