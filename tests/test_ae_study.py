@@ -60,6 +60,7 @@ def test_the_chapter_functions_draw_from_job_files(tmp_path, fake_mnist_root):
     assert check["max_difference"] == 0 and check["epochs"] == 2
     assert "exactly" in ae_study.same_machine_text(printed, printed)
     assert set(ae_study.kmeans_variants_table(tmp_path)["label-free %"]) == {"not run yet"}
+    assert ae_study.strongest_reading(tmp_path / "no_results") is None
 
 
 def test_portrait_sentence_counts_pure_doubled_and_missing_digits():
@@ -106,6 +107,8 @@ def test_best_row_text_reads_the_strongest_reading_at_both_cluster_counts():
     label10, text10 = ae_study.best_row_text(results)
     label30, text30 = ae_study.best_row_text(results, experiment="ae_acrbm_30")
     assert label10 == label30 != "not chosen yet"
+    best = ae_study.strongest_reading(results)
+    assert ae_study.READING_LABELS.get(best, best) == label10
     assert "%" in text10 and " of 500 epochs" in text10          # the 10-cluster row: its screen at least
     # the 30-cluster row of a reading not yet run at K = 30 says so
     assert ("%" in text30 and " of 500 epochs" in text30) or text30 == "not run yet"

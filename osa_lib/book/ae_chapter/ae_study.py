@@ -433,14 +433,12 @@ def headline_by_reading(results_dir, *, dataset: str = "mnist",
     full-budget record, else on its screen (then "not tested at the paper's budget").
     """
 
-    table = reading_results(results_dir, dataset=dataset, profile=profile, seeds=SCREEN_SEEDS)
     kmeans = load_record(results_dir, profile, dataset, "ae_kmeans")
     rows = [("the protocol as printed", "printed", "ae_acrbm_10", None)]
-    if (table["seeds_done"] > 0).any():
-        best = strongest_readings(table, n=1, min_seeds=2 if (table["seeds_done"] >= 2).any() else 1)[0]
-        if best != "printed":
-            rows.append((f"the strongest reading ({READING_LABELS.get(best, best)})", best, job_name("ae_acrbm_10", best),
-                         job_name("ae_acrbm_10", best, SCREEN_TAG)))
+    best = strongest_reading(results_dir, dataset, profile=profile)
+    if best not in (None, "printed"):
+        rows.append((f"the strongest reading ({READING_LABELS.get(best, best)})", best, job_name("ae_acrbm_10", best),
+                     job_name("ae_acrbm_10", best, SCREEN_TAG)))
     out = []
     for label, reading, name, screen in rows:
         rec, budget = load_record(results_dir, profile, dataset, name), None
@@ -510,15 +508,23 @@ def same_machine_text(a: list[dict], b: list[dict]) -> str:
             + ("exactly." if same else f"to within {check['max_difference']:.2f} points of test accuracy."))
 
 
+def strongest_reading(results_dir, dataset: str = "mnist", *, profile: str = "paper") -> str | None:
+    """The reading AE + ACRBM (10)'s screen on ``dataset`` chose by training accuracy (no test label; two seeds
+    where any reading has them), or None before the screen has a finished seed."""
+    table = reading_results(results_dir, dataset=dataset, profile=profile, seeds=SCREEN_SEEDS)
+    if not (table["seeds_done"] > 0).any():
+        return None
+    return strongest_readings(table, n=1, min_seeds=2 if (table["seeds_done"] >= 2).any() else 1)[0]
+
+
 def best_row_text(results_dir, dataset: str = "mnist", *, planned_epochs: int = 500,
                   profile: str = "paper", experiment: str = "ae_acrbm_10") -> tuple[str, str]:
     """(label, accuracy text) of ``experiment`` (AE + ACRBM (10) or (30)) under the strongest reading (chosen
     on AE + ACRBM (10)'s screen): its full-budget record, else its screen."""
 
-    table = reading_results(results_dir, dataset=dataset, profile=profile, seeds=SCREEN_SEEDS)
-    if not (table["seeds_done"] > 0).any():
+    best = strongest_reading(results_dir, dataset, profile=profile)
+    if best is None:
         return "not chosen yet", NOT_RUN
-    best = strongest_readings(table, n=1, min_seeds=2 if (table["seeds_done"] >= 2).any() else 1)[0]
     label = READING_LABELS.get(best, best)
     for name in (job_name(experiment, best), job_name(experiment, best, SCREEN_TAG)):
         rec = load_record(results_dir, profile, dataset, name)
