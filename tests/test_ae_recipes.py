@@ -14,12 +14,11 @@ from osa_lib.data import ClusteringData
 def test_every_recipe_is_a_valid_estimator_and_every_plan_names_recipes():
     for name in ae_recipes.RECIPES:
         params = ae_recipes.recipe_params(name)
-        assert "from_scratch" not in params and "own_warmup" not in params
+        assert "from_scratch" not in params
         model = AEACRBM(10, **params)
         model._validate_common()
         model._validate_extra()
     planned = [r for plan in ae_recipes.SEARCH_PLAN.values() for names in plan.values() for r in names]
-    planned += [r for names in ae_recipes.SEARCH_PLAN_ROUND2.values() for r in names]
     assert set(planned) <= set(ae_recipes.RECIPES)
     with pytest.raises(ValueError, match="unknown recipe 'nope'; known: .*kmeans_head_no_training"):
         ae_recipes.recipe_params("nope")
@@ -85,3 +84,37 @@ def test_the_table_is_in_percent_sorted_and_the_best_recipe_is_never_ae_kmeans()
     assert a["per seed %"] == "48.0, 52.0" and a["CPU time s (mean)"] == 12.0
     assert np.isclose(a["accuracy_majority std"], 2.0)
     assert ae_recipes.best_recipe(record, 10) == "b" and ae_recipes.best_recipe(record, 30) == "d"
+
+
+@pytest.mark.parametrize("row", list(ae_recipes.RECIPE_ROWS))
+def test_a_recipe_row_trains_every_seed_scores_the_test_split_and_writes_its_record(row, tmp_path):
+    from osa_lib.book.provenance.records import read_record, record_path
+
+    X, y = blob_images(140, n_clusters=10)
+    data = ClusteringData("mnist", X[:100], y[:100], X[100:], y[100:], provenance={"copy": "synthetic"})
+    budget = {"epochs": 2, "warmup_epochs": 1, "kmeans_n_init": 2}
+    record = ae_recipes.run_recipe_row(row, data, profile="ci", seeds=[0, 1], results_dir=tmp_path, progress=False,
+                                       budget=budget).record
+    _, n_clusters, recipe = ae_recipes.RECIPE_ROWS[row]
+    accuracy = record["metrics"]["accuracy_majority"]["per_seed"]
+    assert len(accuracy) == 2 and all(0.1 <= a <= 1 for a in accuracy)
+    params = record["params"]
+    assert (params["recipe"], params["architecture"], params["epochs"], params["n_clusters"], params["n_test"]) == \
+        (recipe, "conv", 2, n_clusters, 40)
+    if recipe is not None:
+        assert params["warmup_epochs"] == 1 and params["lam"] == ae_recipes.RECIPES[recipe]["lam"]
+    assert ("clusters_used" in record["metrics"]) == (recipe is not None)
+    assert read_record(record_path(tmp_path, "ci", "mnist", row))["metrics"] == record["metrics"]
+
+
+def test_a_recipe_row_gives_the_same_numbers_for_the_same_seed_and_refuses_unknown_names():
+    X, y = blob_images(140, n_clusters=10)
+    data = ClusteringData("mnist", X[:100], y[:100], X[100:], y[100:], provenance={"copy": "synthetic"})
+    budget = {"epochs": 2, "warmup_epochs": 1}
+    runs = [ae_recipes.run_recipe_row("ae_acrbm_10_recipe_conv_10ep", data, profile="ci", seeds=[3],
+                                      progress=False, budget=budget).record["metrics"] for _ in range(2)]
+    assert runs[0] == runs[1]
+    with pytest.raises(ValueError, match="unknown recipe row 'nope'; use one of .*ae_kmeans_conv_10ep"):
+        ae_recipes.run_recipe_row("nope", data, profile="ci", seeds=[0])
+    with pytest.raises(ValueError, match=r"unknown budget keys \['epoch'\]"):
+        ae_recipes.run_recipe_row("ae_kmeans_conv_10ep", data, profile="ci", seeds=[0], budget={"epoch": 2})

@@ -17,7 +17,7 @@ from typing import Callable, Mapping, Sequence
 from osa_lib.book.ae_chapter.ae_figures import ROW_LABELS, plot_accuracy_vs_epoch, plot_recipe_curves  # noqa: F401
 from osa_lib.book.ae_chapter.ae_jobs import (EXPERIMENTS, KMEANS_READINGS, gather_record, job_states, paper_jobs,
                                              run_jobs)
-from osa_lib.book.ae_chapter.ae_recipes import (RECIPES, SEARCH_PLAN, SEARCH_PLAN_ROUND2, best_recipe, recipe_params,  # noqa: F401
+from osa_lib.book.ae_chapter.ae_recipes import (RECIPE_ROWS, RECIPES, SEARCH_PLAN, best_recipe, recipe_params,  # noqa: F401
                                                 recipe_label, recipe_table, recipe_table_for_page, run_recipe_search)
 from osa_lib.book.harness.profiles import AE_PROFILES, profile_settings
 from osa_lib.book.page.display import per_seed_for_page
@@ -113,21 +113,13 @@ def job_status_table(jobs: Mapping[str, list], planned_epochs: int, planned_seed
     return pd.DataFrame(rows)
 
 
-#: The ablation records of our recipes (convolutional AE, 10 epochs): experiment -> what it is.
-ABLATION_ROWS = {
-    "ae_kmeans_conv_10ep": "AE + K-means, standardised h_AE (conv AE)",
-    "ae_acrbm_10_recipe_conv_10ep": "AE + ACRBM (10): warm-up, then joint with λ = 0.1 on batch-normalised h_AE",
-    "ae_acrbm_30_frozen_kmeans_head_conv_10ep": "AE + ACRBM (30): K-means-initialised head on a frozen AE",
-}
-
-
 def ablation_table(results_dir, dataset: str = "mnist"):
     """Our recipe rows (labelled ablations, never Table 1's rows): accuracy, seeds, epochs, architecture."""
     import pandas as pd
 
 
     rows = []
-    for experiment, label in ABLATION_ROWS.items():
+    for experiment, (label, _, _) in RECIPE_ROWS.items():
         rec = load_record(results_dir, "paper", dataset, experiment)
         rows.append({"ablation (not the paper's protocol)": label,
                      "accuracy % (majority)": NOT_RUN if rec is None else row_text(rec),
