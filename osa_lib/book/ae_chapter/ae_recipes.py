@@ -235,6 +235,7 @@ def run_recipe_row(experiment: str, data: ClusteringData, *, profile: str, seeds
                          device=device, extra={"data": data.provenance}, results_dir=results_dir)
     return RunResult(record)
 
+
 def recipe_table(record: dict):
     """The search record as a DataFrame: one row per (clusters, recipe), validation scores in percent."""
     import pandas as pd

@@ -117,7 +117,6 @@ def ablation_table(results_dir, dataset: str = "mnist"):
     """Our recipe rows (labelled ablations, never Table 1's rows): accuracy, seeds, epochs, architecture."""
     import pandas as pd
 
-
     rows = []
     for experiment, (label, _, _) in RECIPE_ROWS.items():
         rec = load_record(results_dir, "paper", dataset, experiment)
